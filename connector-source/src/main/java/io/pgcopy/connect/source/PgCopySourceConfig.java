@@ -1,0 +1,239 @@
+package io.pgcopy.connect.source;
+
+import io.pgcopy.connect.format.TableId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+
+/** Configuration of {@link PgCopySourceConnector}; the README's reference is generated from {@link #CONFIG_DEF}. */
+public final class PgCopySourceConfig extends AbstractConfig {
+  public static final String CONNECTION_URL_CONFIG = "connection.url";
+  private static final String CONNECTION_URL_DOC =
+      "JDBC URL of the source database, jdbc:postgresql://host:port/database. Every pgjdbc option "
+          + "(sslmode, sslrootcert, ...) may be given as a URL parameter.";
+  public static final String CONNECTION_USER_CONFIG = "connection.user";
+  private static final String CONNECTION_USER_DOC =
+      "Database user. It needs SELECT on the tables, and the REPLICATION attribute unless snapshot.mode=initial_only.";
+  public static final String CONNECTION_PASSWORD_CONFIG = "connection.password";
+  private static final String CONNECTION_PASSWORD_DOC = "Password of connection.user.";
+
+  public static final String TABLE_INCLUDE_LIST_CONFIG = "table.include.list";
+  private static final String TABLE_INCLUDE_LIST_DOC =
+      "Comma-separated tables to copy, as schema.table. Unquoted names fold to lower case as in SQL; "
+          + "quote a part to keep its case or dots (\"My Schema\".\"Orders\"). A partitioned table is read "
+          + "through its leaf partitions into the parent's topic.";
+  public static final String TOPIC_PREFIX_CONFIG = "topic.prefix";
+  private static final String TOPIC_PREFIX_DOC =
+      "Prefix of the topic names: rows of schema.table go to <topic.prefix>.<schema>.<table>. Characters "
+          + "that Kafka does not allow in topic names are replaced by '_'.";
+
+  public static final String SNAPSHOT_MODE_CONFIG = "snapshot.mode";
+  private static final String SNAPSHOT_MODE_DOC =
+      "initial_only: copy the tables under one exported snapshot, then stop producing. 'initial' (snapshot, "
+          + "then stream changes from the slot) and 'never' (stream only) arrive with change data capture: "
+          + "validate() and start() refuse them until then.";
+  public static final String SNAPSHOT_RANGE_PAGES_CONFIG = "snapshot.range.pages";
+  private static final String SNAPSHOT_RANGE_PAGES_DOC =
+      "Size of one snapshot range in heap pages (8 kB each with the default block size). A table is split "
+          + "into ranges of this many pages; the ranges are dealt to at most tasks.max tasks, balanced by size. "
+          + "Smaller ranges balance better and lose less work on a restart; each range is one transaction.";
+  public static final String SNAPSHOT_PROGRESS_TOPIC_CONFIG = "snapshot.progress.topic";
+  private static final String SNAPSHOT_PROGRESS_TOPIC_DOC =
+      "Topic for the one control record written when a snapshot range is complete (its offset marks the "
+          + "range done). Default: <topic.prefix>._pgcopy_progress. Consumers skip records with the "
+          + "pgcopy.control header.";
+  public static final String SNAPSHOT_PROGRESS_INTERVAL_MS_CONFIG = "snapshot.progress.interval.ms";
+  private static final String SNAPSHOT_PROGRESS_INTERVAL_MS_DOC =
+      "How often the connector reads the committed offsets to learn whether every range is done, so it can "
+          + "release the exported snapshot.";
+  public static final String BATCH_MAX_ROWS_CONFIG = "batch.max.rows";
+  private static final String BATCH_MAX_ROWS_DOC = "Most rows a task hands to Connect in one poll().";
+  public static final String SLOT_NAME_CONFIG = "slot.name";
+  private static final String SLOT_NAME_DOC =
+      "Logical replication slot (pgoutput) created with the exported snapshot for change data capture. "
+          + "Unused by snapshot.mode=initial_only.";
+  public static final String PUBLICATION_NAME_CONFIG = "publication.name";
+  private static final String PUBLICATION_NAME_DOC =
+      "Publication for change data capture. Unused by snapshot.mode=initial_only.";
+
+  public static final String GROUP_CONNECTION = "Connection";
+  public static final String GROUP_TABLES = "Tables and topics";
+  public static final String GROUP_SNAPSHOT = "Snapshot";
+  public static final String GROUP_REPLICATION = "Replication";
+
+  /** snapshot.mode values. */
+  public enum SnapshotMode {
+    INITIAL, INITIAL_ONLY, NEVER;
+
+    public String configValue() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    static SnapshotMode parse(String value) {
+      return valueOf(value.trim().toUpperCase(Locale.ROOT));
+    }
+  }
+
+  public static final ConfigDef CONFIG_DEF = configDef();
+
+  private static ConfigDef configDef() {
+    ConfigDef def = new ConfigDef();
+    addConnectionConfigs(def);
+    addTableConfigs(def);
+    addSnapshotConfigs(def);
+    addReplicationConfigs(def);
+    return def;
+  }
+
+  private static void addConnectionConfigs(ConfigDef def) {
+    int order = 0;
+    def.define(CONNECTION_URL_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new JdbcUrlValidator(),
+            Importance.HIGH, CONNECTION_URL_DOC, GROUP_CONNECTION, ++order, Width.LONG, "JDBC URL")
+        .define(CONNECTION_USER_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
+            Importance.HIGH, CONNECTION_USER_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "User")
+        .define(CONNECTION_PASSWORD_CONFIG, Type.PASSWORD, null, Importance.HIGH, CONNECTION_PASSWORD_DOC,
+            GROUP_CONNECTION, ++order, Width.MEDIUM, "Password");
+  }
+
+  private static void addTableConfigs(ConfigDef def) {
+    int order = 0;
+    def.define(TABLE_INCLUDE_LIST_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new TableListValidator(),
+            Importance.HIGH, TABLE_INCLUDE_LIST_DOC, GROUP_TABLES, ++order, Width.LONG, "Tables")
+        .define(TOPIC_PREFIX_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
+            Importance.HIGH, TOPIC_PREFIX_DOC, GROUP_TABLES, ++order, Width.MEDIUM, "Topic prefix");
+  }
+
+  private static void addSnapshotConfigs(ConfigDef def) {
+    int order = 0;
+    def.define(SNAPSHOT_MODE_CONFIG, Type.STRING, SnapshotMode.INITIAL_ONLY.configValue(),
+            ConfigDef.ValidString.in(SnapshotMode.INITIAL.configValue(), SnapshotMode.INITIAL_ONLY.configValue(),
+                SnapshotMode.NEVER.configValue()),
+            Importance.HIGH, SNAPSHOT_MODE_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Snapshot mode")
+        .define(SNAPSHOT_RANGE_PAGES_CONFIG, Type.INT, 4096, ConfigDef.Range.atLeast(1),
+            Importance.MEDIUM, SNAPSHOT_RANGE_PAGES_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Range size (pages)")
+        .define(BATCH_MAX_ROWS_CONFIG, Type.INT, 4096, ConfigDef.Range.atLeast(1),
+            Importance.LOW, BATCH_MAX_ROWS_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Rows per poll")
+        .define(SNAPSHOT_PROGRESS_TOPIC_CONFIG, Type.STRING, null,
+            Importance.LOW, SNAPSHOT_PROGRESS_TOPIC_DOC, GROUP_SNAPSHOT, ++order, Width.MEDIUM, "Progress topic")
+        .define(SNAPSHOT_PROGRESS_INTERVAL_MS_CONFIG, Type.LONG, 5000L, ConfigDef.Range.atLeast(100),
+            Importance.LOW, SNAPSHOT_PROGRESS_INTERVAL_MS_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT,
+            "Progress check interval (ms)");
+  }
+
+  private static void addReplicationConfigs(ConfigDef def) {
+    int order = 0;
+    def.define(SLOT_NAME_CONFIG, Type.STRING, "pgcopy", Importance.MEDIUM, SLOT_NAME_DOC,
+            GROUP_REPLICATION, ++order, Width.MEDIUM, "Slot name")
+        .define(PUBLICATION_NAME_CONFIG, Type.STRING, "pgcopy", Importance.MEDIUM, PUBLICATION_NAME_DOC,
+            GROUP_REPLICATION, ++order, Width.MEDIUM, "Publication name");
+  }
+
+  public PgCopySourceConfig(Map<?, ?> props) {
+    super(CONFIG_DEF, props);
+  }
+
+  public String connectionUrl() {
+    return getString(CONNECTION_URL_CONFIG);
+  }
+
+  public String user() {
+    return getString(CONNECTION_USER_CONFIG);
+  }
+
+  /** The password, or null when none is configured. Never log it. */
+  public String password() {
+    Password p = getPassword(CONNECTION_PASSWORD_CONFIG);
+    return p == null ? null : p.value();
+  }
+
+  public List<TableId> tables() {
+    List<TableId> tables = new ArrayList<>();
+    for (String t : getList(TABLE_INCLUDE_LIST_CONFIG)) {
+      tables.add(TableId.parse(t));
+    }
+    return tables;
+  }
+
+  public String topicPrefix() {
+    return getString(TOPIC_PREFIX_CONFIG);
+  }
+
+  public SnapshotMode snapshotMode() {
+    return SnapshotMode.parse(getString(SNAPSHOT_MODE_CONFIG));
+  }
+
+  public int rangePages() {
+    return getInt(SNAPSHOT_RANGE_PAGES_CONFIG);
+  }
+
+  public int batchMaxRows() {
+    return getInt(BATCH_MAX_ROWS_CONFIG);
+  }
+
+  public long progressIntervalMs() {
+    return getLong(SNAPSHOT_PROGRESS_INTERVAL_MS_CONFIG);
+  }
+
+  public String progressTopic() {
+    String t = getString(SNAPSHOT_PROGRESS_TOPIC_CONFIG);
+    return t == null || t.isBlank() ? Topics.sanitize(topicPrefix() + "._pgcopy_progress") : t;
+  }
+
+  public String slotName() {
+    return getString(SLOT_NAME_CONFIG);
+  }
+
+  public String publicationName() {
+    return getString(PUBLICATION_NAME_CONFIG);
+  }
+
+  /** The topic that receives the rows of a (parent) table. */
+  public String topicFor(TableId table) {
+    return Topics.sanitize(topicPrefix() + "." + table.schema() + "." + table.table());
+  }
+
+  static final class JdbcUrlValidator implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      if (value == null || !value.toString().startsWith("jdbc:postgresql:")) {
+        throw new ConfigException(name, value, "must be a PostgreSQL JDBC URL: jdbc:postgresql://host:port/database");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "jdbc:postgresql://host:port/database[?option=value...]";
+    }
+  }
+
+  static final class TableListValidator implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      @SuppressWarnings("unchecked")
+      List<String> tables = (List<String>) value;
+      if (tables == null || tables.isEmpty()) {
+        throw new ConfigException(name, value, "name at least one table");
+      }
+      for (String t : tables) {
+        try {
+          TableId.parse(t);
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(name, t, e.getMessage());
+        }
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "schema.table[,schema.table...]";
+    }
+  }
+}

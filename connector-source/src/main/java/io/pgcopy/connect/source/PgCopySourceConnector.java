@@ -1,0 +1,170 @@
+package io.pgcopy.connect.source;
+
+import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.connector.Task;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.source.ExactlyOnceSupport;
+import org.apache.kafka.connect.source.SourceConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies PostgreSQL tables into Kafka with binary COPY: plans CTID ranges, exports one snapshot
+ * and holds it while the tasks read the ranges, and releases it when the committed offsets show
+ * every range done.
+ */
+public class PgCopySourceConnector extends SourceConnector {
+  private static final Logger log = LoggerFactory.getLogger(PgCopySourceConnector.class);
+
+  private Map<String, String> props;
+  private PgCopySourceConfig config;
+  private List<CtidRange> remaining = List.of();
+  private ExportedSnapshot snapshot;
+  private ScheduledExecutorService monitor;
+  private volatile boolean snapshotComplete;
+
+  @Override
+  public String version() {
+    return Version.get();
+  }
+
+  @Override
+  public void start(Map<String, String> props) {
+    this.props = Map.copyOf(props);
+    this.config = new PgCopySourceConfig(props);
+    if (config.snapshotMode() != SnapshotMode.INITIAL_ONLY) {
+      throw new ConfigException(PgCopySourceConfig.SNAPSHOT_MODE_CONFIG, config.snapshotMode().configValue(),
+          "change data capture is not available in this release; use initial_only");
+    }
+    String name = props.getOrDefault("name", "pgcopy-source");
+    List<CtidRange> ranges;
+    try (Connection conn = PgConnections.open(config, "pgcopy-source planner")) {
+      List<TableExtent> extents = new SourceCatalog(conn).extents(config.tables());
+      ranges = new RangePlanner(config.rangePages()).plan(extents);
+      log.info("{}: planned {} ranges of at most {} pages over {} tables ({} physical)", name, ranges.size(),
+          config.rangePages(), config.tables().size(), extents.size());
+    } catch (SQLException e) {
+      throw new RetriableException(name + ": planning the snapshot failed: " + e.getMessage(), e);
+    } catch (SourceCatalog.TableProblem e) {
+      throw new ConnectException(name + ": " + e.getMessage() + "; fix " + PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG);
+    }
+    remaining = notDone(ranges);
+    if (remaining.isEmpty()) {
+      snapshotComplete = true;
+      log.info("{}: every snapshot range is already done; nothing to read", name);
+      return;
+    }
+    log.info("{}: {} of {} ranges left to read", name, remaining.size(), ranges.size());
+    try {
+      snapshot = ExportedSnapshot.export(PgConnections.open(config, "pgcopy-source snapshot"));
+    } catch (SQLException e) {
+      throw new RetriableException(name + ": exporting a snapshot failed: " + e.getMessage(), e);
+    }
+    if (remaining.size() < ranges.size()) {
+      log.warn("{}: resuming under a new snapshot {}: ranges finished before the restart were read under the "
+          + "old one, so rows changed in between may differ until change data capture catches up", name, snapshot.name());
+    } else {
+      log.info("{}: exported snapshot {}", name, snapshot.name());
+    }
+    monitor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, name + "-snapshot-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    monitor.scheduleWithFixedDelay(this::checkProgress, config.progressIntervalMs(), config.progressIntervalMs(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  private List<CtidRange> notDone(List<CtidRange> ranges) {
+    List<Map<String, Object>> partitions = new ArrayList<>();
+    ranges.forEach(r -> partitions.add(r.partition()));
+    Map<Map<String, Object>, Map<String, Object>> offsets = context().offsetStorageReader().offsets(partitions);
+    List<CtidRange> left = new ArrayList<>();
+    for (CtidRange r : ranges) {
+      if (!SourceOffsets.progress(offsets.get(r.partition())).done()) {
+        left.add(r);
+      }
+    }
+    return left;
+  }
+
+  private void checkProgress() {
+    try {
+      List<CtidRange> left = notDone(remaining);
+      log.debug("snapshot progress: {} of {} ranges left", left.size(), remaining.size());
+      if (left.isEmpty()) {
+        snapshotComplete = true;
+        log.info("Snapshot complete: all {} ranges done; releasing the snapshot", remaining.size());
+        closeSnapshot();
+        context.requestTaskReconfiguration();
+        monitor.shutdown();
+      }
+    } catch (RuntimeException e) {
+      log.warn("Reading snapshot progress failed, will retry: {}", e.toString());
+    }
+  }
+
+  @Override
+  public Class<? extends Task> taskClass() {
+    return PgCopySourceTask.class;
+  }
+
+  @Override
+  public List<Map<String, String>> taskConfigs(int maxTasks) {
+    if (snapshotComplete || snapshot == null) {
+      return List.of();
+    }
+    List<Map<String, String>> configs = new ArrayList<>();
+    for (List<CtidRange> ranges : TaskAssigner.assign(remaining, maxTasks)) {
+      Map<String, String> task = new HashMap<>(props);
+      task.putAll(TaskRanges.encode(snapshot.name(), ranges));
+      configs.add(task);
+    }
+    return configs;
+  }
+
+  @Override
+  public void stop() {
+    if (monitor != null) {
+      monitor.shutdownNow();
+    }
+    closeSnapshot();
+  }
+
+  private synchronized void closeSnapshot() {
+    if (snapshot != null) {
+      snapshot.close();
+    }
+  }
+
+  @Override
+  public Config validate(Map<String, String> connectorConfigs) {
+    Config config = super.validate(connectorConfigs);
+    new SourceValidator(config).validate(connectorConfigs);
+    return config;
+  }
+
+  @Override
+  public ConfigDef config() {
+    return PgCopySourceConfig.CONFIG_DEF;
+  }
+
+  /** Each poll's rows and their offsets can be written in one Kafka transaction. */
+  @Override
+  public ExactlyOnceSupport exactlyOnceSupport(Map<String, String> connectorConfig) {
+    return ExactlyOnceSupport.SUPPORTED;
+  }
+}

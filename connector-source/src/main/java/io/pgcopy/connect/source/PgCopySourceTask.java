@@ -1,0 +1,77 @@
+package io.pgcopy.connect.source;
+
+import java.io.IOException;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A snapshot task: reads the CTID ranges in its config; all the work is in {@link SnapshotReader}. */
+public class PgCopySourceTask extends SourceTask {
+  private static final Logger log = LoggerFactory.getLogger(PgCopySourceTask.class);
+
+  private final CountDownLatch stopRequested = new CountDownLatch(1);
+  private SnapshotReader reader;
+  private String name;
+
+  @Override
+  public String version() {
+    return Version.get();
+  }
+
+  @Override
+  public void start(Map<String, String> props) {
+    PgCopySourceConfig config = new PgCopySourceConfig(props);
+    name = props.getOrDefault("name", "pgcopy-source") + "-task";
+    List<CtidRange> ranges = TaskRanges.decode(props);
+    List<Map<String, Object>> partitions = new ArrayList<>();
+    for (CtidRange r : ranges) {
+      partitions.add(r.partition());
+    }
+    Map<Map<String, Object>, Map<String, Object>> offsets = context.offsetStorageReader().offsets(partitions);
+    reader = new SnapshotReader(config, name, TaskRanges.snapshotName(props), ranges, offsets);
+  }
+
+  @Override
+  public List<SourceRecord> poll() throws InterruptedException {
+    if (stopRequested.getCount() == 0) {
+      return null;
+    }
+    try {
+      List<SourceRecord> records = reader.poll();
+      if (records == null) {
+        // every range is done: idle until the connector reconfigures its tasks
+        stopRequested.await(1, TimeUnit.SECONDS);
+      }
+      return records;
+    } catch (SQLException e) {
+      reader.reset();
+      if (stopRequested.getCount() == 0) {
+        return null;
+      }
+      throw SqlErrors.translate(e, name + " reading the snapshot");
+    } catch (IOException e) {
+      reader.reset();
+      throw new RetriableException(name + ": reading the COPY stream failed; the range resumes after the last row sent", e);
+    }
+  }
+
+  /** Kafka Connect 4.x calls this on the task thread once polling has stopped; older workers may not. */
+  @Override
+  public void stop() {
+    stopRequested.countDown();
+    if (reader != null) {
+      reader.cancel();
+      reader.close();
+    }
+    log.info("{} stopped", name);
+  }
+}

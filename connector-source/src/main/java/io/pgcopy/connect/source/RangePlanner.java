@@ -1,0 +1,36 @@
+package io.pgcopy.connect.source;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Splits tables into CTID ranges. Boundaries fall on multiples of the range size, so a connector
+ * that restarts and plans again finds the same ranges (and the same source partitions) for the
+ * pages it planned before; only the open-ended last range of a grown table may split further.
+ */
+public final class RangePlanner {
+  private final long rangePages;
+
+  public RangePlanner(long rangePages) {
+    if (rangePages < 1) {
+      throw new IllegalArgumentException("range size must be at least one page");
+    }
+    this.rangePages = rangePages;
+  }
+
+  /** Ranges of every extent; a table with no pages has none (it has no rows to read). */
+  public List<CtidRange> plan(List<TableExtent> extents) {
+    List<CtidRange> ranges = new ArrayList<>();
+    for (TableExtent e : extents) {
+      for (long start = 0; start < e.pages(); start += rangePages) {
+        long end = start + rangePages;
+        if (end >= e.pages()) {
+          ranges.add(new CtidRange(e.table(), e.leaf(), start, CtidRange.OPEN, e.pages() - start));
+        } else {
+          ranges.add(new CtidRange(e.table(), e.leaf(), start, end, rangePages));
+        }
+      }
+    }
+    return ranges;
+  }
+}

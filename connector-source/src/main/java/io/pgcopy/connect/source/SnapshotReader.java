@@ -1,0 +1,265 @@
+package io.pgcopy.connect.source;
+
+import io.pgcopy.connect.format.ColumnLayout;
+import io.pgcopy.connect.format.CopyBinaryReader;
+import io.pgcopy.connect.format.Operation;
+import io.pgcopy.connect.format.RecordHeaders;
+import io.pgcopy.connect.format.TableId;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.header.ConnectHeaders;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
+import org.postgresql.copy.PGCopyInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads a task's CTID ranges under the exported snapshot, one transaction per range, as a binary
+ * COPY stream parsed while it arrives, and turns each row into a record. Call {@link #poll()} from
+ * one thread; {@link #cancel()} from any.
+ *
+ * <p>Each range's rows are selected with their ctid as an extra first column, which becomes the
+ * record's source offset (so a restart resumes after the last row Kafka acknowledged) and is
+ * dropped from the value.
+ */
+final class SnapshotReader implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SnapshotReader.class);
+  private static final Pattern SNAPSHOT_NAME = Pattern.compile("[0-9A-Fa-f-]+");
+  /** A poll stops adding rows past this many value bytes, whatever batch.max.rows says. */
+  private static final long MAX_BATCH_BYTES = 8L << 20;
+
+  private final PgCopySourceConfig config;
+  private final String snapshotName;
+  private final Deque<PendingRange> pending = new ArrayDeque<>();
+  private final Map<TableId, TableRecords> tables = new HashMap<>();
+  private final byte[] readOperation = {Operation.READ.code()};
+  private final String taskName;
+  private volatile Connection conn;
+  private RangeCursor cursor;
+
+  /** A range still to read, and the row after which to resume (null: from its start). */
+  private static final class PendingRange {
+    final CtidRange range;
+    Ctid after;
+
+    PendingRange(CtidRange range, Ctid after) {
+      this.range = range;
+      this.after = after;
+    }
+  }
+
+  /** What every record of one table shares: topic, column layout, header bytes. */
+  private record TableRecords(String topic, ColumnLayout layout, int[] keyFields, byte[] schema, byte[] table, byte[] columns) {}
+
+  /** An open COPY of one range. */
+  private static final class RangeCursor {
+    final PendingRange pending;
+    final TableRecords table;
+    final CopyOut copy;
+    final CopyBinaryReader reader;
+    long rows;
+
+    RangeCursor(PendingRange pending, TableRecords table, CopyOut copy) {
+      this.pending = pending;
+      this.table = table;
+      this.copy = copy;
+      this.reader = new CopyBinaryReader(new PGCopyInputStream(copy));
+    }
+  }
+
+  SnapshotReader(PgCopySourceConfig config, String taskName, String snapshotName, List<CtidRange> ranges,
+      Map<Map<String, Object>, Map<String, Object>> committedOffsets) {
+    if (!SNAPSHOT_NAME.matcher(snapshotName).matches()) {
+      throw new IllegalArgumentException("bad snapshot name '" + snapshotName + "'");
+    }
+    this.config = config;
+    this.taskName = taskName;
+    this.snapshotName = snapshotName;
+    int done = 0;
+    for (CtidRange r : ranges) {
+      SourceOffsets.RangeProgress progress = SourceOffsets.progress(committedOffsets.get(r.partition()));
+      if (progress.done()) {
+        done++;
+      } else {
+        pending.add(new PendingRange(r, progress.after()));
+        if (progress.after() != null) {
+          log.info("{}: resuming {} after row {}", taskName, r, progress.after());
+        }
+      }
+    }
+    log.info("{}: {} snapshot ranges to read, {} already done", taskName, pending.size(), done);
+  }
+
+  boolean finished() {
+    return cursor == null && pending.isEmpty();
+  }
+
+  /** The next batch of records, empty when a range just ended without rows, null when every range is done. */
+  List<SourceRecord> poll() throws SQLException, IOException {
+    if (cursor == null) {
+      if (pending.isEmpty()) {
+        return null;
+      }
+      cursor = open(pending.peek());
+    }
+    List<SourceRecord> records = new ArrayList<>(Math.min(config.batchMaxRows(), 1024));
+    long bytes = 0;
+    RangeCursor c = cursor;
+    CopyBinaryReader reader = c.reader;
+    TableRecords t = c.table;
+    Map<String, Object> partition = c.pending.range.partition();
+    while (records.size() < config.batchMaxRows() && bytes < MAX_BATCH_BYTES) {
+      if (!reader.next()) {
+        records.add(finishRange(c));
+        return records;
+      }
+      Ctid ctid = Ctid.fromBinary(reader.fieldInt(0, 0), reader.fieldShort(0, 4));
+      byte[] value = reader.tupleWithoutLeadingFields(1);
+      byte[] key = t.keyFields.length == 0 ? null : reader.project(t.keyFields);
+      ConnectHeaders headers = new ConnectHeaders();
+      headers.addBytes(RecordHeaders.OPERATION, readOperation);
+      headers.addBytes(RecordHeaders.SCHEMA, t.schema);
+      headers.addBytes(RecordHeaders.TABLE, t.table);
+      headers.addBytes(RecordHeaders.COLUMNS, t.columns);
+      records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid), t.topic, null,
+          Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers));
+      c.pending.after = ctid;
+      c.rows++;
+      bytes += value.length;
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("{}: {} rows of {} (last {})", taskName, records.size(), c.pending.range, c.pending.after);
+    }
+    return records;
+  }
+
+  private RangeCursor open(PendingRange p) throws SQLException, IOException {
+    Connection c = connection();
+    try (Statement st = c.createStatement()) {
+      st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      st.execute("SET TRANSACTION SNAPSHOT '" + snapshotName + "'");
+      // rows must come in physical order for the ctid offsets: no parallel or synchronized scans
+      st.execute("SET LOCAL max_parallel_workers_per_gather = 0");
+      st.execute("SET LOCAL synchronize_seqscans = off");
+    }
+    TableRecords t = tableRecords(p.range.table(), c);
+    StringBuilder sql = new StringBuilder("COPY (SELECT ctid");
+    for (var col : t.layout.columns()) {
+      sql.append(", ").append(TableId.quoteIdentifier(col.name()));
+    }
+    sql.append(" FROM ONLY ").append(p.range.leaf().quoted())
+        .append(" WHERE ").append(p.range.whereClause(p.after))
+        .append(") TO STDOUT (FORMAT binary)");
+    log.debug("{}: {}", taskName, sql);
+    CopyOut copy = c.unwrap(PGConnection.class).getCopyAPI().copyOut(sql.toString());
+    RangeCursor cursor = new RangeCursor(p, t, copy);
+    cursor.reader.readHeader();
+    log.info("{}: reading {}{}", taskName, p.range, p.after == null ? "" : " after " + p.after);
+    return cursor;
+  }
+
+  private TableRecords tableRecords(TableId table, Connection c) throws SQLException {
+    TableRecords t = tables.get(table);
+    if (t == null) {
+      ColumnLayout layout = new SourceCatalog(c).columns(table);
+      int[] keys = layout.keyFieldIndexes();
+      for (int i = 0; i < keys.length; i++) {
+        keys[i]++; // the ctid is field 0
+      }
+      t = new TableRecords(config.topicFor(table), layout, keys,
+          table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8),
+          layout.encode());
+      tables.put(table, t);
+    }
+    return t;
+  }
+
+  private SourceRecord finishRange(RangeCursor c) throws SQLException {
+    // the trailer was read; the driver still has CopyDone and CommandComplete to consume
+    while (c.copy.isActive() && c.copy.readFromCopy() != null) {
+      // nothing follows the trailer
+    }
+    conn.commit();
+    cursor = null;
+    pending.remove();
+    log.info("{}: finished {}: {} rows", taskName, c.pending.range, c.rows);
+    CtidRange r = c.pending.range;
+    ConnectHeaders headers = new ConnectHeaders();
+    headers.addBytes(RecordHeaders.CONTROL, "snapshot-range-done".getBytes(StandardCharsets.UTF_8));
+    byte[] key = (r.leaf().quoted() + "@" + r.startPage()).getBytes(StandardCharsets.UTF_8);
+    byte[] value = ("{\"table\":\"" + r.table().quoted().replace("\\", "\\\\").replace("\"", "\\\"")
+        + "\",\"rows\":" + c.rows + "}").getBytes(StandardCharsets.UTF_8);
+    return new SourceRecord(r.partition(), SourceOffsets.doneOffset(), config.progressTopic(), null,
+        Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers);
+  }
+
+  private Connection connection() throws SQLException {
+    if (conn == null || conn.isClosed()) {
+      Connection c = PgConnections.open(config, "pgcopy-snapshot " + taskName);
+      c.setAutoCommit(false);
+      conn = c;
+    }
+    return conn;
+  }
+
+  /**
+   * Drops the open COPY and connection after a failure; the next poll resumes the range after the
+   * last row already handed to Connect.
+   */
+  void reset() {
+    cursor = null;
+    closeConnection();
+  }
+
+  /** Cancels a running COPY from another thread (the driver sends a cancel request on a new connection). */
+  void cancel() {
+    Connection c = conn;
+    if (c != null) {
+      try {
+        c.unwrap(PGConnection.class).cancelQuery();
+      } catch (SQLException e) {
+        log.debug("{}: cancel failed: {}", taskName, e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    if (cursor != null) {
+      try {
+        if (cursor.copy.isActive()) {
+          cursor.copy.cancelCopy();
+        }
+      } catch (SQLException e) {
+        log.debug("{}: cancelling COPY: {}", taskName, e.getMessage());
+      }
+      cursor = null;
+    }
+    closeConnection();
+  }
+
+  private void closeConnection() {
+    Connection c = conn;
+    conn = null;
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException e) {
+        log.debug("{}: closing connection: {}", taskName, e.getMessage());
+      }
+    }
+  }
+}

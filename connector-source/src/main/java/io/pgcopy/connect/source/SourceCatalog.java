@@ -1,0 +1,128 @@
+package io.pgcopy.connect.source;
+
+import io.pgcopy.connect.format.Column;
+import io.pgcopy.connect.format.ColumnLayout;
+import io.pgcopy.connect.format.TableId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Catalog queries on the source. Every table name reaches SQL as a bind parameter or quoted. */
+final class SourceCatalog {
+  private final Connection conn;
+
+  SourceCatalog(Connection conn) {
+    this.conn = conn;
+  }
+
+  /** Thrown when a configured table is missing or is not something we can read. */
+  static final class TableProblem extends Exception {
+    TableProblem(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * The physical tables behind each configured table with their exact page counts
+   * ({@code pg_relation_size / block_size}, not the estimate in {@code relpages}).
+   */
+  List<TableExtent> extents(List<TableId> tables) throws SQLException, TableProblem {
+    List<TableExtent> extents = new ArrayList<>();
+    for (TableId table : tables) {
+      char kind = relkind(table);
+      if (kind == 'r') {
+        extents.add(new TableExtent(table, table, pages(table.quoted())));
+      } else if (kind == 'p') {
+        extents.addAll(leafExtents(table));
+      } else {
+        throw new TableProblem(table + " is not a table (relkind '" + kind + "'): only ordinary and partitioned tables can be copied");
+      }
+    }
+    return extents;
+  }
+
+  private char relkind(TableId table) throws SQLException, TableProblem {
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
+      ps.setString(1, table.schema());
+      ps.setString(2, table.table());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new TableProblem("table " + table + " does not exist");
+        }
+        return rs.getString(1).charAt(0);
+      }
+    }
+  }
+
+  private List<TableExtent> leafExtents(TableId parent) throws SQLException {
+    List<TableExtent> leaves = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT n.nspname, c.relname, pg_relation_size(c.oid) / current_setting('block_size')::bigint"
+            + " FROM pg_partition_tree(?::regclass) t JOIN pg_class c ON c.oid = t.relid"
+            + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE t.isleaf AND c.relkind = 'r' ORDER BY n.nspname, c.relname")) {
+      ps.setString(1, parent.quoted());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          leaves.add(new TableExtent(parent, new TableId(rs.getString(1), rs.getString(2)), rs.getLong(3)));
+        }
+      }
+    }
+    return leaves;
+  }
+
+  private long pages(String quotedName) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT pg_relation_size(?::regclass) / current_setting('block_size')::bigint")) {
+      ps.setString(1, quotedName);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /**
+   * The columns a record carries, in attribute order: not dropped, not generated (a generated
+   * column is computed again by the target). The key is the replica identity index when one is
+   * set, else the primary key; a table with neither has no key.
+   */
+  ColumnLayout columns(TableId table) throws SQLException {
+    List<Column> columns = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(
+        "WITH k AS ("
+            + "  SELECT i.indkey::int2[] AS cols FROM pg_index i"
+            + "  WHERE i.indrelid = ?::regclass AND (i.indisreplident OR i.indisprimary)"
+            + "  ORDER BY i.indisreplident DESC LIMIT 1)"
+            + " SELECT a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.attnotnull,"
+            + "   coalesce(array_position((SELECT cols FROM k), a.attnum), 0)"
+            + " FROM pg_attribute a"
+            + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
+            + " ORDER BY a.attnum")) {
+      ps.setString(1, table.quoted());
+      ps.setString(2, table.quoted());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          columns.add(new Column(rs.getString(1), (int) rs.getLong(2), rs.getInt(3), rs.getString(4),
+              rs.getBoolean(5), rs.getInt(6)));
+        }
+      }
+    }
+    return new ColumnLayout(columns);
+  }
+
+  /** Whether the current user may SELECT from the table. */
+  boolean canSelect(TableId table) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT has_table_privilege(?::regclass, 'SELECT')")) {
+      ps.setString(1, table.quoted());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+}

@@ -1,0 +1,63 @@
+package io.pgcopy.connect.source;
+
+import io.pgcopy.connect.format.TableId;
+import java.util.Map;
+
+/**
+ * Source partitions and offsets of the snapshot. A range's partition is its physical table and
+ * first page; its offset is the last row handed to Kafka ({@code block}, {@code item}) or
+ * {@code done}. These keys are public: tools that alter offsets use them.
+ */
+public final class SourceOffsets {
+  /** Partition key: the physical table, quoted ("schema"."table"). */
+  public static final String PARTITION_LEAF = "leaf";
+  /** Partition key: the range's first page. */
+  public static final String PARTITION_PAGE = "page";
+  /** Offset key: block of the last row sent. */
+  public static final String OFFSET_BLOCK = "block";
+  /** Offset key: line pointer of the last row sent. */
+  public static final String OFFSET_ITEM = "item";
+  /** Offset key: true once the whole range was sent. */
+  public static final String OFFSET_DONE = "done";
+
+  private SourceOffsets() {}
+
+  public static Map<String, Object> rangePartition(TableId leaf, long startPage) {
+    return Map.of(PARTITION_LEAF, leaf.quoted(), PARTITION_PAGE, startPage);
+  }
+
+  public static Map<String, Object> rowOffset(Ctid ctid) {
+    return Map.of(OFFSET_BLOCK, ctid.block(), OFFSET_ITEM, (long) ctid.item());
+  }
+
+  public static Map<String, Object> doneOffset() {
+    return Map.of(OFFSET_DONE, true);
+  }
+
+  /** Where a range stands, from its committed offset (null: never started). */
+  public static RangeProgress progress(Map<String, Object> offset) {
+    if (offset == null || offset.isEmpty()) {
+      return RangeProgress.NOT_STARTED;
+    }
+    if (Boolean.TRUE.equals(offset.get(OFFSET_DONE))) {
+      return RangeProgress.DONE;
+    }
+    Object block = offset.get(OFFSET_BLOCK);
+    Object item = offset.get(OFFSET_ITEM);
+    if (!(block instanceof Number) || !(item instanceof Number)) {
+      throw new IllegalArgumentException("snapshot offset " + offset + " has no numeric '" + OFFSET_BLOCK
+          + "' and '" + OFFSET_ITEM + "', nor '" + OFFSET_DONE + "': true");
+    }
+    return RangeProgress.after(new Ctid(((Number) block).longValue(), ((Number) item).intValue()));
+  }
+
+  /** Not started, done, or resumed after a row. */
+  public record RangeProgress(boolean done, Ctid after) {
+    public static final RangeProgress NOT_STARTED = new RangeProgress(false, null);
+    public static final RangeProgress DONE = new RangeProgress(true, null);
+
+    static RangeProgress after(Ctid ctid) {
+      return new RangeProgress(false, ctid);
+    }
+  }
+}

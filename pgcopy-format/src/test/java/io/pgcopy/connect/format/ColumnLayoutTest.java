@@ -1,0 +1,35 @@
+package io.pgcopy.connect.format;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ColumnLayoutTest {
+  private final ColumnLayout layout = new ColumnLayout(List.of(
+      new Column("b", 23, -1, "integer", true, 2),
+      new Column("Näme \"q\"", 1700, 655366, "numeric(10,2)", false, 0),
+      new Column("a", 25, -1, "text", true, 1)));
+
+  @Test
+  void roundTrips() {
+    assertThat(ColumnLayout.decode(layout.encode())).isEqualTo(layout);
+  }
+
+  @Test
+  void ordersKeyFieldsByKeyPosition() {
+    assertThat(layout.keyFieldIndexes()).containsExactly(2, 0);
+    assertThat(layout.hasKey()).isTrue();
+    assertThat(new ColumnLayout(List.of(new Column("x", 25, -1, "text", false, 0))).hasKey()).isFalse();
+  }
+
+  @Test
+  void rejectsUnknownVersionAndTruncation() {
+    byte[] encoded = layout.encode();
+    byte[] wrongVersion = encoded.clone();
+    wrongVersion[0] = 9;
+    assertThatThrownBy(() -> ColumnLayout.decode(wrongVersion)).hasMessageContaining("version 9");
+    assertThatThrownBy(() -> ColumnLayout.decode(java.util.Arrays.copyOf(encoded, 10))).hasMessageContaining("truncated");
+  }
+}
