@@ -1,5 +1,6 @@
 package io.pgcopy.connect.source;
 
+import io.pgcopy.connect.format.SqlStates;
 import java.sql.SQLException;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -15,14 +16,6 @@ final class SqlErrors {
       return new RetriableException(message + ". The exported snapshot is gone (the connector restarted?); "
           + "the connector exports a new one and reconfigures this task", e);
     }
-    if (state.startsWith("28") || state.startsWith("42") || state.startsWith("3D") || state.startsWith("0A")) {
-      // authentication, privileges or syntax, missing database, unsupported feature: retrying will not help
-      return new ConnectException(message, e);
-    }
-    if (state.startsWith("08") || state.startsWith("57") || state.startsWith("53") || state.startsWith("40")
-        || state.isEmpty()) {
-      return new RetriableException(message, e);
-    }
-    return new ConnectException(message, e);
+    return SqlStates.isTransient(e) ? new RetriableException(message, e) : new ConnectException(message, e);
   }
 }

@@ -1,0 +1,175 @@
+package io.pgcopy.connect.sink;
+
+import io.pgcopy.connect.format.TableId;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+
+/** Configuration of {@link PgCopySinkConnector}; the README's reference is generated from {@link #CONFIG_DEF}. */
+public final class PgCopySinkConfig extends AbstractConfig {
+  public static final String CONNECTION_URL_CONFIG = "connection.url";
+  private static final String CONNECTION_URL_DOC =
+      "JDBC URL of the target database, jdbc:postgresql://host:port/database. Every pgjdbc option "
+          + "(sslmode, ...) may be given as a URL parameter.";
+  public static final String CONNECTION_USER_CONFIG = "connection.user";
+  private static final String CONNECTION_USER_DOC =
+      "Database user. It needs INSERT and UPDATE on the target tables and the offsets table, and CREATE "
+          + "where auto.create makes tables.";
+  public static final String CONNECTION_PASSWORD_CONFIG = "connection.password";
+  private static final String CONNECTION_PASSWORD_DOC = "Password of connection.user.";
+
+  public static final String TABLE_NAME_FORMAT_CONFIG = "table.name.format";
+  private static final String TABLE_NAME_FORMAT_DOC =
+      "Target table as schema.table, where ${schema} and ${table} stand for the source table named in each "
+          + "record's headers and ${topic} for its topic. Names are used exactly as they come out (case "
+          + "kept); the first '.' outside a placeholder separates schema from table.";
+  public static final String AUTO_CREATE_CONFIG = "auto.create";
+  private static final String AUTO_CREATE_DOC =
+      "Create a missing target table (and its schema) from the column names, exact types, NOT NULL and "
+          + "key carried in the records.";
+  public static final String BATCH_MAX_ROWS_CONFIG = "batch.max.rows";
+  private static final String BATCH_MAX_ROWS_DOC =
+      "A task writes its buffered rows in one transaction once it holds this many.";
+  public static final String BATCH_MAX_BYTES_CONFIG = "batch.max.bytes";
+  private static final String BATCH_MAX_BYTES_DOC =
+      "... or once their values add up to this many bytes (bounds the task's memory).";
+  public static final String BATCH_LINGER_MS_CONFIG = "batch.linger.ms";
+  private static final String BATCH_LINGER_MS_DOC =
+      "... or once the oldest buffered row has waited this long.";
+  public static final String OFFSETS_TABLE_CONFIG = "offsets.table";
+  private static final String OFFSETS_TABLE_DOC =
+      "Table in the target where the sink stores, in the same transaction as the rows, the next Kafka "
+          + "offset of every topic partition it applied; created when absent. On start and rebalance the "
+          + "consumer is rewound to these offsets, so each record is applied once.";
+
+  public static final String GROUP_CONNECTION = "Connection";
+  public static final String GROUP_WRITES = "Writes";
+
+  public static final ConfigDef CONFIG_DEF = configDef();
+
+  private static ConfigDef configDef() {
+    ConfigDef def = new ConfigDef();
+    addConnectionConfigs(def);
+    addWriteConfigs(def);
+    return def;
+  }
+
+  private static void addConnectionConfigs(ConfigDef def) {
+    int order = 0;
+    def.define(CONNECTION_URL_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new JdbcUrlValidator(),
+            Importance.HIGH, CONNECTION_URL_DOC, GROUP_CONNECTION, ++order, Width.LONG, "JDBC URL")
+        .define(CONNECTION_USER_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
+            Importance.HIGH, CONNECTION_USER_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "User")
+        .define(CONNECTION_PASSWORD_CONFIG, Type.PASSWORD, null, Importance.HIGH, CONNECTION_PASSWORD_DOC,
+            GROUP_CONNECTION, ++order, Width.MEDIUM, "Password");
+  }
+
+  private static void addWriteConfigs(ConfigDef def) {
+    int order = 0;
+    def.define(TABLE_NAME_FORMAT_CONFIG, Type.STRING, "${schema}.${table}", new TableNameFormatValidator(),
+            Importance.MEDIUM, TABLE_NAME_FORMAT_DOC, GROUP_WRITES, ++order, Width.MEDIUM, "Target table")
+        .define(AUTO_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, AUTO_CREATE_DOC, GROUP_WRITES, ++order,
+            Width.SHORT, "Create tables")
+        .define(BATCH_MAX_ROWS_CONFIG, Type.INT, 20000, ConfigDef.Range.atLeast(1), Importance.LOW,
+            BATCH_MAX_ROWS_DOC, GROUP_WRITES, ++order, Width.SHORT, "Batch rows")
+        .define(BATCH_MAX_BYTES_CONFIG, Type.LONG, 32L << 20, ConfigDef.Range.atLeast(1024), Importance.LOW,
+            BATCH_MAX_BYTES_DOC, GROUP_WRITES, ++order, Width.SHORT, "Batch bytes")
+        .define(BATCH_LINGER_MS_CONFIG, Type.LONG, 200L, ConfigDef.Range.atLeast(0), Importance.LOW,
+            BATCH_LINGER_MS_DOC, GROUP_WRITES, ++order, Width.SHORT, "Batch linger (ms)")
+        .define(OFFSETS_TABLE_CONFIG, Type.STRING, "public.pgcopy_sink_offsets", new TableIdValidator(),
+            Importance.LOW, OFFSETS_TABLE_DOC, GROUP_WRITES, ++order, Width.MEDIUM, "Offsets table");
+  }
+
+  public PgCopySinkConfig(Map<?, ?> props) {
+    super(CONFIG_DEF, props);
+  }
+
+  public String connectionUrl() {
+    return getString(CONNECTION_URL_CONFIG);
+  }
+
+  public String user() {
+    return getString(CONNECTION_USER_CONFIG);
+  }
+
+  /** The password, or null. Never log it. */
+  public String password() {
+    Password p = getPassword(CONNECTION_PASSWORD_CONFIG);
+    return p == null ? null : p.value();
+  }
+
+  public TableNameFormat tableNameFormat() {
+    return new TableNameFormat(getString(TABLE_NAME_FORMAT_CONFIG));
+  }
+
+  public boolean autoCreate() {
+    return getBoolean(AUTO_CREATE_CONFIG);
+  }
+
+  public int batchMaxRows() {
+    return getInt(BATCH_MAX_ROWS_CONFIG);
+  }
+
+  public long batchMaxBytes() {
+    return getLong(BATCH_MAX_BYTES_CONFIG);
+  }
+
+  public long batchLingerMs() {
+    return getLong(BATCH_LINGER_MS_CONFIG);
+  }
+
+  public TableId offsetsTable() {
+    return TableId.parse(getString(OFFSETS_TABLE_CONFIG));
+  }
+
+  static final class JdbcUrlValidator implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      if (value == null || !value.toString().startsWith("jdbc:postgresql:")) {
+        throw new ConfigException(name, value, "must be a PostgreSQL JDBC URL: jdbc:postgresql://host:port/database");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "jdbc:postgresql://host:port/database[?option=value...]";
+    }
+  }
+
+  static final class TableNameFormatValidator implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      try {
+        new TableNameFormat((String) value);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(name, value, e.getMessage());
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "schema.table with ${schema}, ${table}, ${topic}";
+    }
+  }
+
+  static final class TableIdValidator implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      try {
+        TableId.parse((String) value);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(name, value, e.getMessage());
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "schema.table";
+    }
+  }
+}

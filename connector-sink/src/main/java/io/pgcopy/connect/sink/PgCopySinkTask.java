@@ -1,0 +1,257 @@
+package io.pgcopy.connect.sink;
+
+import io.pgcopy.connect.format.SqlStates;
+import io.pgcopy.connect.format.TableId;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.sink.SinkTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Buffers rows per target table and writes them in one transaction with binary COPY, together
+ * with the next Kafka offset of every partition they came from. The consumer is rewound to the
+ * stored offsets on {@link #open}, and records below them are skipped, so each record is applied
+ * once whatever crashes.
+ */
+public class PgCopySinkTask extends SinkTask {
+  private static final Logger log = LoggerFactory.getLogger(PgCopySinkTask.class);
+
+  private PgCopySinkConfig config;
+  private String name;
+  private Connection conn;
+  private OffsetStore offsetStore;
+  private TargetTables targetTables;
+  private final BatchApplier applier = new BatchApplier();
+  private RecordDecoder decoder;
+
+  private final Map<TableId, TableBatch> batches = new LinkedHashMap<>();
+  private long bufferedRows;
+  private long bufferedBytes;
+  private long oldestBufferedAt;
+  /** Per partition: the offset after the last record buffered or applied; records below it are skipped. */
+  private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
+  /** Offsets advanced since the last write, stored with the next write. */
+  private final Map<TopicPartition, Long> pendingOffsets = new HashMap<>();
+  /** Offsets stored in the target. */
+  private final Map<TopicPartition, Long> committedOffsets = new HashMap<>();
+
+  @Override
+  public String version() {
+    return Version.get();
+  }
+
+  @Override
+  public void start(Map<String, String> props) {
+    config = new PgCopySinkConfig(props);
+    name = props.getOrDefault("name", "pgcopy-sink");
+    offsetStore = new OffsetStore(config.offsetsTable(), name);
+    targetTables = new TargetTables(config.autoCreate());
+    decoder = new RecordDecoder(config.tableNameFormat());
+    log.info("{}: task started, writing to {}", name, config.connectionUrl());
+  }
+
+  @Override
+  public void open(Collection<TopicPartition> partitions) {
+    try {
+      Connection c = connection();
+      offsetStore.createIfAbsent(c);
+      Map<TopicPartition, Long> stored = offsetStore.load(c, partitions);
+      c.commit();
+      for (Map.Entry<TopicPartition, Long> e : stored.entrySet()) {
+        nextOffsets.put(e.getKey(), e.getValue());
+        committedOffsets.put(e.getKey(), e.getValue());
+      }
+      if (!stored.isEmpty()) {
+        context.offset(stored);
+      }
+      log.info("{}: opened {} partitions, rewound {} to offsets stored in {}", name, partitions.size(), stored.size(),
+          config.offsetsTable());
+    } catch (SQLException e) {
+      dropConnection();
+      throw translate(e, "reading the stored offsets");
+    }
+  }
+
+  @Override
+  public void put(Collection<SinkRecord> records) {
+    for (SinkRecord r : records) {
+      TopicPartition tp = new TopicPartition(r.topic(), r.kafkaPartition());
+      Long next = nextOffsets.get(tp);
+      if (next != null && r.kafkaOffset() < next) {
+        continue; // already buffered or applied
+      }
+      if (pendingOffsets.isEmpty()) {
+        oldestBufferedAt = System.currentTimeMillis();
+      }
+      if (!RecordDecoder.isControl(r)) {
+        buffer(r);
+      }
+      nextOffsets.put(tp, r.kafkaOffset() + 1);
+      pendingOffsets.put(tp, r.kafkaOffset() + 1);
+    }
+    if (bufferedRows >= config.batchMaxRows() || bufferedBytes >= config.batchMaxBytes()
+        || (!pendingOffsets.isEmpty() && System.currentTimeMillis() - oldestBufferedAt >= config.batchLingerMs())) {
+      write();
+    }
+  }
+
+  private void buffer(SinkRecord r) {
+    RecordDecoder.Decoded d = decoder.decode(r);
+    switch (d.operation()) {
+      case READ:
+      case INSERT:
+        break;
+      default:
+        throw new DataException(RecordDecoder.where(r) + " is a " + d.operation() + ": this release applies "
+            + "snapshot rows and inserts only (updates, deletes and truncates arrive with change data capture)");
+    }
+    byte[] value = RecordDecoder.value(r);
+    if (value == null) {
+      throw new DataException(RecordDecoder.where(r) + " has no value");
+    }
+    TableBatch batch = batches.get(d.target());
+    if (batch != null && !batch.layout().equals(d.layout())) {
+      write(); // the table's columns changed: write what came before under the old layout
+      batch = null;
+    }
+    if (batch == null) {
+      batch = new TableBatch(d.target(), d.layout());
+      batches.put(d.target(), batch);
+    }
+    int before = batch.size();
+    bufferedBytes += batch.add(RecordDecoder.key(r), value);
+    bufferedRows += batch.size() - before;
+  }
+
+  /** Writes every buffered row and the pending offsets in one transaction. */
+  private void write() {
+    if (pendingOffsets.isEmpty()) {
+      return;
+    }
+    long start = System.nanoTime();
+    TableId current = null;
+    try {
+      Connection c = connection();
+      for (TableBatch b : batches.values()) {
+        current = b.target();
+        targetTables.ensure(c, b.target(), b.layout());
+      }
+      for (TableBatch b : batches.values()) {
+        current = b.target();
+        applier.apply(c, b);
+      }
+      current = config.offsetsTable();
+      offsetStore.save(c, pendingOffsets);
+      c.commit();
+    } catch (SQLException e) {
+      rollbackQuietly();
+      context.timeout(1000);
+      throw translate(e, "writing " + bufferedRows + " rows to " + current);
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("{}: wrote {} rows ({} bytes) to {} tables in {} ms", name, bufferedRows, bufferedBytes, batches.size(),
+          (System.nanoTime() - start) / 1_000_000);
+    }
+    committedOffsets.putAll(pendingOffsets);
+    pendingOffsets.clear();
+    batches.clear();
+    bufferedRows = 0;
+    bufferedBytes = 0;
+  }
+
+  @Override
+  public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+    write();
+    Map<TopicPartition, OffsetAndMetadata> result = new HashMap<>();
+    for (TopicPartition tp : currentOffsets.keySet()) {
+      Long next = committedOffsets.get(tp);
+      if (next != null) {
+        result.put(tp, new OffsetAndMetadata(next));
+      }
+    }
+    return result;
+  }
+
+  @Override
+  public void close(Collection<TopicPartition> partitions) {
+    try {
+      write();
+    } catch (ConnectException e) {
+      // nothing of what is buffered may be written once these partitions belong to another task:
+      // drop it all and go back to what the target holds for the partitions still ours
+      log.warn("{}: writing buffered rows before a rebalance failed; they will be consumed again: {}", name, e.getMessage());
+      batches.clear();
+      bufferedRows = 0;
+      bufferedBytes = 0;
+      pendingOffsets.clear();
+      nextOffsets.clear();
+      nextOffsets.putAll(committedOffsets);
+      Map<TopicPartition, Long> rewind = new HashMap<>(committedOffsets);
+      partitions.forEach(rewind::remove);
+      if (!rewind.isEmpty()) {
+        context.offset(rewind);
+      }
+    }
+    for (TopicPartition tp : partitions) {
+      nextOffsets.remove(tp);
+      committedOffsets.remove(tp);
+    }
+  }
+
+  @Override
+  public void stop() {
+    dropConnection();
+    log.info("{}: task stopped", name);
+  }
+
+  private Connection connection() throws SQLException {
+    if (conn == null || conn.isClosed()) {
+      conn = SqlStates.connect(new org.postgresql.Driver(), config.connectionUrl(), config.user(), config.password(),
+          "pgcopy-sink " + name, new Properties());
+      conn.setAutoCommit(false);
+    }
+    return conn;
+  }
+
+  private void rollbackQuietly() {
+    try {
+      if (conn != null && !conn.isClosed()) {
+        conn.rollback();
+      }
+    } catch (SQLException e) {
+      dropConnection();
+    }
+  }
+
+  private void dropConnection() {
+    if (conn != null) {
+      try {
+        conn.close();
+      } catch (SQLException e) {
+        log.debug("{}: closing connection: {}", name, e.getMessage());
+      }
+      conn = null;
+    }
+  }
+
+  private ConnectException translate(SQLException e, String doing) {
+    String message = name + ": " + doing + " failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")";
+    if (SqlStates.isTransient(e)) {
+      dropConnection();
+      return new RetriableException(message, e);
+    }
+    return new ConnectException(message, e);
+  }
+}

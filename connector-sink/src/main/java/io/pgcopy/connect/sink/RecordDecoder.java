@@ -1,0 +1,110 @@
+package io.pgcopy.connect.sink;
+
+import io.pgcopy.connect.format.ColumnLayout;
+import io.pgcopy.connect.format.Operation;
+import io.pgcopy.connect.format.RecordHeaders;
+import io.pgcopy.connect.format.TableId;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.header.Header;
+import org.apache.kafka.connect.sink.SinkRecord;
+
+/**
+ * Reads the pgcopy headers of a record: operation, target table and column layout. The layout
+ * and table name are decoded once per topic and reused while the header bytes stay the same, so
+ * the per-record cost is a byte comparison.
+ */
+final class RecordDecoder {
+  static final String CONVERTER_HINT = "; the pgcopy sink needs key.converter, value.converter and header.converter "
+      + "set to org.apache.kafka.connect.converters.ByteArrayConverter (and the source must have written the topic "
+      + "with them)";
+
+  private final TableNameFormat tableNameFormat;
+  private final Map<String, Cached> byTopic = new HashMap<>();
+
+  private static final class Cached {
+    byte[] schema;
+    byte[] table;
+    byte[] columns;
+    TableId target;
+    ColumnLayout layout;
+  }
+
+  /** What the sink needs of one record. */
+  record Decoded(Operation operation, TableId target, ColumnLayout layout) {}
+
+  RecordDecoder(TableNameFormat tableNameFormat) {
+    this.tableNameFormat = tableNameFormat;
+  }
+
+  /** True for control records (snapshot progress markers), which carry no row. */
+  static boolean isControl(SinkRecord record) {
+    return record.headers().lastWithName(RecordHeaders.CONTROL) != null;
+  }
+
+  Decoded decode(SinkRecord record) {
+    byte[] op = bytes(record, RecordHeaders.OPERATION);
+    if (op.length != 1) {
+      throw new DataException(where(record) + ": header " + RecordHeaders.OPERATION + " must be one byte" + CONVERTER_HINT);
+    }
+    byte[] schema = bytes(record, RecordHeaders.SCHEMA);
+    byte[] table = bytes(record, RecordHeaders.TABLE);
+    byte[] columns = bytes(record, RecordHeaders.COLUMNS);
+    Cached c = byTopic.computeIfAbsent(record.topic(), t -> new Cached());
+    if (!Arrays.equals(c.columns, columns)) {
+      try {
+        c.layout = ColumnLayout.decode(columns);
+      } catch (IllegalArgumentException e) {
+        throw new DataException(where(record) + ": bad " + RecordHeaders.COLUMNS + " header: " + e.getMessage() + CONVERTER_HINT, e);
+      }
+      c.columns = columns;
+    }
+    if (!Arrays.equals(c.schema, schema) || !Arrays.equals(c.table, table)) {
+      c.target = tableNameFormat.target(record.topic(), new String(schema, StandardCharsets.UTF_8),
+          new String(table, StandardCharsets.UTF_8));
+      c.schema = schema;
+      c.table = table;
+    }
+    Operation operation;
+    try {
+      operation = Operation.fromCode(op[0]);
+    } catch (IllegalArgumentException e) {
+      throw new DataException(where(record) + ": " + e.getMessage(), e);
+    }
+    return new Decoded(operation, c.target, c.layout);
+  }
+
+  static byte[] value(SinkRecord record) {
+    return asBytes(record, record.value(), "value");
+  }
+
+  static byte[] key(SinkRecord record) {
+    return asBytes(record, record.key(), "key");
+  }
+
+  private static byte[] asBytes(SinkRecord record, Object o, String what) {
+    if (o == null || o instanceof byte[]) {
+      return (byte[]) o;
+    }
+    throw new DataException(where(record) + ": the " + what + " is a " + o.getClass().getSimpleName() + ", not bytes" + CONVERTER_HINT);
+  }
+
+  private static byte[] bytes(SinkRecord record, String name) {
+    Header h = record.headers().lastWithName(name);
+    if (h == null || h.value() == null) {
+      throw new DataException(where(record) + " has no " + name + " header: it was not written by the pgcopy source");
+    }
+    if (!(h.value() instanceof byte[])) {
+      throw new DataException(where(record) + ": header " + name + " is a " + h.value().getClass().getSimpleName()
+          + ", not bytes" + CONVERTER_HINT);
+    }
+    return (byte[]) h.value();
+  }
+
+  static String where(SinkRecord r) {
+    return "record " + r.topic() + "-" + r.kafkaPartition() + "@" + r.kafkaOffset();
+  }
+}

@@ -1,0 +1,93 @@
+package io.pgcopy.connect.sink;
+
+import static io.pgcopy.connect.sink.PgCopySinkConfig.CONNECTION_PASSWORD_CONFIG;
+import static io.pgcopy.connect.sink.PgCopySinkConfig.CONNECTION_URL_CONFIG;
+import static io.pgcopy.connect.sink.PgCopySinkConfig.CONNECTION_USER_CONFIG;
+import static io.pgcopy.connect.sink.PgCopySinkConfig.OFFSETS_TABLE_CONFIG;
+
+import io.pgcopy.connect.format.SqlStates;
+import io.pgcopy.connect.format.TableId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigValue;
+
+/** The checks behind the sink's {@code validate()}: can we reach the target, and write to it? */
+final class SinkValidator {
+  private final Map<String, ConfigValue> values = new HashMap<>();
+
+  SinkValidator(Config config) {
+    config.configValues().forEach(v -> values.put(v.name(), v));
+  }
+
+  void validate(Map<String, String> props) {
+    for (String key : List.of(CONNECTION_URL_CONFIG, CONNECTION_USER_CONFIG, OFFSETS_TABLE_CONFIG)) {
+      if (!values.get(key).errorMessages().isEmpty()) {
+        return;
+      }
+    }
+    PgCopySinkConfig config = new PgCopySinkConfig(props);
+    try (Connection conn = SqlStates.connect(new org.postgresql.Driver(), config.connectionUrl(), config.user(),
+        config.password(), "pgcopy-sink validate", new Properties())) {
+      checkWritable(conn, config.offsetsTable());
+    } catch (SQLException e) {
+      String state = e.getSQLState() == null ? "" : e.getSQLState();
+      if (state.startsWith("28")) {
+        String msg = "authentication failed for user " + config.user() + ": " + e.getMessage();
+        error(CONNECTION_USER_CONFIG, msg);
+        error(CONNECTION_PASSWORD_CONFIG, msg);
+      } else if (state.equals("3D000")) {
+        error(CONNECTION_URL_CONFIG, "the database does not exist: " + e.getMessage());
+      } else if (state.startsWith("08")) {
+        error(CONNECTION_URL_CONFIG, "cannot connect: " + e.getMessage() + ". Check host, port, network and sslmode");
+      } else {
+        error(CONNECTION_URL_CONFIG, "checking the target failed: " + e.getMessage() + " (SQLState " + state + ")");
+      }
+    }
+  }
+
+  private void checkWritable(Connection conn, TableId offsets) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') = 'on', current_user,"
+            + " to_regclass(?) IS NOT NULL,"
+            + " CASE WHEN to_regclass(?) IS NOT NULL THEN has_table_privilege(to_regclass(?), 'SELECT, INSERT, UPDATE') END,"
+            + " CASE WHEN to_regnamespace(?) IS NOT NULL THEN has_schema_privilege(to_regnamespace(?), 'CREATE') END")) {
+      String table = offsets.quoted();
+      String schema = TableId.quoteIdentifier(offsets.schema());
+      ps.setString(1, table);
+      ps.setString(2, table);
+      ps.setString(3, table);
+      ps.setString(4, schema);
+      ps.setString(5, schema);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        String user = rs.getString(3);
+        if (rs.getBoolean(1)) {
+          error(CONNECTION_URL_CONFIG, "the target is a standby in recovery and cannot be written: point the URL at the primary");
+        } else if (rs.getBoolean(2)) {
+          error(CONNECTION_URL_CONFIG, "the target's default_transaction_read_only is on for user " + user
+              + ": the sink cannot write (ALTER ROLE ... SET default_transaction_read_only = off)");
+        } else if (rs.getBoolean(4)) {
+          if (!rs.getBoolean(5)) {
+            error(CONNECTION_USER_CONFIG, "user " + user + " cannot SELECT, INSERT and UPDATE the offsets table "
+                + offsets + ": GRANT SELECT, INSERT, UPDATE ON " + table + " TO " + TableId.quoteIdentifier(user));
+          }
+        } else if (!Boolean.TRUE.equals(rs.getObject(6))) {
+          error(CONNECTION_USER_CONFIG, "user " + user + " cannot create the offsets table " + offsets
+              + ": the schema is missing or lacks CREATE for this user (GRANT CREATE ON SCHEMA "
+              + schema + " TO " + TableId.quoteIdentifier(user) + ", or set " + OFFSETS_TABLE_CONFIG + ")");
+        }
+      }
+    }
+  }
+
+  private void error(String key, String message) {
+    values.get(key).addErrorMessage(message);
+  }
+}

@@ -1,0 +1,122 @@
+package io.pgcopy.connect.sink;
+
+import io.pgcopy.connect.format.Column;
+import io.pgcopy.connect.format.ColumnLayout;
+import io.pgcopy.connect.format.TableId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes sure each target table exists with every column the records carry: creates it from the
+ * column layout when allowed (exact types, NOT NULL, primary key), or says what is missing.
+ * DDL runs in its own committed transaction, before the batch that needs it.
+ */
+final class TargetTables {
+  private static final Logger log = LoggerFactory.getLogger(TargetTables.class);
+
+  private final boolean autoCreate;
+  private final Map<TableId, Set<ColumnLayout>> verified = new HashMap<>();
+
+  TargetTables(boolean autoCreate) {
+    this.autoCreate = autoCreate;
+  }
+
+  void ensure(Connection conn, TableId target, ColumnLayout layout) throws SQLException {
+    if (verified.getOrDefault(target, Set.of()).contains(layout)) {
+      return;
+    }
+    Set<String> existing = columns(conn, target);
+    if (existing == null) {
+      if (!autoCreate) {
+        throw new ConnectException("target table " + target + " does not exist: create it, or set auto.create=true");
+      }
+      create(conn, target, layout);
+      existing = columns(conn, target);
+    }
+    List<String> missing = new ArrayList<>();
+    for (Column c : layout.columns()) {
+      if (!existing.contains(c.name())) {
+        missing.add(c.name() + " " + c.typeName());
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new ConnectException("target table " + target + " lacks columns the source sends: " + missing
+          + "; add them to the target table");
+    }
+    verified.computeIfAbsent(target, t -> new HashSet<>()).add(layout);
+  }
+
+  /** Column names of the table, or null when it does not exist. */
+  private static Set<String> columns(Connection conn, TableId table) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT a.attname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+            + " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')")) {
+      ps.setString(1, table.schema());
+      ps.setString(2, table.table());
+      try (ResultSet rs = ps.executeQuery()) {
+        Set<String> names = null;
+        while (rs.next()) {
+          if (names == null) {
+            names = new HashSet<>();
+          }
+          if (rs.getString(1) != null) {
+            names.add(rs.getString(1));
+          }
+        }
+        return names;
+      }
+    } finally {
+      conn.commit();
+    }
+  }
+
+  static String createTableSql(TableId target, ColumnLayout layout) {
+    StringBuilder sql = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(target.quoted()).append(" (");
+    List<Column> columns = layout.columns();
+    for (int i = 0; i < columns.size(); i++) {
+      Column c = columns.get(i);
+      sql.append(i == 0 ? "" : ", ").append(TableId.quoteIdentifier(c.name())).append(' ').append(c.typeName());
+      if (c.notNull()) {
+        sql.append(" NOT NULL");
+      }
+    }
+    if (layout.hasKey()) {
+      sql.append(", PRIMARY KEY (");
+      List<Column> keys = layout.keyColumns();
+      for (int i = 0; i < keys.size(); i++) {
+        sql.append(i == 0 ? "" : ", ").append(TableId.quoteIdentifier(keys.get(i).name()));
+      }
+      sql.append(')');
+    }
+    return sql.append(')').toString();
+  }
+
+  private static void create(Connection conn, TableId target, ColumnLayout layout) throws SQLException {
+    String sql = createTableSql(target, layout);
+    try (Statement st = conn.createStatement()) {
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + TableId.quoteIdentifier(target.schema()));
+      st.execute(sql);
+      conn.commit();
+      log.info("Created target table {}", target);
+    } catch (SQLException e) {
+      conn.rollback();
+      // another task created it at the same moment: IF NOT EXISTS does not cover that race
+      if (!"23505".equals(e.getSQLState()) && !"42P07".equals(e.getSQLState())) {
+        throw e;
+      }
+    }
+  }
+}
