@@ -1,0 +1,181 @@
+package io.pgcopy.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The initial load end to end: three kinds of table, four snapshot tasks, compared row by row. */
+class InitialLoadIT {
+  private static Pipeline pipeline;
+
+  @BeforeAll
+  static void startServers() {
+    pipeline = new Pipeline("logical");
+  }
+
+  @AfterAll
+  static void stopServers() {
+    if (pipeline != null) {
+      pipeline.close();
+    }
+  }
+
+  @Test
+  void copiesKeyedKeylessAndPartitionedTablesWithFourTasks() throws Exception {
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "CREATE TABLE public.big (id bigint PRIMARY KEY, i integer, t text, n numeric(14,3), ts timestamptz,"
+            + " b bytea, j jsonb, u uuid, f boolean, a integer[], v varchar(40) NOT NULL)",
+        "INSERT INTO public.big SELECT g,"
+            + " CASE WHEN g % 7 = 0 THEN NULL ELSE (g * 31) % 100000 - 50000 END,"
+            + " CASE WHEN g % 11 = 0 THEN NULL ELSE 'row ' || g || ' ünïcödé ' || repeat('x', (g % 13)::int) END,"
+            + " CASE WHEN g % 5 = 0 THEN NULL ELSE (g * 1.001)::numeric(14,3) END,"
+            + " timestamptz '2020-01-01 00:00:00+00' + g * interval '1 second',"
+            + " CASE WHEN g % 3 = 0 THEN NULL ELSE decode(md5(g::text), 'hex') END,"
+            + " CASE WHEN g % 4 = 0 THEN NULL ELSE jsonb_build_object('g', g, 'even', g % 2 = 0) END,"
+            + " md5(g::text)::uuid,"
+            + " CASE WHEN g % 6 = 0 THEN NULL ELSE g % 2 = 0 END,"
+            + " CASE WHEN g % 9 = 0 THEN NULL ELSE ARRAY[g::int % 1000, NULL, 3] END,"
+            + " 'v' || g"
+            + " FROM generate_series(1, 1000000) g",
+        "CREATE TABLE public.keyless (x integer, y text)",
+        // identical rows on purpose: a keyless copy must keep every one of them
+        "INSERT INTO public.keyless SELECT g % 1000, CASE WHEN g % 10 = 0 THEN NULL ELSE 'k' || (g % 500) END"
+            + " FROM generate_series(1, 60000) g",
+        "CREATE TABLE public.parted (id integer NOT NULL, region text NOT NULL, amount numeric, PRIMARY KEY (id, region))"
+            + " PARTITION BY LIST (region)",
+        "CREATE TABLE public.parted_eu PARTITION OF public.parted FOR VALUES IN ('eu')",
+        "CREATE TABLE public.parted_us PARTITION OF public.parted FOR VALUES IN ('us')",
+        "CREATE TABLE public.parted_other PARTITION OF public.parted DEFAULT",
+        "INSERT INTO public.parted SELECT g, (ARRAY['eu','us','apac','eu'])[g % 4 + 1], g / 7.0"
+            + " FROM generate_series(1, 90000) g",
+        "CREATE TABLE public.empty_t (id integer PRIMARY KEY)",
+        "ANALYZE");
+
+    var rest = pipeline.rest();
+    var source = pipeline.sourceConfig("it1", "public.big,public.keyless,public.parted,public.empty_t");
+    source.put("snapshot.range.pages", "1024");
+    rest.putConnector("it1-source", source);
+    rest.putConnector("it1-sink", pipeline.sinkConfig("it1"));
+
+    pipeline.awaitSnapshotComplete("it1-source", Duration.ofMinutes(8));
+    for (String table : List.of("public.big", "public.keyless", "public.parted")) {
+      pipeline.awaitRowCount(table, Duration.ofMinutes(5));
+      pipeline.assertSameRows(table);
+    }
+    try (Connection t = pipeline.targetConnection()) {
+      assertThat(Pipeline.count(t, "public.empty_t")).as("an empty table emits nothing").isEqualTo(-1);
+      assertThat(columnDefinitions(t, "public.big")).isEqualTo(columnDefinitions(pipeline.sourceConnection(), "public.big"));
+      assertThat(primaryKey(t, "public.big")).containsExactly("id");
+      assertThat(primaryKey(t, "public.parted")).containsExactly("id", "region");
+    }
+    rest.deleteConnector("it1-source");
+    rest.deleteConnector("it1-sink");
+  }
+
+  @Test
+  void sourceValidationReportsEachProblemOnItsField() {
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "CREATE ROLE app LOGIN PASSWORD 'right'",
+        "CREATE TABLE public.secret (id int)",
+        "CREATE TABLE public.visible (id int)",
+        "GRANT SELECT ON public.visible TO app");
+    pipeline.target.execute("postgres", "CREATE ROLE app LOGIN PASSWORD 'right'");
+    var rest = pipeline.rest();
+    var good = pipeline.sourceConfig("v", "public.visible");
+    good.put("connection.user", "app");
+    good.put("connection.password", "right");
+    assertThat(Validation.errors(rest.validate(Pipeline.SOURCE_CLASS, good))).isEmpty();
+
+    var unreachable = new java.util.HashMap<>(good);
+    unreachable.put("connection.url", "jdbc:postgresql://127.0.0.1:1/src?connectTimeout=3");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, unreachable), "connection.url"))
+        .anySatisfy(m -> assertThat(m).contains("cannot connect"));
+
+    var badPassword = new java.util.HashMap<>(good);
+    badPassword.put("connection.password", "wrong");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, badPassword), "connection.password"))
+        .anySatisfy(m -> assertThat(m).contains("authentication failed"));
+
+    var missingTable = new java.util.HashMap<>(good);
+    missingTable.put("table.include.list", "public.visible,public.nope");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, missingTable), "table.include.list"))
+        .anySatisfy(m -> assertThat(m).contains("\"public\".\"nope\" does not exist"));
+
+    var unreadable = new java.util.HashMap<>(good);
+    unreadable.put("table.include.list", "public.secret");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, unreadable), "table.include.list"))
+        .anySatisfy(m -> assertThat(m).contains("no SELECT privilege on \"public\".\"secret\""));
+
+    var streaming = new java.util.HashMap<>(good);
+    streaming.put("snapshot.mode", "initial");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, streaming), "connection.user"))
+        .anySatisfy(m -> assertThat(m).contains("lacks the REPLICATION attribute"));
+
+    var walReplica = new java.util.HashMap<>(streaming);
+    walReplica.put("connection.url", pipeline.target.jdbcUrl("postgres"));
+    walReplica.put("table.include.list", "pg_catalog.pg_class");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, walReplica), "connection.url"))
+        .anySatisfy(m -> assertThat(m).contains("wal_level=replica"));
+  }
+
+  @Test
+  void sinkValidationReportsATargetItCannotWrite() {
+    pipeline.target.execute(Pipeline.TARGET_DB,
+        "CREATE ROLE reader LOGIN PASSWORD 'pw'",
+        "CREATE ROLE frozen LOGIN PASSWORD 'pw' CREATEDB",
+        "GRANT CREATE ON SCHEMA public TO frozen",
+        "ALTER ROLE frozen SET default_transaction_read_only = on");
+    var rest = pipeline.rest();
+    var good = pipeline.sinkConfig("v");
+    assertThat(Validation.errors(rest.validate(Pipeline.SINK_CLASS, good))).isEmpty();
+
+    var reader = new java.util.HashMap<>(good);
+    reader.put("connection.user", "reader");
+    reader.put("connection.password", "pw");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, reader), "connection.user"))
+        .anySatisfy(m -> assertThat(m).contains("cannot create the offsets table"));
+
+    var readOnly = new java.util.HashMap<>(reader);
+    readOnly.put("connection.user", "frozen");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, readOnly), "connection.url"))
+        .anySatisfy(m -> assertThat(m).contains("default_transaction_read_only is on"));
+
+    var badPassword = new java.util.HashMap<>(reader);
+    badPassword.put("connection.password", "nope");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, badPassword), "connection.password"))
+        .anySatisfy(m -> assertThat(m).contains("authentication failed"));
+  }
+
+  private static List<String> columnDefinitions(Connection c, String table) throws Exception {
+    List<String> defs = new ArrayList<>();
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+        "SELECT attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END"
+            + " FROM pg_attribute WHERE attrelid = '" + table + "'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
+      while (rs.next()) {
+        defs.add(rs.getString(1));
+      }
+    }
+    return defs;
+  }
+
+  private static List<String> primaryKey(Connection c, String table) throws Exception {
+    List<String> cols = new ArrayList<>();
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+        "SELECT a.attname FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n)"
+            + " JOIN pg_attribute a ON a.attrelid = '" + table + "'::regclass AND a.attnum = k.attnum"
+            + " WHERE i.indrelid = '" + table + "'::regclass AND i.indisprimary ORDER BY k.n")) {
+      while (rs.next()) {
+        cols.add(rs.getString(1));
+      }
+    }
+    return cols;
+  }
+}

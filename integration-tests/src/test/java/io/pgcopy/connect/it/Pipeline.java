@@ -1,0 +1,136 @@
+package io.pgcopy.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgcopy.connect.testkit.ConnectRest;
+import io.pgcopy.connect.testkit.ConnectWorker;
+import io.pgcopy.connect.testkit.KafkaBroker;
+import io.pgcopy.connect.testkit.PostgresServer;
+import io.pgcopy.connect.testkit.TableComparison;
+import io.pgcopy.connect.testkit.TestPaths;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.awaitility.Awaitility;
+
+/**
+ * The real servers a scenario runs on: a source and a target PostgreSQL, a KRaft broker, and a
+ * Connect worker (512 MB heap) loading the plugin from its built package.
+ */
+final class Pipeline implements AutoCloseable {
+  static final String SOURCE_CLASS = "io.pgcopy.connect.source.PgCopySourceConnector";
+  static final String SINK_CLASS = "io.pgcopy.connect.sink.PgCopySinkConnector";
+  static final String SOURCE_DB = "src";
+  static final String TARGET_DB = "tgt";
+
+  final PostgresServer source;
+  final PostgresServer target;
+  final KafkaBroker broker;
+  final ConnectWorker worker;
+
+  Pipeline(String targetWalLevel) {
+    var dir = TestPaths.workDir();
+    source = PostgresServer.start(dir, "source");
+    target = PostgresServer.start(dir, "target", targetWalLevel);
+    source.createDatabase(SOURCE_DB);
+    target.createDatabase(TARGET_DB);
+    broker = KafkaBroker.start(dir, Map.of());
+    worker = ConnectWorker.create(dir, broker, "512m", Map.of("offset.flush.interval.ms", "10000")).start();
+  }
+
+  ConnectRest rest() {
+    return worker.rest();
+  }
+
+  Map<String, String> sourceConfig(String prefix, String tables) {
+    Map<String, String> c = new HashMap<>();
+    c.put("connector.class", SOURCE_CLASS);
+    c.put("connection.url", source.jdbcUrl(SOURCE_DB));
+    c.put("connection.user", "postgres");
+    c.put("connection.password", "");
+    c.put("table.include.list", tables);
+    c.put("topic.prefix", prefix);
+    c.put("snapshot.mode", "initial_only");
+    c.put("snapshot.progress.interval.ms", "1000");
+    c.put("tasks.max", "4");
+    return c;
+  }
+
+  Map<String, String> sinkConfig(String prefix) {
+    Map<String, String> c = new HashMap<>();
+    c.put("connector.class", SINK_CLASS);
+    c.put("connection.url", target.jdbcUrl(TARGET_DB));
+    c.put("connection.user", "postgres");
+    c.put("connection.password", "");
+    c.put("topics.regex", java.util.regex.Pattern.quote(prefix) + "\\..*");
+    c.put("tasks.max", "2");
+    return c;
+  }
+
+  Connection sourceConnection() throws SQLException {
+    return source.connect(SOURCE_DB);
+  }
+
+  Connection targetConnection() throws SQLException {
+    return target.connect(TARGET_DB);
+  }
+
+  /** Rows in a table, -1 while it does not exist. */
+  static long count(Connection c, String table) {
+    try (Statement st = c.createStatement()) {
+      try (ResultSet rs = st.executeQuery("SELECT to_regclass('" + table.replace("'", "''") + "') IS NOT NULL")) {
+        rs.next();
+        if (!rs.getBoolean(1)) {
+          return -1;
+        }
+      }
+      try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Waits until the target table holds as many rows as the source table. */
+  void awaitRowCount(String table, Duration timeout) throws SQLException {
+    try (Connection s = sourceConnection(); Connection t = targetConnection()) {
+      long expected = count(s, table);
+      Awaitility.await(table + " to reach " + expected + " rows in the target").atMost(timeout)
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> count(t, table) >= expected);
+    }
+  }
+
+  /** Waits until the source connector released its snapshot: every range done, no tasks left. */
+  void awaitSnapshotComplete(String connector, Duration timeout) {
+    Awaitility.await(connector + " to finish its snapshot").atMost(timeout).pollInterval(Duration.ofMillis(500))
+        .until(() -> {
+          JsonNode status = rest().status(connector);
+          assertThat(status.path("connector").path("state").asText()).isEqualTo("RUNNING");
+          return status.path("tasks").isEmpty();
+        });
+  }
+
+  void assertSameRows(String table) throws SQLException {
+    try (Connection s = sourceConnection(); Connection t = targetConnection()) {
+      TableComparison.Result r = TableComparison.compare(s, table, t, table);
+      assertThat(r.same()).as(table + ": " + r).isTrue();
+      assertThat(r.sourceRows()).as(table + " rows").isPositive();
+    }
+  }
+
+  @Override
+  public void close() {
+    worker.close();
+    broker.close();
+    target.close();
+    source.close();
+  }
+}

@@ -1,0 +1,128 @@
+package io.pgcopy.connect.testkit;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+
+/**
+ * A Kafka Connect worker in distributed mode in a child JVM, configured from the project's
+ * {@code config/connect-distributed.properties} with addresses and paths overridden, loading
+ * the plugin from its built package on {@code plugin.path}. It can be stopped gracefully, killed
+ * (SIGKILL) and started again with the same identity.
+ */
+public final class ConnectWorker implements AutoCloseable {
+  private final Path dir;
+  private final Properties props;
+  private final int restPort;
+  private final String heap;
+  private Process process;
+  private int starts;
+
+  private ConnectWorker(Path dir, Properties props, int restPort, String heap) {
+    this.dir = dir;
+    this.props = props;
+    this.restPort = restPort;
+    this.heap = heap;
+  }
+
+  /** Worker properties from config/connect-distributed.properties, for the given broker and a fresh group. */
+  public static ConnectWorker create(Path parent, KafkaBroker broker, String heap, Map<String, String> overrides) {
+    try {
+      Files.createDirectories(parent);
+      Path dir = Files.createTempDirectory(parent, "connect-");
+      Properties p = new Properties();
+      try (Reader r = Files.newBufferedReader(TestPaths.configDir().resolve("connect-distributed.properties"))) {
+        p.load(r);
+      }
+      int port = Processes.freePort();
+      String id = dir.getFileName().toString();
+      p.setProperty("bootstrap.servers", broker.bootstrapServers());
+      p.setProperty("listeners", "http://127.0.0.1:" + port);
+      p.setProperty("rest.advertised.host.name", "127.0.0.1");
+      p.setProperty("plugin.path", TestPaths.pluginPath().toString());
+      p.setProperty("group.id", id);
+      p.setProperty("offset.storage.topic", id + "-offsets");
+      p.setProperty("config.storage.topic", id + "-configs");
+      p.setProperty("status.storage.topic", id + "-status");
+      p.putAll(overrides);
+      try (var out = Files.newBufferedWriter(dir.resolve("worker.properties"))) {
+        p.store(out, "pgcopy test worker");
+      }
+      return new ConnectWorker(dir, p, port, heap);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Starts the JVM and waits until the REST API lists both pgcopy connectors. */
+  public ConnectWorker start() {
+    Path log = dir.resolve("worker-" + (++starts) + ".log");
+    process = Processes.startJava(Processes.kafkaClassPath(), heap, log,
+        "org.apache.kafka.connect.cli.ConnectDistributed", List.of(dir.resolve("worker.properties").toString()),
+        KafkaBroker.logging());
+    ConnectRest rest = rest();
+    Awaitility.await("Connect worker REST API").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(300))
+        .ignoreExceptions().until(() -> {
+          if (!process.isAlive()) {
+            throw new IllegalStateException("worker exited:\n" + Processes.tail(log, 60));
+          }
+          String plugins = rest.get("/connector-plugins");
+          return plugins.contains("PgCopySourceConnector") && plugins.contains("PgCopySinkConnector");
+        });
+    return this;
+  }
+
+  public ConnectRest rest() {
+    return new ConnectRest("http://127.0.0.1:" + restPort);
+  }
+
+  public Path logFile() {
+    return dir.resolve("worker-" + starts + ".log");
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** SIGKILL: no shutdown hook, no offset commit, nothing flushed. */
+  public void kill() {
+    process.destroyForcibly();
+    waitExit();
+  }
+
+  /** SIGTERM: Connect's shutdown hook stops connectors and commits what it can. */
+  public void stop() {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      waitExit();
+    }
+  }
+
+  private void waitExit() {
+    try {
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  public Properties properties() {
+    return props;
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+}

@@ -1,0 +1,114 @@
+package io.pgcopy.connect.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.awaitility.Awaitility;
+
+/** A single-node KRaft broker (broker and controller in one) in a child JVM, listening on 127.0.0.1. */
+public final class KafkaBroker implements AutoCloseable {
+  private final Path dir;
+  private final int port;
+  private Process process;
+
+  private KafkaBroker(Path dir, int port) {
+    this.dir = dir;
+    this.port = port;
+  }
+
+  public static KafkaBroker start(Path parent, Map<String, String> overrides) {
+    try {
+      Files.createDirectories(parent);
+      KafkaBroker broker = new KafkaBroker(Files.createTempDirectory(parent, "kafka-"), Processes.freePort());
+      broker.startProcess(overrides);
+      return broker;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void startProcess(Map<String, String> overrides) throws IOException {
+    int controllerPort = Processes.freePort();
+    Properties p = new Properties();
+    p.setProperty("process.roles", "broker,controller");
+    p.setProperty("node.id", "1");
+    p.setProperty("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+    p.setProperty("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.setProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+    p.setProperty("controller.listener.names", "CONTROLLER");
+    p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.setProperty("inter.broker.listener.name", "PLAINTEXT");
+    p.setProperty("log.dirs", dir.resolve("data").toString());
+    p.setProperty("offsets.topic.replication.factor", "1");
+    p.setProperty("offsets.topic.num.partitions", "5");
+    p.setProperty("transaction.state.log.replication.factor", "1");
+    p.setProperty("transaction.state.log.min.isr", "1");
+    p.setProperty("transaction.state.log.num.partitions", "5");
+    p.setProperty("share.coordinator.state.topic.replication.factor", "1");
+    p.setProperty("share.coordinator.state.topic.min.isr", "1");
+    p.setProperty("group.initial.rebalance.delay.ms", "0");
+    p.setProperty("num.partitions", "4");
+    p.setProperty("auto.create.topics.enable", "true");
+    p.setProperty("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
+    p.putAll(overrides);
+    Path config = dir.resolve("server.properties");
+    try (var out = Files.newBufferedWriter(config)) {
+      p.store(out, "pgcopy test broker");
+    }
+    Path log = dir.resolve("broker.log");
+    String cp = Processes.kafkaClassPath();
+    Process format = Processes.startJava(cp, "256m", log, "kafka.tools.StorageTool",
+        List.of("format", "-t", Uuid.randomUuid().toString(), "-c", config.toString(), "--ignore-formatted"), logging());
+    try {
+      if (format.waitFor() != 0) {
+        throw new IllegalStateException("formatting the KRaft storage failed:\n" + Processes.tail(log, 30));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    process = Processes.startJava(cp, "768m", log, "kafka.Kafka", List.of(config.toString()), logging());
+    Properties admin = new Properties();
+    admin.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    try (Admin a = Admin.create(admin)) {
+      Awaitility.await("broker on " + bootstrapServers()).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300))
+          .ignoreExceptions().until(() -> {
+            if (!process.isAlive()) {
+              throw new IllegalStateException("broker exited:\n" + Processes.tail(log, 40));
+            }
+            return a.describeCluster().nodes().get().size() == 1;
+          });
+    }
+  }
+
+  static List<String> logging() {
+    return List.of("-Dlog4j2.configurationFile=classpath:pgcopy-testkit-log4j2.properties");
+  }
+
+  public String bootstrapServers() {
+    return "127.0.0.1:" + port;
+  }
+
+  @Override
+  public void close() {
+    if (process != null) {
+      process.destroy();
+      try {
+        if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        process.destroyForcibly();
+      }
+    }
+  }
+}
