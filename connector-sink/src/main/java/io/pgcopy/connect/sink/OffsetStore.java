@@ -25,11 +25,18 @@ final class OffsetStore {
     this.connector = connector;
   }
 
+  /** Creates the table unless it exists; commits. */
   void createIfAbsent(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement()) {
       st.execute("CREATE TABLE IF NOT EXISTS " + table.quoted() + " ("
           + "connector text NOT NULL, topic text NOT NULL, kafka_partition int NOT NULL, next_offset bigint NOT NULL,"
           + " updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, kafka_partition))");
+      conn.commit();
+    } catch (SQLException e) {
+      conn.rollback();
+      if (!DdlRace.lostToConcurrentCreate(e)) {
+        throw e;
+      }
     }
   }
 

@@ -38,9 +38,13 @@ final class TargetTables {
       return;
     }
     Set<String> existing = columns(conn, target);
-    if (existing == null) {
+    // a concurrent task may have won the race for the schema only: try again until the table is there
+    for (int attempt = 0; existing == null; attempt++) {
       if (!autoCreate) {
         throw new ConnectException("target table " + target + " does not exist: create it, or set auto.create=true");
+      }
+      if (attempt == 3) {
+        throw new ConnectException("creating target table " + target + " failed three times; see the database log");
       }
       create(conn, target, layout);
       existing = columns(conn, target);
@@ -113,8 +117,7 @@ final class TargetTables {
       log.info("Created target table {}", target);
     } catch (SQLException e) {
       conn.rollback();
-      // another task created it at the same moment: IF NOT EXISTS does not cover that race
-      if (!"23505".equals(e.getSQLState()) && !"42P07".equals(e.getSQLState())) {
+      if (!DdlRace.lostToConcurrentCreate(e)) {
         throw e;
       }
     }

@@ -99,7 +99,8 @@ final class SourceCatalog {
             + "  WHERE i.indrelid = ?::regclass AND (i.indisreplident OR i.indisprimary)"
             + "  ORDER BY i.indisreplident DESC LIMIT 1)"
             + " SELECT a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.attnotnull,"
-            + "   coalesce(array_position((SELECT cols FROM k), a.attnum), 0)"
+            // indkey is an int2vector, whose subscripts start at 0: number the key columns with ORDINALITY
+            + "   coalesce((SELECT u.n FROM k, unnest(k.cols) WITH ORDINALITY AS u(attnum, n) WHERE u.attnum = a.attnum), 0)"
             + " FROM pg_attribute a"
             + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
             + " ORDER BY a.attnum")) {

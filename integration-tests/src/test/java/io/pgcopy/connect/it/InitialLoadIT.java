@@ -18,7 +18,8 @@ class InitialLoadIT {
 
   @BeforeAll
   static void startServers() {
-    pipeline = new Pipeline("logical");
+    // the target runs with wal_level=replica: validation must catch a source like that
+    pipeline = new Pipeline("replica");
   }
 
   @AfterAll
@@ -140,8 +141,12 @@ class InitialLoadIT {
     var reader = new java.util.HashMap<>(good);
     reader.put("connection.user", "reader");
     reader.put("connection.password", "pw");
+    reader.put("offsets.table", "public.reader_offsets");
     assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, reader), "connection.user"))
-        .anySatisfy(m -> assertThat(m).contains("cannot create the offsets table"));
+        .anySatisfy(m -> assertThat(m).contains("cannot create the offsets table \"public\".\"reader_offsets\""));
+    pipeline.target.execute(Pipeline.TARGET_DB, "CREATE TABLE public.reader_offsets (id int)");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, reader), "connection.user"))
+        .anySatisfy(m -> assertThat(m).contains("cannot SELECT, INSERT and UPDATE the offsets table"));
 
     var readOnly = new java.util.HashMap<>(reader);
     readOnly.put("connection.user", "frozen");

@@ -52,8 +52,8 @@ public final class TableComparison {
     try (Statement s = source.createStatement(); Statement t = target.createStatement()) {
       s.setFetchSize(10_000);
       t.setFetchSize(10_000);
-      try (ResultSet a = s.executeQuery("SELECT " + row + " AS h FROM " + sourceTable + " ORDER BY 1 COLLATE \"C\"");
-           ResultSet b = t.executeQuery("SELECT " + row + " AS h FROM " + targetTable + " ORDER BY 1 COLLATE \"C\"")) {
+      try (ResultSet a = s.executeQuery(sortedHashes(row, sourceTable));
+           ResultSet b = t.executeQuery(sortedHashes(row, targetTable))) {
         List<String> diffs = new ArrayList<>();
         long na = 0;
         long nb = 0;
@@ -82,6 +82,11 @@ public final class TableComparison {
       source.rollback();
       target.rollback();
     }
+  }
+
+  /** Hex digests sorted bytewise, the order Java's String.compareTo walks them in. */
+  private static String sortedHashes(String rowHash, String table) {
+    return "SELECT h FROM (SELECT " + rowHash + " AS h FROM " + table + ") r ORDER BY h COLLATE \"C\"";
   }
 
   private static void note(List<String> diffs, String d) {

@@ -1,0 +1,17 @@
+package io.pgcopy.connect.sink;
+
+import java.sql.SQLException;
+
+/**
+ * {@code CREATE .. IF NOT EXISTS} is not atomic against a concurrent identical CREATE: the loser
+ * fails with a unique violation on the catalog (23505) or "already exists" (42P07, 42P06). Sink
+ * tasks start together and create the same tables, so losing that race is success.
+ */
+final class DdlRace {
+  private DdlRace() {}
+
+  static boolean lostToConcurrentCreate(SQLException e) {
+    String s = e.getSQLState();
+    return "23505".equals(s) || "42P07".equals(s) || "42P06".equals(s);
+  }
+}
