@@ -57,7 +57,12 @@ public class PgCopySourceTask extends SourceTask {
       if (stopRequested.getCount() == 0) {
         return null;
       }
-      throw SqlErrors.translate(e, name + " reading the snapshot");
+      ConnectException failure = SqlErrors.translate(e, name + " reading the snapshot");
+      if (failure instanceof RetriableException) {
+        // Connect polls again at once: back off so a lost snapshot or a down server is not hammered
+        stopRequested.await(1, TimeUnit.SECONDS);
+      }
+      throw failure;
     } catch (IOException e) {
       reader.reset();
       throw new RetriableException(name + ": reading the COPY stream failed; the range resumes after the last row sent", e);

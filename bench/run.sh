@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Initial-load benchmark: pgbench_accounts at scale 10 and 100 (1M and 10M rows) from one local
+# PostgreSQL to another, through a psql binary COPY pipe (baseline) and through pgcopy-connect on
+# a Connect worker with a 512 MB heap, in the same run. Results: bench/results/initial-load.md.
+#   bench/run.sh            # scales 10 and 100
+#   bench/run.sh 10         # one scale
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scales=("$@")
+[ ${#scales[@]} -gt 0 ] || scales=(10 100)
+mvn -B -q install -DskipTests
+it=integration-tests
+java -Xmx1g \
+  -Dpgcopy.plugin.path="$PWD/connect-plugin/target/pgcopy-connect-plugin" \
+  -Dpgcopy.kafka.classpath.file="$PWD/$it/target/kafka.classpath" \
+  -Dpgcopy.config.dir="$PWD/config" \
+  -Dpgcopy.work.dir="$PWD/$it/target/bench-work" \
+  -Dbench.out="$PWD/bench/results/initial-load.md" \
+  -cp "$it/target/test-classes:$(cat $it/target/kafka.classpath)" \
+  io.pgcopy.connect.bench.InitialLoadBenchmark "${scales[@]}"

@@ -1,0 +1,165 @@
+package io.pgcopy.connect.bench;
+
+import io.pgcopy.connect.testkit.ConnectRest;
+import io.pgcopy.connect.testkit.ConnectWorker;
+import io.pgcopy.connect.testkit.KafkaBroker;
+import io.pgcopy.connect.testkit.PostgresServer;
+import io.pgcopy.connect.testkit.TableComparison;
+import io.pgcopy.connect.testkit.TestPaths;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The initial-load benchmark (run by bench/run.sh, not a test): pgbench_accounts at the given
+ * scales from one PostgreSQL to another, (1) through a psql binary COPY pipe, the single-stream
+ * baseline, and (2) through the pgcopy source and sink on a Connect worker with a 512 MB heap,
+ * timed from the connector POST to the last row committed in the target.
+ */
+public final class InitialLoadBenchmark {
+  public static void main(String[] args) throws Exception {
+    int sourceTasks = Integer.parseInt(System.getProperty("bench.source.tasks", "4"));
+    int sinkTasks = Integer.parseInt(System.getProperty("bench.sink.tasks", "2"));
+    StringBuilder report = new StringBuilder();
+    report.append("| scale | rows | table MB | baseline COPY pipe (s) | pgcopy-connect (s) | rows/s | MB/s | ratio to baseline | worker peak RSS (MB) | table bytes/row | Kafka bytes/row |\n");
+    report.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (String a : args) {
+      report.append(run(Integer.parseInt(a), sourceTasks, sinkTasks)).append('\n');
+      System.out.println(report);
+    }
+    String out = "source tasks " + sourceTasks + ", sink tasks " + sinkTasks + ", worker -Xmx512m\n\n" + report;
+    Path file = Path.of(System.getProperty("bench.out", "bench/results/initial-load.md"));
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, out);
+    System.out.println(out);
+  }
+
+  private static String run(int scale, int sourceTasks, int sinkTasks) throws Exception {
+    Path dir = TestPaths.workDir();
+    try (PostgresServer source = PostgresServer.start(dir, "bench-source");
+         PostgresServer target = PostgresServer.start(dir, "bench-target");
+         KafkaBroker broker = KafkaBroker.start(dir, Map.of());
+         ConnectWorker worker = ConnectWorker.create(dir, broker, "512m", Map.of()).start()) {
+      source.createDatabase("src");
+      target.createDatabase("baseline");
+      target.createDatabase("tgt");
+      source.runTool("pgbench", List.of("-i", "-s", String.valueOf(scale), "-q", "src"));
+      long rows = scale * 100_000L;
+      double mb;
+      try (Connection c = source.connect("src"); Statement st = c.createStatement();
+           ResultSet rs = st.executeQuery("SELECT pg_relation_size('pgbench_accounts')")) {
+        rs.next();
+        mb = rs.getLong(1) / 1048576.0;
+      }
+
+      target.execute("baseline", "CREATE TABLE pgbench_accounts (aid integer NOT NULL PRIMARY KEY, bid integer,"
+          + " abalance integer, filler character(84))");
+      String psql = source.binDirectory().resolve("psql").toString();
+      String pipe = psql + " -h 127.0.0.1 -p " + source.port() + " -U postgres -d src -c \"COPY pgbench_accounts TO STDOUT (FORMAT binary)\" | "
+          + psql + " -h 127.0.0.1 -p " + target.port() + " -U postgres -d baseline -c \"COPY pgbench_accounts FROM STDIN (FORMAT binary)\"";
+      long t0 = System.nanoTime();
+      Process p = new ProcessBuilder("bash", "-o", "pipefail", "-c", pipe).inheritIO().start();
+      if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+        throw new IllegalStateException("baseline pipe failed");
+      }
+      double baseline = (System.nanoTime() - t0) / 1e9;
+
+      ConnectRest rest = worker.rest();
+      Map<String, String> src = new HashMap<>();
+      src.put("connector.class", "io.pgcopy.connect.source.PgCopySourceConnector");
+      src.put("connection.url", source.jdbcUrl("src"));
+      src.put("connection.user", "postgres");
+      src.put("table.include.list", "public.pgbench_accounts");
+      src.put("topic.prefix", "bench");
+      src.put("snapshot.mode", "initial_only");
+      src.put("tasks.max", String.valueOf(sourceTasks));
+      Map<String, String> sink = new HashMap<>();
+      sink.put("connector.class", "io.pgcopy.connect.sink.PgCopySinkConnector");
+      sink.put("connection.url", target.jdbcUrl("tgt"));
+      sink.put("connection.user", "postgres");
+      sink.put("topics", "bench.public.pgbench_accounts");
+      sink.put("tasks.max", String.valueOf(sinkTasks));
+      long peakRss = 0;
+      t0 = System.nanoTime();
+      rest.putConnector("bench-sink", sink);
+      rest.putConnector("bench-source", src);
+      try (Connection t = target.connect("tgt")) {
+        while (true) {
+          peakRss = Math.max(peakRss, rssMb(worker.pid()));
+          if (insertedRows(t) >= rows && count(t) >= rows) {
+            break;
+          }
+          if ((System.nanoTime() - t0) / 1e9 > 3600) {
+            throw new IllegalStateException("no complete copy within an hour");
+          }
+          Thread.sleep(200);
+        }
+      }
+      double pipeline = (System.nanoTime() - t0) / 1e9;
+      try (Connection s = source.connect("src"); Connection t = target.connect("tgt")) {
+        TableComparison.Result r = TableComparison.compare(s, "pgbench_accounts", t, "pgbench_accounts");
+        if (!r.same()) {
+          throw new IllegalStateException("target differs from source: " + r);
+        }
+      }
+      long kafkaBytes = topicBytes(broker, "bench.public.pgbench_accounts");
+      return String.format("| %d | %d | %.0f | %.1f | %.1f | %.0f | %.1f | %.2fx | %d | %.0f | %.0f |", scale, rows, mb,
+          baseline, pipeline, rows / pipeline, mb / pipeline, pipeline / baseline, peakRss, mb * 1048576 / rows,
+          (double) kafkaBytes / rows);
+    }
+  }
+
+  /** Bytes the topic occupies in the broker's log directory (compressed record batches). */
+  private static long topicBytes(KafkaBroker broker, String topic) throws Exception {
+    java.util.Properties p = new java.util.Properties();
+    p.setProperty("bootstrap.servers", broker.bootstrapServers());
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+      long total = 0;
+      for (var dirs : admin.describeLogDirs(List.of(1)).allDescriptions().get().values()) {
+        for (var d : dirs.values()) {
+          for (var e : d.replicaInfos().entrySet()) {
+            if (e.getKey().topic().equals(topic)) {
+              total += e.getValue().size();
+            }
+          }
+        }
+      }
+      return total;
+    }
+  }
+
+  /** Cheap progress signal: rows the statistics collector saw inserted (flushed about once a second). */
+  private static long insertedRows(Connection t) throws Exception {
+    try (Statement st = t.createStatement(); ResultSet rs = st.executeQuery(
+        "SELECT coalesce(sum(n_tup_ins - n_tup_del), 0) FROM pg_stat_user_tables WHERE relname = 'pgbench_accounts'")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static long count(Connection t) throws Exception {
+    try (Statement st = t.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM pgbench_accounts")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static long rssMb(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+        }
+      }
+    } catch (Exception e) {
+      // the process is gone or /proc is not there
+    }
+    return 0;
+  }
+}
