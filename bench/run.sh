@@ -4,6 +4,7 @@
 # a Connect worker with a 512 MB heap, in the same run. Results: bench/results/initial-load.md.
 #   bench/run.sh            # scales 10 and 100
 #   bench/run.sh 10         # one scale
+#   SOURCE_TASKS=2 SINK_TASKS=1 WORKER_JVM_OPTIONS=-XX:StartFlightRecording=filename=/tmp/w.jfr bench/run.sh 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scales=("$@")
@@ -15,6 +16,8 @@ java -Xmx1g \
   -Dpgcopy.kafka.classpath.file="$PWD/$it/target/kafka.classpath" \
   -Dpgcopy.config.dir="$PWD/config" \
   -Dpgcopy.work.dir="$PWD/$it/target/bench-work" \
+  -Dpgcopy.worker.jvm.options="${WORKER_JVM_OPTIONS:-}" \
+  -Dbench.source.tasks="${SOURCE_TASKS:-4}" -Dbench.sink.tasks="${SINK_TASKS:-2}" \
   -Dbench.out="$PWD/bench/results/initial-load.md" \
   -cp "$it/target/test-classes:$(cat $it/target/kafka.classpath)" \
   io.pgcopy.connect.bench.InitialLoadBenchmark "${scales[@]}"

@@ -65,9 +65,14 @@ public final class ConnectWorker implements AutoCloseable {
   /** Starts the JVM and waits until the REST API lists both pgcopy connectors. */
   public ConnectWorker start() {
     Path log = dir.resolve("worker-" + (++starts) + ".log");
+    List<String> jvm = new java.util.ArrayList<>(KafkaBroker.logging());
+    // e.g. -Dpgcopy.worker.jvm.options=-XX:StartFlightRecording=filename=/tmp/worker.jfr to profile a run
+    String extra = System.getProperty("pgcopy.worker.jvm.options", "").trim();
+    if (!extra.isEmpty()) {
+      jvm.addAll(List.of(extra.split("\\s+")));
+    }
     process = Processes.startJava(Processes.kafkaClassPath(), heap, log,
-        "org.apache.kafka.connect.cli.ConnectDistributed", List.of(dir.resolve("worker.properties").toString()),
-        KafkaBroker.logging());
+        "org.apache.kafka.connect.cli.ConnectDistributed", List.of(dir.resolve("worker.properties").toString()), jvm);
     ConnectRest rest = rest();
     Awaitility.await("Connect worker REST API").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(300))
         .ignoreExceptions().until(() -> {
