@@ -4,6 +4,7 @@
 # a Connect worker with a 512 MB heap, in the same run. Results: bench/results/initial-load.md.
 #   bench/run.sh            # scales 10 and 100
 #   bench/run.sh 10         # one scale
+#   WORKER_OVERRIDES=exactly.once.source.support=disabled SOURCE_OVERRIDES=batch.max.rows=20000 bench/run.sh 10
 #   SOURCE_TASKS=2 SINK_TASKS=1 WORKER_JVM_OPTIONS=-XX:StartFlightRecording=filename=/tmp/w.jfr bench/run.sh 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ java -Xmx1g \
   -Dpgcopy.config.dir="$PWD/config" \
   -Dpgcopy.work.dir="$PWD/$it/target/bench-work" \
   -Dpgcopy.worker.jvm.options="${WORKER_JVM_OPTIONS:-}" \
+  -Dbench.worker="${WORKER_OVERRIDES:-}" -Dbench.source="${SOURCE_OVERRIDES:-}" -Dbench.sink="${SINK_OVERRIDES:-}" \
   -Dbench.source.tasks="${SOURCE_TASKS:-4}" -Dbench.sink.tasks="${SINK_TASKS:-2}" \
   -Dbench.out="$PWD/bench/results/initial-load.md" \
   -cp "$it/target/test-classes:$(cat $it/target/kafka.classpath)" \

@@ -45,7 +45,7 @@ public final class InitialLoadBenchmark {
     try (PostgresServer source = PostgresServer.start(dir, "bench-source");
          PostgresServer target = PostgresServer.start(dir, "bench-target");
          KafkaBroker broker = KafkaBroker.start(dir, Map.of());
-         ConnectWorker worker = ConnectWorker.create(dir, broker, "512m", Map.of()).start()) {
+         ConnectWorker worker = ConnectWorker.create(dir, broker, "512m", overrides("bench.worker")).start()) {
       source.createDatabase("src");
       target.createDatabase("baseline");
       target.createDatabase("tgt");
@@ -85,7 +85,10 @@ public final class InitialLoadBenchmark {
       sink.put("connection.user", "postgres");
       sink.put("topics", "bench.public.pgbench_accounts");
       sink.put("tasks.max", String.valueOf(sinkTasks));
+      src.putAll(overrides("bench.source"));
+      sink.putAll(overrides("bench.sink"));
       long peakRss = 0;
+      double[] cpuBefore = cpu(worker.pid(), broker.pid());
       t0 = System.nanoTime();
       rest.putConnector("bench-sink", sink);
       rest.putConnector("bench-source", src);
@@ -102,6 +105,9 @@ public final class InitialLoadBenchmark {
         }
       }
       double pipeline = (System.nanoTime() - t0) / 1e9;
+      double[] cpuAfter = cpu(worker.pid(), broker.pid());
+      System.out.printf("CPU seconds during the pipeline (scale %d, %.1f s): worker %.1f, broker %.1f, postgres (both) %.1f%n",
+          scale, pipeline, cpuAfter[0] - cpuBefore[0], cpuAfter[1] - cpuBefore[1], cpuAfter[2] - cpuBefore[2]);
       try (Connection s = source.connect("src"); Connection t = target.connect("tgt")) {
         TableComparison.Result r = TableComparison.compare(s, "pgbench_accounts", t, "pgbench_accounts");
         if (!r.same()) {
@@ -113,6 +119,18 @@ public final class InitialLoadBenchmark {
           baseline, pipeline, rows / pipeline, mb / pipeline, pipeline / baseline, peakRss, mb * 1048576 / rows,
           (double) kafkaBytes / rows);
     }
+  }
+
+  /** key=value,key=value from a system property: settings to try without editing code. */
+  private static Map<String, String> overrides(String property) {
+    Map<String, String> m = new HashMap<>();
+    for (String kv : System.getProperty(property, "").split(",")) {
+      int eq = kv.indexOf('=');
+      if (eq > 0) {
+        m.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+      }
+    }
+    return m;
   }
 
   /** Bytes the topic occupies in the broker's log directory (compressed record batches). */
@@ -148,6 +166,39 @@ public final class InitialLoadBenchmark {
       rs.next();
       return rs.getLong(1);
     }
+  }
+
+  /** CPU seconds (user + system) used so far by the worker, the broker, and every postgres process. */
+  private static double[] cpu(long workerPid, long brokerPid) throws Exception {
+    double pg = 0;
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path p : (Iterable<Path>) procs::iterator) {
+        if (p.getFileName().toString().matches("\\d+")) {
+          String stat = readStat(p);
+          if (stat != null && stat.contains("(postgres)")) {
+            pg += ticks(stat);
+          }
+        }
+      }
+    }
+    return new double[] {ticks(readStat(Path.of("/proc/" + workerPid))), ticks(readStat(Path.of("/proc/" + brokerPid))), pg};
+  }
+
+  private static String readStat(Path proc) {
+    try {
+      return Files.readString(proc.resolve("stat"));
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  /** utime + stime of a /proc/PID/stat line, in seconds (USER_HZ = 100). */
+  private static double ticks(String stat) {
+    if (stat == null) {
+      return 0;
+    }
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
   }
 
   private static long rssMb(long pid) {

@@ -93,6 +93,10 @@ public final class KafkaBroker implements AutoCloseable {
     return List.of("-Dlog4j2.configurationFile=classpath:pgcopy-testkit-log4j2.properties");
   }
 
+  public long pid() {
+    return process.pid();
+  }
+
   public String bootstrapServers() {
     return "127.0.0.1:" + port;
   }
