@@ -1,5 +1,6 @@
 package io.pgcopy.connect.sink;
 
+import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.format.TableId;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -8,20 +9,15 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.common.config.types.Password;
 
 /** Configuration of {@link PgCopySinkConnector}; the README's reference is generated from {@link #CONFIG_DEF}. */
 public final class PgCopySinkConfig extends AbstractConfig {
-  public static final String CONNECTION_URL_CONFIG = "connection.url";
-  private static final String CONNECTION_URL_DOC =
-      "JDBC URL of the target database, jdbc:postgresql://host:port/database. Every pgjdbc option "
-          + "(sslmode, ...) may be given as a URL parameter.";
-  public static final String CONNECTION_USER_CONFIG = "connection.user";
+  public static final String CONNECTION_URL_CONFIG = ConnectionSettings.CONNECTION_URL_CONFIG;
+  public static final String CONNECTION_USER_CONFIG = ConnectionSettings.CONNECTION_USER_CONFIG;
   private static final String CONNECTION_USER_DOC =
       "Database user. It needs INSERT and UPDATE on the target tables and the offsets table, and CREATE "
           + "where auto.create makes tables.";
-  public static final String CONNECTION_PASSWORD_CONFIG = "connection.password";
-  private static final String CONNECTION_PASSWORD_DOC = "Password of connection.user.";
+  public static final String CONNECTION_PASSWORD_CONFIG = ConnectionSettings.CONNECTION_PASSWORD_CONFIG;
 
   public static final String TABLE_NAME_FORMAT_CONFIG = "table.name.format";
   private static final String TABLE_NAME_FORMAT_DOC =
@@ -47,26 +43,15 @@ public final class PgCopySinkConfig extends AbstractConfig {
           + "offset of every topic partition it applied; created when absent. On start and rebalance the "
           + "consumer is rewound to these offsets, so each record is applied once.";
 
-  public static final String GROUP_CONNECTION = "Connection";
   public static final String GROUP_WRITES = "Writes";
 
   public static final ConfigDef CONFIG_DEF = configDef();
 
   private static ConfigDef configDef() {
     ConfigDef def = new ConfigDef();
-    addConnectionConfigs(def);
+    ConnectionSettings.define(def, "target", CONNECTION_USER_DOC);
     addWriteConfigs(def);
     return def;
-  }
-
-  private static void addConnectionConfigs(ConfigDef def) {
-    int order = 0;
-    def.define(CONNECTION_URL_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new JdbcUrlValidator(),
-            Importance.HIGH, CONNECTION_URL_DOC, GROUP_CONNECTION, ++order, Width.LONG, "JDBC URL")
-        .define(CONNECTION_USER_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
-            Importance.HIGH, CONNECTION_USER_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "User")
-        .define(CONNECTION_PASSWORD_CONFIG, Type.PASSWORD, null, Importance.HIGH, CONNECTION_PASSWORD_DOC,
-            GROUP_CONNECTION, ++order, Width.MEDIUM, "Password");
   }
 
   private static void addWriteConfigs(ConfigDef def) {
@@ -97,12 +82,6 @@ public final class PgCopySinkConfig extends AbstractConfig {
     return getString(CONNECTION_USER_CONFIG);
   }
 
-  /** The password, or null. Never log it. */
-  public String password() {
-    Password p = getPassword(CONNECTION_PASSWORD_CONFIG);
-    return p == null ? null : p.value();
-  }
-
   public TableNameFormat tableNameFormat() {
     return new TableNameFormat(getString(TABLE_NAME_FORMAT_CONFIG));
   }
@@ -125,20 +104,6 @@ public final class PgCopySinkConfig extends AbstractConfig {
 
   public TableId offsetsTable() {
     return TableId.parse(getString(OFFSETS_TABLE_CONFIG));
-  }
-
-  static final class JdbcUrlValidator implements ConfigDef.Validator {
-    @Override
-    public void ensureValid(String name, Object value) {
-      if (value == null || !value.toString().startsWith("jdbc:postgresql:")) {
-        throw new ConfigException(name, value, "must be a PostgreSQL JDBC URL: jdbc:postgresql://host:port/database");
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "jdbc:postgresql://host:port/database[?option=value...]";
-    }
   }
 
   static final class TableNameFormatValidator implements ConfigDef.Validator {

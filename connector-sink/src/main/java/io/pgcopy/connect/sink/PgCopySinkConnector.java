@@ -14,7 +14,7 @@ public class PgCopySinkConnector extends SinkConnector {
 
   @Override
   public String version() {
-    return Version.get();
+    return io.pgcopy.connect.common.Version.get();
   }
 
   @Override

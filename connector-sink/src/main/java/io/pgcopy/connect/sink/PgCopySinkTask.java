@@ -1,5 +1,6 @@
 package io.pgcopy.connect.sink;
 
+import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.format.SqlStates;
 import io.pgcopy.connect.format.TableId;
 import java.sql.Connection;
@@ -8,7 +9,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -49,7 +49,7 @@ public class PgCopySinkTask extends SinkTask {
 
   @Override
   public String version() {
-    return Version.get();
+    return io.pgcopy.connect.common.Version.get();
   }
 
   @Override
@@ -218,8 +218,7 @@ public class PgCopySinkTask extends SinkTask {
 
   private Connection connection() throws SQLException {
     if (conn == null || conn.isClosed()) {
-      conn = SqlStates.connect(new org.postgresql.Driver(), config.connectionUrl(), config.user(), config.password(),
-          "pgcopy-sink " + name, new Properties());
+      conn = ConnectionSettings.open(config, "pgcopy-sink " + name);
       conn.setAutoCommit(false);
     }
     return conn;

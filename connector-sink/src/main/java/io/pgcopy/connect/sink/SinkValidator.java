@@ -1,54 +1,39 @@
 package io.pgcopy.connect.sink;
 
-import static io.pgcopy.connect.sink.PgCopySinkConfig.CONNECTION_PASSWORD_CONFIG;
 import static io.pgcopy.connect.sink.PgCopySinkConfig.CONNECTION_URL_CONFIG;
 import static io.pgcopy.connect.sink.PgCopySinkConfig.CONNECTION_USER_CONFIG;
 import static io.pgcopy.connect.sink.PgCopySinkConfig.OFFSETS_TABLE_CONFIG;
 
-import io.pgcopy.connect.format.SqlStates;
+import io.pgcopy.connect.common.ConnectionSettings;
+import io.pgcopy.connect.common.Validation;
 import io.pgcopy.connect.format.TableId;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.common.config.Config;
-import org.apache.kafka.common.config.ConfigValue;
 
 /** The checks behind the sink's {@code validate()}: can we reach the target, and write to it? */
 final class SinkValidator {
-  private final Map<String, ConfigValue> values = new HashMap<>();
+  private final Validation result;
 
   SinkValidator(Config config) {
-    config.configValues().forEach(v -> values.put(v.name(), v));
+    this.result = new Validation(config);
   }
 
   void validate(Map<String, String> props) {
     for (String key : List.of(CONNECTION_URL_CONFIG, CONNECTION_USER_CONFIG, OFFSETS_TABLE_CONFIG)) {
-      if (!values.get(key).errorMessages().isEmpty()) {
+      if (result.hasErrors(key)) {
         return;
       }
     }
     PgCopySinkConfig config = new PgCopySinkConfig(props);
-    try (Connection conn = SqlStates.connect(new org.postgresql.Driver(), config.connectionUrl(), config.user(),
-        config.password(), "pgcopy-sink validate", new Properties())) {
+    try (Connection conn = ConnectionSettings.open(config, "pgcopy-sink validate")) {
       checkWritable(conn, config.offsetsTable());
     } catch (SQLException e) {
-      String state = e.getSQLState() == null ? "" : e.getSQLState();
-      if (state.startsWith("28")) {
-        String msg = "authentication failed for user " + config.user() + ": " + e.getMessage();
-        error(CONNECTION_USER_CONFIG, msg);
-        error(CONNECTION_PASSWORD_CONFIG, msg);
-      } else if (state.equals("3D000")) {
-        error(CONNECTION_URL_CONFIG, "the database does not exist: " + e.getMessage());
-      } else if (state.startsWith("08")) {
-        error(CONNECTION_URL_CONFIG, "cannot connect: " + e.getMessage() + ". Check host, port, network and sslmode");
-      } else {
-        error(CONNECTION_URL_CONFIG, "checking the target failed: " + e.getMessage() + " (SQLState " + state + ")");
-      }
+      result.connectionFailure(e, config.user(), "target");
     }
   }
 
@@ -88,6 +73,6 @@ final class SinkValidator {
   }
 
   private void error(String key, String message) {
-    values.get(key).addErrorMessage(message);
+    result.error(key, message);
   }
 }

@@ -1,5 +1,6 @@
 package io.pgcopy.connect.source;
 
+import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.format.TableId;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,19 +12,14 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.common.config.types.Password;
 
 /** Configuration of {@link PgCopySourceConnector}; the README's reference is generated from {@link #CONFIG_DEF}. */
 public final class PgCopySourceConfig extends AbstractConfig {
-  public static final String CONNECTION_URL_CONFIG = "connection.url";
-  private static final String CONNECTION_URL_DOC =
-      "JDBC URL of the source database, jdbc:postgresql://host:port/database. Every pgjdbc option "
-          + "(sslmode, sslrootcert, ...) may be given as a URL parameter.";
-  public static final String CONNECTION_USER_CONFIG = "connection.user";
+  public static final String CONNECTION_URL_CONFIG = ConnectionSettings.CONNECTION_URL_CONFIG;
+  public static final String CONNECTION_USER_CONFIG = ConnectionSettings.CONNECTION_USER_CONFIG;
   private static final String CONNECTION_USER_DOC =
       "Database user. It needs SELECT on the tables, and the REPLICATION attribute unless snapshot.mode=initial_only.";
-  public static final String CONNECTION_PASSWORD_CONFIG = "connection.password";
-  private static final String CONNECTION_PASSWORD_DOC = "Password of connection.user.";
+  public static final String CONNECTION_PASSWORD_CONFIG = ConnectionSettings.CONNECTION_PASSWORD_CONFIG;
 
   public static final String TABLE_INCLUDE_LIST_CONFIG = "table.include.list";
   private static final String TABLE_INCLUDE_LIST_DOC =
@@ -64,7 +60,6 @@ public final class PgCopySourceConfig extends AbstractConfig {
   private static final String PUBLICATION_NAME_DOC =
       "Publication for change data capture. Unused by snapshot.mode=initial_only.";
 
-  public static final String GROUP_CONNECTION = "Connection";
   public static final String GROUP_TABLES = "Tables and topics";
   public static final String GROUP_SNAPSHOT = "Snapshot";
   public static final String GROUP_REPLICATION = "Replication";
@@ -86,21 +81,11 @@ public final class PgCopySourceConfig extends AbstractConfig {
 
   private static ConfigDef configDef() {
     ConfigDef def = new ConfigDef();
-    addConnectionConfigs(def);
+    ConnectionSettings.define(def, "source", CONNECTION_USER_DOC);
     addTableConfigs(def);
     addSnapshotConfigs(def);
     addReplicationConfigs(def);
     return def;
-  }
-
-  private static void addConnectionConfigs(ConfigDef def) {
-    int order = 0;
-    def.define(CONNECTION_URL_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new JdbcUrlValidator(),
-            Importance.HIGH, CONNECTION_URL_DOC, GROUP_CONNECTION, ++order, Width.LONG, "JDBC URL")
-        .define(CONNECTION_USER_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
-            Importance.HIGH, CONNECTION_USER_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "User")
-        .define(CONNECTION_PASSWORD_CONFIG, Type.PASSWORD, null, Importance.HIGH, CONNECTION_PASSWORD_DOC,
-            GROUP_CONNECTION, ++order, Width.MEDIUM, "Password");
   }
 
   private static void addTableConfigs(ConfigDef def) {
@@ -140,18 +125,8 @@ public final class PgCopySourceConfig extends AbstractConfig {
     super(CONFIG_DEF, props);
   }
 
-  public String connectionUrl() {
-    return getString(CONNECTION_URL_CONFIG);
-  }
-
   public String user() {
     return getString(CONNECTION_USER_CONFIG);
-  }
-
-  /** The password, or null when none is configured. Never log it. */
-  public String password() {
-    Password p = getPassword(CONNECTION_PASSWORD_CONFIG);
-    return p == null ? null : p.value();
   }
 
   public List<TableId> tables() {
@@ -198,20 +173,6 @@ public final class PgCopySourceConfig extends AbstractConfig {
   /** The topic that receives the rows of a (parent) table. */
   public String topicFor(TableId table) {
     return Topics.sanitize(topicPrefix() + "." + table.schema() + "." + table.table());
-  }
-
-  static final class JdbcUrlValidator implements ConfigDef.Validator {
-    @Override
-    public void ensureValid(String name, Object value) {
-      if (value == null || !value.toString().startsWith("jdbc:postgresql:")) {
-        throw new ConfigException(name, value, "must be a PostgreSQL JDBC URL: jdbc:postgresql://host:port/database");
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "jdbc:postgresql://host:port/database[?option=value...]";
-    }
   }
 
   static final class TableListValidator implements ConfigDef.Validator {

@@ -1,5 +1,6 @@
 package io.pgcopy.connect.source;
 
+import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -38,7 +39,7 @@ public class PgCopySourceConnector extends SourceConnector {
 
   @Override
   public String version() {
-    return Version.get();
+    return io.pgcopy.connect.common.Version.get();
   }
 
   @Override
@@ -51,7 +52,7 @@ public class PgCopySourceConnector extends SourceConnector {
     }
     String name = props.getOrDefault("name", "pgcopy-source");
     List<CtidRange> ranges;
-    try (Connection conn = PgConnections.open(config, "pgcopy-source planner")) {
+    try (Connection conn = ConnectionSettings.open(config, "pgcopy-source planner")) {
       List<TableExtent> extents = new SourceCatalog(conn).extents(config.tables());
       ranges = new RangePlanner(config.rangePages()).plan(extents);
       log.info("{}: planned {} ranges of at most {} pages over {} tables ({} physical)", name, ranges.size(),
@@ -69,7 +70,7 @@ public class PgCopySourceConnector extends SourceConnector {
     }
     log.info("{}: {} of {} ranges left to read", name, remaining.size(), ranges.size());
     try {
-      snapshot = ExportedSnapshot.export(PgConnections.open(config, "pgcopy-source snapshot"));
+      snapshot = ExportedSnapshot.export(ConnectionSettings.open(config, "pgcopy-source snapshot"));
     } catch (SQLException e) {
       throw new RetriableException(name + ": exporting a snapshot failed: " + e.getMessage(), e);
     }

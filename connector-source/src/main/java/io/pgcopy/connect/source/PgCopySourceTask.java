@@ -24,7 +24,7 @@ public class PgCopySourceTask extends SourceTask {
 
   @Override
   public String version() {
-    return Version.get();
+    return io.pgcopy.connect.common.Version.get();
   }
 
   @Override

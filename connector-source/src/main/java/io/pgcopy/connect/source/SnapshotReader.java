@@ -1,5 +1,6 @@
 package io.pgcopy.connect.source;
 
+import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.CopyBinaryReader;
 import io.pgcopy.connect.format.Operation;
@@ -208,7 +209,7 @@ final class SnapshotReader implements AutoCloseable {
 
   private Connection connection() throws SQLException {
     if (conn == null || conn.isClosed()) {
-      Connection c = PgConnections.open(config, "pgcopy-snapshot " + taskName);
+      Connection c = ConnectionSettings.open(config, "pgcopy-snapshot " + taskName);
       c.setAutoCommit(false);
       conn = c;
     }

@@ -1,11 +1,12 @@
 package io.pgcopy.connect.source;
 
-import static io.pgcopy.connect.source.PgCopySourceConfig.CONNECTION_PASSWORD_CONFIG;
+import io.pgcopy.connect.common.ConnectionSettings;
 import static io.pgcopy.connect.source.PgCopySourceConfig.CONNECTION_URL_CONFIG;
 import static io.pgcopy.connect.source.PgCopySourceConfig.CONNECTION_USER_CONFIG;
 import static io.pgcopy.connect.source.PgCopySourceConfig.SNAPSHOT_MODE_CONFIG;
 import static io.pgcopy.connect.source.PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG;
 
+import io.pgcopy.connect.common.Validation;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
 import java.sql.Connection;
@@ -15,7 +16,6 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.Config;
-import org.apache.kafka.common.config.ConfigValue;
 
 /**
  * The checks behind {@code validate()}: what users get wrong first, each reported on the field
@@ -24,16 +24,15 @@ import org.apache.kafka.common.config.ConfigValue;
 final class SourceValidator {
   static final int MIN_SERVER_VERSION = 140000;
 
-  private final Map<String, ConfigValue> values;
+  private final Validation result;
 
   SourceValidator(Config config) {
-    this.values = new java.util.HashMap<>();
-    config.configValues().forEach(v -> values.put(v.name(), v));
+    this.result = new Validation(config);
   }
 
   void validate(Map<String, String> props) {
     for (String key : List.of(CONNECTION_URL_CONFIG, CONNECTION_USER_CONFIG, TABLE_INCLUDE_LIST_CONFIG, SNAPSHOT_MODE_CONFIG)) {
-      if (!values.get(key).errorMessages().isEmpty()) {
+      if (result.hasErrors(key)) {
         return;
       }
     }
@@ -43,11 +42,11 @@ final class SourceValidator {
       error(SNAPSHOT_MODE_CONFIG, "snapshot.mode=" + mode.configValue() + " needs change data capture, which this "
           + "release does not have yet; use snapshot.mode=initial_only");
     }
-    try (Connection conn = PgConnections.open(config, "pgcopy-source validate")) {
+    try (Connection conn = ConnectionSettings.open(config, "pgcopy-source validate")) {
       checkServer(conn, mode);
       checkTables(conn, config.tables());
     } catch (SQLException e) {
-      reportConnectionFailure(e, config.user());
+      result.connectionFailure(e, config.user(), "source");
     }
   }
 
@@ -93,22 +92,7 @@ final class SourceValidator {
     }
   }
 
-  private void reportConnectionFailure(SQLException e, String user) {
-    String state = e.getSQLState() == null ? "" : e.getSQLState();
-    if (state.startsWith("28")) {
-      String msg = "authentication failed for user " + user + ": " + e.getMessage();
-      error(CONNECTION_USER_CONFIG, msg);
-      error(CONNECTION_PASSWORD_CONFIG, msg);
-    } else if (state.equals("3D000")) {
-      error(CONNECTION_URL_CONFIG, "the database does not exist: " + e.getMessage());
-    } else if (state.startsWith("08")) {
-      error(CONNECTION_URL_CONFIG, "cannot connect: " + e.getMessage() + ". Check host, port, network and sslmode");
-    } else {
-      error(CONNECTION_URL_CONFIG, "checking the source failed: " + e.getMessage() + " (SQLState " + state + ")");
-    }
-  }
-
   private void error(String key, String message) {
-    values.get(key).addErrorMessage(message);
+    result.error(key, message);
   }
 }

@@ -1,10 +1,10 @@
-package io.pgcopy.connect.source;
+package io.pgcopy.connect.common;
 
 /** The plugin version, from the jar manifest (Implementation-Version). */
-final class Version {
+public final class Version {
   private Version() {}
 
-  static String get() {
+  public static String get() {
     String v = Version.class.getPackage().getImplementationVersion();
     return v == null ? "unknown" : v;
   }

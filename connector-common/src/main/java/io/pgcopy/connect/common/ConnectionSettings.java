@@ -1,0 +1,57 @@
+package io.pgcopy.connect.common;
+
+import io.pgcopy.connect.format.SqlStates;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Properties;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+
+/** connection.url, connection.user and connection.password: defined, validated and used the same way by both connectors. */
+public final class ConnectionSettings {
+  public static final String CONNECTION_URL_CONFIG = "connection.url";
+  public static final String CONNECTION_USER_CONFIG = "connection.user";
+  public static final String CONNECTION_PASSWORD_CONFIG = "connection.password";
+  public static final String GROUP = "Connection";
+
+  private ConnectionSettings() {}
+
+  /** Adds the three settings to {@code def}; {@code database} names the side ("source", "target"). */
+  public static void define(ConfigDef def, String database, String userDoc) {
+    int order = 0;
+    def.define(CONNECTION_URL_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new JdbcUrlValidator(), Importance.HIGH,
+            "JDBC URL of the " + database + " database, jdbc:postgresql://host:port/database. Every pgjdbc option "
+                + "(sslmode, sslrootcert, ...) may be given as a URL parameter.",
+            GROUP, ++order, Width.LONG, "JDBC URL")
+        .define(CONNECTION_USER_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
+            Importance.HIGH, userDoc, GROUP, ++order, Width.MEDIUM, "User")
+        .define(CONNECTION_PASSWORD_CONFIG, Type.PASSWORD, null, Importance.HIGH, "Password of connection.user.",
+            GROUP, ++order, Width.MEDIUM, "Password");
+  }
+
+  /** Opens a connection with the settings of {@code config}. */
+  public static Connection open(AbstractConfig config, String applicationName) throws SQLException {
+    Password p = config.getPassword(CONNECTION_PASSWORD_CONFIG);
+    return SqlStates.connect(new org.postgresql.Driver(), config.getString(CONNECTION_URL_CONFIG),
+        config.getString(CONNECTION_USER_CONFIG), p == null ? null : p.value(), applicationName, new Properties());
+  }
+
+  static final class JdbcUrlValidator implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      if (value == null || !value.toString().startsWith("jdbc:postgresql:")) {
+        throw new ConfigException(name, value, "must be a PostgreSQL JDBC URL: jdbc:postgresql://host:port/database");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "jdbc:postgresql://host:port/database[?option=value...]";
+    }
+  }
+}

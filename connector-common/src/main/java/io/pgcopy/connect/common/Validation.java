@@ -1,0 +1,46 @@
+package io.pgcopy.connect.common;
+
+import static io.pgcopy.connect.common.ConnectionSettings.CONNECTION_PASSWORD_CONFIG;
+import static io.pgcopy.connect.common.ConnectionSettings.CONNECTION_URL_CONFIG;
+import static io.pgcopy.connect.common.ConnectionSettings.CONNECTION_USER_CONFIG;
+
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigValue;
+
+/** The result of a connector's validate(), for checks that add errors to the field concerned. */
+public final class Validation {
+  private final Map<String, ConfigValue> values = new HashMap<>();
+
+  public Validation(Config config) {
+    config.configValues().forEach(v -> values.put(v.name(), v));
+  }
+
+  /** True when the field's own validator already found it wrong: live checks that need it must not run. */
+  public boolean hasErrors(String key) {
+    ConfigValue v = values.get(key);
+    return v != null && !v.errorMessages().isEmpty();
+  }
+
+  public void error(String key, String message) {
+    values.get(key).addErrorMessage(message);
+  }
+
+  /** Puts a failure to connect or query on the field a user must fix: credentials, or the URL. */
+  public void connectionFailure(SQLException e, String user, String database) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    if (state.startsWith("28")) {
+      String msg = "authentication failed for user " + user + ": " + e.getMessage();
+      error(CONNECTION_USER_CONFIG, msg);
+      error(CONNECTION_PASSWORD_CONFIG, msg);
+    } else if (state.equals("3D000")) {
+      error(CONNECTION_URL_CONFIG, "the database does not exist: " + e.getMessage());
+    } else if (state.startsWith("08")) {
+      error(CONNECTION_URL_CONFIG, "cannot connect: " + e.getMessage() + ". Check host, port, network and sslmode");
+    } else {
+      error(CONNECTION_URL_CONFIG, "checking the " + database + " failed: " + e.getMessage() + " (SQLState " + state + ")");
+    }
+  }
+}
