@@ -104,10 +104,6 @@ final class SnapshotReader implements AutoCloseable {
     log.info("{}: {} snapshot ranges to read, {} already done", taskName, pending.size(), done);
   }
 
-  boolean finished() {
-    return cursor == null && pending.isEmpty();
-  }
-
   /** The next batch of records, empty when a range just ended without rows, null when every range is done. */
   List<SourceRecord> poll() throws SQLException, IOException {
     if (cursor == null) {

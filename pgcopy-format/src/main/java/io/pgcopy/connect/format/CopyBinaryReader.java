@@ -130,12 +130,6 @@ public final class CopyBinaryReader {
     return CopyBinary.getShort(buf, start + valueOffsets[i]);
   }
 
-  public long fieldLong(int i) {
-    requireLength(i, 8);
-    int off = start + valueOffsets[i];
-    return ((long) CopyBinary.getInt(buf, off) << 32) | (CopyBinary.getInt(buf, off + 4) & 0xFFFFFFFFL);
-  }
-
   /** A 4-byte integer at byte {@code at} of field i's value (for composite values such as a tid). */
   public int fieldInt(int i, int at) {
     requireRange(i, at, 4);

@@ -57,7 +57,6 @@ public final class KafkaBroker implements AutoCloseable {
     p.setProperty("group.initial.rebalance.delay.ms", "0");
     p.setProperty("num.partitions", "4");
     p.setProperty("auto.create.topics.enable", "true");
-    p.setProperty("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
     p.putAll(overrides);
     Path config = dir.resolve("server.properties");
     try (var out = Files.newBufferedWriter(config)) {
