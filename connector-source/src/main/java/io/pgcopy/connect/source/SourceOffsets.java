@@ -1,6 +1,8 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.format.TableId;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -22,16 +24,29 @@ public final class SourceOffsets {
 
   private SourceOffsets() {}
 
+  /**
+   * A range's partition, with its keys always in the same order. Connect's offset store finds an
+   * offset by the serialized bytes of its partition, and its JSON converter writes a map's keys in
+   * iteration order: {@code Map.of} iterates in an order salted per JVM, so a restarted worker
+   * would look up different bytes and find none of the committed offsets.
+   */
   public static Map<String, Object> rangePartition(TableId leaf, long startPage) {
-    return Map.of(PARTITION_LEAF, leaf.quoted(), PARTITION_PAGE, startPage);
+    return ordered(PARTITION_LEAF, leaf.quoted(), PARTITION_PAGE, startPage);
   }
 
   public static Map<String, Object> rowOffset(Ctid ctid) {
-    return Map.of(OFFSET_BLOCK, ctid.block(), OFFSET_ITEM, (long) ctid.item());
+    return ordered(OFFSET_BLOCK, ctid.block(), OFFSET_ITEM, (long) ctid.item());
   }
 
   public static Map<String, Object> doneOffset() {
     return Map.of(OFFSET_DONE, true);
+  }
+
+  private static Map<String, Object> ordered(String k1, Object v1, String k2, Object v2) {
+    Map<String, Object> m = new LinkedHashMap<>(4);
+    m.put(k1, v1);
+    m.put(k2, v2);
+    return Collections.unmodifiableMap(m);
   }
 
   /** Where a range stands, from its committed offset (null: never started). */

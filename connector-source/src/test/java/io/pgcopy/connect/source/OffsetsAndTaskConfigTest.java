@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgcopy.connect.format.TableId;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.connect.json.JsonConverter;
 import org.junit.jupiter.api.Test;
 
 class OffsetsAndTaskConfigTest {
@@ -29,6 +31,21 @@ class OffsetsAndTaskConfigTest {
     assertThat(p.done()).isFalse();
     assertThat(p.after()).isEqualTo(new Ctid(12, 3));
     assertThat(SourceOffsets.progress(SourceOffsets.rowOffset(new Ctid(5, 1))).after()).isEqualTo(new Ctid(5, 1));
+  }
+
+  /**
+   * Connect finds committed offsets by the bytes of the serialized partition. They must not
+   * depend on the JVM: a partition serialized by another JVM (a restarted worker) is spelled with
+   * its keys in the same order.
+   */
+  @Test
+  void partitionKeysSerializeInTheSameOrderInEveryJvm() {
+    JsonConverter json = new JsonConverter();
+    json.configure(Map.of("schemas.enable", "false", "converter.type", "key"));
+    Map<String, Object> partition = new CtidRange(P, LEAF, 4096, CtidRange.OPEN, 3).partition();
+    String serialized = new String(json.fromConnectData("", null, List.of("src", partition)), StandardCharsets.UTF_8);
+    assertThat(serialized).isEqualTo("[\"src\",{\"leaf\":\"\\\"Sales Schema\\\".\\\"orders_q1\\\"\",\"page\":4096}]");
+    assertThat(List.copyOf(SourceOffsets.rowOffset(new Ctid(7, 2)).keySet())).containsExactly("block", "item");
   }
 
   @Test
