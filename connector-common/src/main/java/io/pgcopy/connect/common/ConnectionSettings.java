@@ -36,9 +36,26 @@ public final class ConnectionSettings {
 
   /** Opens a connection with the settings of {@code config}. */
   public static Connection open(AbstractConfig config, String applicationName) throws SQLException {
+    return open(config, applicationName, new Properties());
+  }
+
+  /** Opens a connection with the settings of {@code config} and extra driver properties. */
+  public static Connection open(AbstractConfig config, String applicationName, Properties extra) throws SQLException {
     Password p = config.getPassword(CONNECTION_PASSWORD_CONFIG);
     return SqlStates.connect(new org.postgresql.Driver(), config.getString(CONNECTION_URL_CONFIG),
-        config.getString(CONNECTION_USER_CONFIG), p == null ? null : p.value(), applicationName, new Properties());
+        config.getString(CONNECTION_USER_CONFIG), p == null ? null : p.value(), applicationName, extra);
+  }
+
+  /**
+   * Opens a logical replication connection ({@code replication=database}, simple query protocol),
+   * which runs replication commands such as CREATE_REPLICATION_SLOT and START_REPLICATION.
+   */
+  public static Connection openReplication(AbstractConfig config, String applicationName) throws SQLException {
+    Properties extra = new Properties();
+    extra.setProperty("replication", "database");
+    extra.setProperty("preferQueryMode", "simple");
+    extra.setProperty("assumeMinServerVersion", "14");
+    return open(config, applicationName, extra);
   }
 
   static final class JdbcUrlValidator implements ConfigDef.Validator {

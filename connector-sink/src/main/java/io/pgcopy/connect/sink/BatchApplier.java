@@ -2,69 +2,207 @@ package io.pgcopy.connect.sink;
 
 import io.pgcopy.connect.format.Column;
 import io.pgcopy.connect.format.ColumnLayout;
+import io.pgcopy.connect.format.Operation;
 import io.pgcopy.connect.format.TableId;
+import io.pgcopy.connect.format.Tuples;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes one table's batch inside the caller's transaction. New rows go in with one binary COPY
- * straight from the record bytes. A keyed table whose batch meets rows already in the target (a
- * source task re-sent them after a restart) falls back, for that batch, to a staging table filled
- * by the same COPY and one {@code INSERT .. ON CONFLICT DO UPDATE}.
+ * Writes one table's batch inside the caller's transaction, set-wise:
+ * <ul>
+ *   <li>a truncate first;</li>
+ *   <li>deletes: the keys are copied into a staging table, then one {@code DELETE .. USING};</li>
+ *   <li>new rows (snapshot, inserts): one binary COPY straight from the record bytes; if it meets
+ *       keys already in the target (a source task re-sent rows) the batch is upserted instead;</li>
+ *   <li>updates: a staging table filled by binary COPY and one {@code INSERT .. ON CONFLICT DO
+ *       UPDATE}; an update whose unchanged TOASTed values were not sent sets only the columns it
+ *       carries, so the target keeps those values.</li>
+ * </ul>
+ * Keyless tables apply their changes in order: inserts by COPY, and an update or delete changes
+ * one row equal to the old row (compared as text, so every type compares).
  */
 final class BatchApplier {
   private static final Logger log = LoggerFactory.getLogger(BatchApplier.class);
   private static final String UNIQUE_VIOLATION = "23505";
 
-  private final Map<TableId, Map<ColumnLayout, String>> stagingTables = new HashMap<>();
+  private final Map<String, String> stagingTables = new HashMap<>();
   private int stagingCounter;
 
   void apply(Connection conn, TableBatch batch) throws SQLException {
-    String columns = columnList(batch.layout().columns());
-    String copySql = "COPY " + batch.target().quoted() + " (" + columns + ") FROM STDIN (FORMAT binary)";
+    if (batch.truncate()) {
+      try (Statement st = conn.createStatement()) {
+        st.execute("TRUNCATE " + batch.target().quoted());
+      }
+    }
     if (!batch.layout().hasKey()) {
-      CopyIn.copy(conn, copySql, batch.rows());
+      applyKeyless(conn, batch);
       return;
     }
+    List<byte[]> deletes = new ArrayList<>();
+    List<byte[]> newRows = new ArrayList<>();
+    List<byte[]> fullRows = new ArrayList<>();
+    boolean updates = false;
+    Map<String, List<TableBatch.Change>> partial = new LinkedHashMap<>();
+    for (TableBatch.Change c : batch.changes()) {
+      if (c.isDelete()) {
+        deletes.add(c.key());
+      } else if (c.absent() != null) {
+        partial.computeIfAbsent(Arrays.toString(c.absent()), k -> new ArrayList<>()).add(c);
+      } else {
+        fullRows.add(c.value());
+        if (c.op() == Operation.UPDATE) {
+          updates = true;
+        } else {
+          newRows.add(c.value());
+        }
+      }
+    }
+    if (!deletes.isEmpty()) {
+      delete(conn, batch, deletes);
+    }
+    if (!fullRows.isEmpty()) {
+      if (updates) {
+        upsert(conn, batch.target(), batch.layout(), allFields(batch.layout()), fullRows);
+      } else {
+        copyOrUpsert(conn, batch, fullRows);
+      }
+    }
+    for (List<TableBatch.Change> group : partial.values()) {
+      int[] present = present(batch.layout().size(), group.get(0).absent());
+      List<byte[]> rows = new ArrayList<>(group.size());
+      for (TableBatch.Change c : group) {
+        rows.add(Tuples.project(c.value(), present));
+      }
+      upsert(conn, batch.target(), batch.layout(), present, rows);
+    }
+  }
+
+  private void copyOrUpsert(Connection conn, TableBatch batch, List<byte[]> rows) throws SQLException {
+    String copySql = "COPY " + batch.target().quoted() + " (" + columnList(batch.layout().columns()) + ") FROM STDIN (FORMAT binary)";
     Savepoint beforeCopy = conn.setSavepoint();
     try {
-      CopyIn.copy(conn, copySql, batch.rows());
+      CopyIn.copy(conn, copySql, rows);
       conn.releaseSavepoint(beforeCopy);
     } catch (SQLException e) {
       if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
         throw e;
       }
       conn.rollback(beforeCopy);
-      log.debug("{}: {} rows meet existing keys, upserting through a staging table", batch.target(), batch.size());
-      upsert(conn, batch, columns);
+      log.debug("{}: {} rows meet existing keys, upserting through a staging table", batch.target(), rows.size());
+      upsert(conn, batch.target(), batch.layout(), allFields(batch.layout()), rows);
     }
   }
 
-  private void upsert(Connection conn, TableBatch batch, String columns) throws SQLException {
-    String stage = stagingTable(batch.target(), batch.layout());
+  /** Upserts rows holding the {@code fields} of the layout, setting only those columns on conflict. */
+  private void upsert(Connection conn, TableId target, ColumnLayout layout, int[] fields, List<byte[]> rows)
+      throws SQLException {
+    List<Column> columns = columns(layout, fields);
+    String stage = staging(conn, target, columns);
+    CopyIn.copy(conn, "COPY " + stage + " (" + columnList(columns) + ") FROM STDIN (FORMAT binary)", rows);
     try (Statement st = conn.createStatement()) {
-      st.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " ON COMMIT DELETE ROWS AS SELECT " + columns
-          + " FROM " + batch.target().quoted() + " WITH NO DATA");
-      CopyIn.copy(conn, "COPY " + stage + " (" + columns + ") FROM STDIN (FORMAT binary)", batch.rows());
-      st.execute(upsertSql(batch.target(), batch.layout(), stage));
+      st.execute(upsertSql(target, layout, columns, stage));
       st.execute("TRUNCATE " + stage);
     }
   }
 
-  static String upsertSql(TableId target, ColumnLayout layout, String stage) {
-    String columns = columnList(layout.columns());
-    StringBuilder sql = new StringBuilder("INSERT INTO ").append(target.quoted()).append(" (").append(columns)
-        .append(") SELECT ").append(columns).append(" FROM ").append(stage)
+  private void delete(Connection conn, TableBatch batch, List<byte[]> keys) throws SQLException {
+    List<Column> keyColumns = batch.layout().keyColumns();
+    String stage = staging(conn, batch.target(), keyColumns);
+    CopyIn.copy(conn, "COPY " + stage + " (" + columnList(keyColumns) + ") FROM STDIN (FORMAT binary)", keys);
+    StringBuilder sql = new StringBuilder("DELETE FROM ").append(batch.target().quoted()).append(" t USING ")
+        .append(stage).append(" s WHERE ");
+    for (int i = 0; i < keyColumns.size(); i++) {
+      String q = TableId.quoteIdentifier(keyColumns.get(i).name());
+      sql.append(i == 0 ? "" : " AND ").append("t.").append(q).append(" = s.").append(q);
+    }
+    try (Statement st = conn.createStatement()) {
+      st.execute(sql.toString());
+      st.execute("TRUNCATE " + stage);
+    }
+  }
+
+  /** Keyless: runs of new rows by COPY; each update or delete changes one row equal to the old row. */
+  private void applyKeyless(Connection conn, TableBatch batch) throws SQLException {
+    List<Column> all = batch.layout().columns();
+    String copySql = "COPY " + batch.target().quoted() + " (" + columnList(all) + ") FROM STDIN (FORMAT binary)";
+    List<byte[]> run = new ArrayList<>();
+    for (TableBatch.Change c : batch.changes()) {
+      if (c.op() == Operation.READ || c.op() == Operation.INSERT) {
+        run.add(c.value());
+        continue;
+      }
+      if (!run.isEmpty()) {
+        CopyIn.copy(conn, copySql, run);
+        run.clear();
+      }
+      if (c.key() == null) {
+        throw new SQLException("a " + c.op() + " of keyless table " + batch.target() + " carries no old row", "22023");
+      }
+      deleteOneRow(conn, batch.target(), all, c.key());
+      if (c.op() == Operation.UPDATE) {
+        run.add(c.value());
+      }
+    }
+    if (!run.isEmpty()) {
+      CopyIn.copy(conn, copySql, run);
+    }
+  }
+
+  private void deleteOneRow(Connection conn, TableId target, List<Column> columns, byte[] oldRow) throws SQLException {
+    String stage = staging(conn, target, columns);
+    CopyIn.copy(conn, "COPY " + stage + " (" + columnList(columns) + ") FROM STDIN (FORMAT binary)", List.of(oldRow));
+    StringBuilder match = new StringBuilder();
+    for (Column c : columns) {
+      String q = TableId.quoteIdentifier(c.name());
+      match.append(match.length() == 0 ? "" : " AND ").append("t.").append(q).append("::text IS NOT DISTINCT FROM s.")
+          .append(q).append("::text");
+    }
+    try (Statement st = conn.createStatement()) {
+      st.execute("DELETE FROM " + target.quoted() + " WHERE ctid = (SELECT t.ctid FROM " + target.quoted() + " t, "
+          + stage + " s WHERE " + match + " LIMIT 1)");
+      st.execute("TRUNCATE " + stage);
+    }
+  }
+
+  /** A temporary table with the given columns of the target, created once per session. */
+  private String staging(Connection conn, TableId target, List<Column> columns) throws SQLException {
+    String cols = columnList(columns);
+    String key = target.quoted() + "(" + cols + ")";
+    String stage = stagingTables.get(key);
+    if (stage == null) {
+      stage = TableId.quoteIdentifier("pgcopy_stage_" + (++stagingCounter));
+      try (Statement st = conn.createStatement()) {
+        st.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " ON COMMIT DELETE ROWS AS SELECT " + cols
+            + " FROM " + target.quoted() + " WITH NO DATA");
+      }
+      stagingTables.put(key, stage);
+    }
+    return stage;
+  }
+
+  /** Forgets the staging tables (the session that had them is gone, or a transaction that made one rolled back). */
+  void reset() {
+    stagingTables.clear();
+  }
+
+  static String upsertSql(TableId target, ColumnLayout layout, List<Column> columns, String stage) {
+    String list = columnList(columns);
+    StringBuilder sql = new StringBuilder("INSERT INTO ").append(target.quoted()).append(" (").append(list)
+        .append(") SELECT ").append(list).append(" FROM ").append(stage)
         .append(" ON CONFLICT (").append(columnList(layout.keyColumns())).append(") DO ");
     StringBuilder set = new StringBuilder();
-    for (Column c : layout.columns()) {
+    for (Column c : columns) {
       if (!c.isKey()) {
         String q = TableId.quoteIdentifier(c.name());
         set.append(set.length() == 0 ? "" : ", ").append(q).append(" = EXCLUDED.").append(q);
@@ -73,9 +211,39 @@ final class BatchApplier {
     return set.length() == 0 ? sql.append("NOTHING").toString() : sql.append("UPDATE SET ").append(set).toString();
   }
 
-  private String stagingTable(TableId target, ColumnLayout layout) {
-    return stagingTables.computeIfAbsent(target, t -> new HashMap<>())
-        .computeIfAbsent(layout, l -> TableId.quoteIdentifier("pgcopy_stage_" + (++stagingCounter)));
+  static String upsertSql(TableId target, ColumnLayout layout, String stage) {
+    return upsertSql(target, layout, layout.columns(), stage);
+  }
+
+  private static int[] allFields(ColumnLayout layout) {
+    int[] all = new int[layout.size()];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = i;
+    }
+    return all;
+  }
+
+  private static int[] present(int size, int[] absent) {
+    boolean[] gone = new boolean[size];
+    for (int a : absent) {
+      gone[a] = true;
+    }
+    int[] out = new int[size - absent.length];
+    int n = 0;
+    for (int i = 0; i < size; i++) {
+      if (!gone[i]) {
+        out[n++] = i;
+      }
+    }
+    return out;
+  }
+
+  private static List<Column> columns(ColumnLayout layout, int[] fields) {
+    List<Column> out = new ArrayList<>(fields.length);
+    for (int f : fields) {
+      out.add(layout.columns().get(f));
+    }
+    return out;
   }
 
   static String columnList(List<Column> columns) {

@@ -27,7 +27,7 @@ public final class PgCopySinkConfig extends AbstractConfig {
   public static final String AUTO_CREATE_CONFIG = "auto.create";
   private static final String AUTO_CREATE_DOC =
       "Create a missing target table (and its schema) from the column names, exact types, NOT NULL and "
-          + "key carried in the records.";
+          + "key carried in the records, and add the columns a source table gained (ALTER TABLE .. ADD COLUMN).";
   public static final String BATCH_MAX_ROWS_CONFIG = "batch.max.rows";
   private static final String BATCH_MAX_ROWS_DOC =
       "A task writes its buffered rows in one transaction once it holds this many.";

@@ -109,17 +109,20 @@ public class PgCopySinkTask extends SinkTask {
 
   private void buffer(SinkRecord r) {
     RecordDecoder.Decoded d = decoder.decode(r);
-    switch (d.operation()) {
-      case READ:
-      case INSERT:
-        break;
-      default:
-        throw new DataException(RecordDecoder.where(r) + " is a " + d.operation() + ": this release applies "
-            + "snapshot rows and inserts only (updates, deletes and truncates arrive with change data capture)");
-    }
     byte[] value = RecordDecoder.value(r);
-    if (value == null) {
-      throw new DataException(RecordDecoder.where(r) + " has no value");
+    byte[] key = RecordDecoder.key(r);
+    switch (d.operation()) {
+      case READ, INSERT, UPDATE -> {
+        if (value == null) {
+          throw new DataException(RecordDecoder.where(r) + " is a " + d.operation() + " without a value");
+        }
+      }
+      case DELETE -> {
+        if (key == null) {
+          throw new DataException(RecordDecoder.where(r) + " is a delete without a key");
+        }
+      }
+      case TRUNCATE -> { }
     }
     TableBatch batch = batches.get(d.target());
     if (batch != null && !batch.layout().equals(d.layout())) {
@@ -131,8 +134,15 @@ public class PgCopySinkTask extends SinkTask {
       batches.put(d.target(), batch);
     }
     int before = batch.size();
-    bufferedBytes += batch.add(RecordDecoder.key(r), value);
-    bufferedRows += batch.size() - before;
+    try {
+      bufferedBytes += batch.add(d.operation(), key, value, d.absent());
+    } catch (IllegalArgumentException e) {
+      throw new DataException(RecordDecoder.where(r) + ": " + e.getMessage(), e);
+    }
+    bufferedRows += Math.max(0, batch.size() - before);
+    if (d.operation() == io.pgcopy.connect.format.Operation.TRUNCATE) {
+      bufferedRows = batches.values().stream().mapToLong(TableBatch::size).sum();
+    }
   }
 
   /** Writes every buffered row and the pending offsets in one transaction. */
@@ -157,6 +167,7 @@ public class PgCopySinkTask extends SinkTask {
       c.commit();
     } catch (SQLException e) {
       rollbackQuietly();
+      applier.reset();
       context.timeout(1000);
       throw translate(e, "writing " + bufferedRows + " rows to " + current);
     }
@@ -243,6 +254,7 @@ public class PgCopySinkTask extends SinkTask {
       }
       conn = null;
     }
+    applier.reset();
   }
 
   private ConnectException translate(SQLException e, String doing) {

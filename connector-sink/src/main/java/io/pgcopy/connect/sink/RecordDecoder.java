@@ -34,7 +34,7 @@ final class RecordDecoder {
   }
 
   /** What the sink needs of one record. */
-  record Decoded(Operation operation, TableId target, ColumnLayout layout) {}
+  record Decoded(Operation operation, TableId target, ColumnLayout layout, int[] absent) {}
 
   RecordDecoder(TableNameFormat tableNameFormat) {
     this.tableNameFormat = tableNameFormat;
@@ -74,7 +74,21 @@ final class RecordDecoder {
     } catch (IllegalArgumentException e) {
       throw new DataException(where(record) + ": " + e.getMessage(), e);
     }
-    return new Decoded(operation, c.target, c.layout);
+    int[] absent = null;
+    Header a = record.headers().lastWithName(RecordHeaders.ABSENT);
+    if (a != null && a.value() != null) {
+      try {
+        absent = RecordHeaders.decodeFieldList(bytes(record, RecordHeaders.ABSENT));
+        for (int f : absent) {
+          if (f < 0 || f >= c.layout.size()) {
+            throw new IllegalArgumentException("field " + f + " of " + c.layout.size());
+          }
+        }
+      } catch (IllegalArgumentException e) {
+        throw new DataException(where(record) + ": bad " + RecordHeaders.ABSENT + " header: " + e.getMessage(), e);
+      }
+    }
+    return new Decoded(operation, c.target, c.layout, absent);
   }
 
   static byte[] value(SinkRecord record) {

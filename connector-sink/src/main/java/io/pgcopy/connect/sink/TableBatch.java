@@ -1,7 +1,9 @@
 package io.pgcopy.connect.sink;
 
 import io.pgcopy.connect.format.ColumnLayout;
+import io.pgcopy.connect.format.Operation;
 import io.pgcopy.connect.format.TableId;
+import io.pgcopy.connect.format.Tuples;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -10,15 +12,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Buffered rows for one target table with one column layout. For a table with a key only the
- * last row per key is kept (records of one key arrive in partition order, so the last is the
- * newest); a keyless table keeps every row.
+ * Buffered changes for one target table with one column layout. For a table with a key only the
+ * last change per key is kept (records of one key arrive in one partition, in order, so the last
+ * is the newest); an update whose unchanged TOASTed values were not sent takes them from the row it
+ * replaces in the batch. A keyless table keeps every change in order. A truncate drops what came
+ * before it and is applied first.
  */
 final class TableBatch {
+  /** One change: what to do, the key (for a keyless table the old row), the new row, absent fields. */
+  record Change(Operation op, byte[] key, byte[] value, int[] absent) {
+    boolean isDelete() {
+      return op == Operation.DELETE;
+    }
+  }
+
   private final TableId target;
   private final ColumnLayout layout;
-  private final Map<ByteBuffer, byte[]> byKey;
-  private final List<byte[]> keyless;
+  private final Map<ByteBuffer, Change> byKey;
+  private final List<Change> keyless;
+  private boolean truncate;
   private long bytes;
 
   TableBatch(TableId target, ColumnLayout layout) {
@@ -36,25 +48,66 @@ final class TableBatch {
     return layout;
   }
 
-  /** Adds a row; returns the change in buffered value bytes. */
-  long add(byte[] key, byte[] value) {
+  /** Adds a change; returns the change in buffered bytes. */
+  long add(Operation op, byte[] key, byte[] value, int[] absent) {
     long before = bytes;
+    if (op == Operation.TRUNCATE) {
+      truncate = true;
+      if (byKey != null) {
+        byKey.clear();
+      } else {
+        keyless.clear();
+      }
+      bytes = 0;
+      return bytes - before;
+    }
+    if (op != Operation.DELETE && value == null) {
+      throw new IllegalArgumentException("a " + op + " for " + target + " has no value");
+    }
     if (byKey != null) {
       if (key == null) {
         throw new IllegalArgumentException("a record for keyed table " + target + " has no key");
       }
-      byte[] previous = byKey.put(ByteBuffer.wrap(key), value);
-      if (previous != null) {
-        bytes -= previous.length;
+      ByteBuffer k = ByteBuffer.wrap(key);
+      Change previous = byKey.get(k);
+      if (absent != null && previous != null && previous.value != null) {
+        // the unchanged values are in the row this change replaces
+        value = Tuples.replaceFields(value, absent, previous.value);
+        absent = stillAbsent(absent, previous.absent);
       }
+      Change c = new Change(op, key, value, absent);
+      previous = byKey.put(k, c);
+      if (previous != null) {
+        bytes -= size(previous);
+      }
+      bytes += size(c);
     } else {
-      keyless.add(value);
+      Change c = new Change(op, key, value, absent);
+      keyless.add(c);
+      bytes += size(c);
     }
-    bytes += value.length;
     return bytes - before;
   }
 
-  Collection<byte[]> rows() {
+  private static int[] stillAbsent(int[] absent, int[] previouslyAbsent) {
+    if (previouslyAbsent == null) {
+      return null;
+    }
+    int[] both = java.util.Arrays.stream(absent)
+        .filter(f -> java.util.Arrays.stream(previouslyAbsent).anyMatch(p -> p == f)).toArray();
+    return both.length == 0 ? null : both;
+  }
+
+  private static long size(Change c) {
+    return (c.key == null ? 0 : c.key.length) + (c.value == null ? 0 : c.value.length);
+  }
+
+  boolean truncate() {
+    return truncate;
+  }
+
+  /** The changes: the last per key, or every change of a keyless table in order. */
+  Collection<Change> changes() {
     return byKey != null ? byKey.values() : keyless;
   }
 

@@ -56,8 +56,11 @@ final class TargetTables {
       }
     }
     if (!missing.isEmpty()) {
-      throw new ConnectException("target table " + target + " lacks columns the source sends: " + missing
-          + "; add them to the target table");
+      if (!autoCreate) {
+        throw new ConnectException("target table " + target + " lacks columns the source sends: " + missing
+            + "; add them to the target table, or set auto.create=true");
+      }
+      addColumns(conn, target, layout, existing);
     }
     verified.computeIfAbsent(target, t -> new HashSet<>()).add(layout);
   }
@@ -106,6 +109,28 @@ final class TargetTables {
       sql.append(')');
     }
     return sql.append(')').toString();
+  }
+
+  /** ALTER TABLE .. ADD COLUMN IF NOT EXISTS for each column the table lacks (a column added on the source). */
+  private static void addColumns(Connection conn, TableId target, ColumnLayout layout, Set<String> existing)
+      throws SQLException {
+    StringBuilder sql = new StringBuilder("ALTER TABLE ").append(target.quoted());
+    List<String> added = new ArrayList<>();
+    for (Column c : layout.columns()) {
+      if (!existing.contains(c.name())) {
+        sql.append(added.isEmpty() ? " " : ", ").append("ADD COLUMN IF NOT EXISTS ")
+            .append(TableId.quoteIdentifier(c.name())).append(' ').append(c.typeName());
+        added.add(c.name());
+      }
+    }
+    try (Statement st = conn.createStatement()) {
+      st.execute(sql.toString());
+      conn.commit();
+      log.info("Added columns {} to target table {}", added, target);
+    } catch (SQLException e) {
+      conn.rollback();
+      throw e;
+    }
   }
 
   private static void create(Connection conn, TableId target, ColumnLayout layout) throws SQLException {

@@ -17,10 +17,27 @@ final class ExportedSnapshot implements AutoCloseable {
 
   private final Connection conn;
   private final String name;
+  private final boolean replication;
 
-  private ExportedSnapshot(Connection conn, String name) {
+  private ExportedSnapshot(Connection conn, String name, boolean replication) {
     this.conn = conn;
     this.name = name;
+    this.replication = replication;
+  }
+
+  /**
+   * Creates the replication slot on {@code replicationConn} and holds the snapshot it exports: the
+   * state of the database at the slot's consistent point, so that the stream continues exactly
+   * where the snapshot ends.
+   */
+  static ExportedSnapshot createSlot(Connection replicationConn, String slot) throws SQLException {
+    try {
+      ReplicationSetup.CreatedSlot created = ReplicationSetup.createSlot(replicationConn, slot, true);
+      return new ExportedSnapshot(replicationConn, created.snapshotName(), true);
+    } catch (SQLException e) {
+      replicationConn.close();
+      throw e;
+    }
   }
 
   static ExportedSnapshot export(Connection conn) throws SQLException {
@@ -30,13 +47,18 @@ final class ExportedSnapshot implements AutoCloseable {
         st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
         try (ResultSet rs = st.executeQuery("SELECT pg_export_snapshot()")) {
           rs.next();
-          return new ExportedSnapshot(conn, rs.getString(1));
+          return new ExportedSnapshot(conn, rs.getString(1), false);
         }
       }
     } catch (SQLException e) {
       conn.close();
       throw e;
     }
+  }
+
+  /** Whether this is the snapshot of a replication slot created with it. */
+  boolean fromSlot() {
+    return replication;
   }
 
   String name() {
@@ -47,7 +69,9 @@ final class ExportedSnapshot implements AutoCloseable {
   public synchronized void close() {
     try {
       if (!conn.isClosed()) {
-        conn.rollback();
+        if (!replication) {
+          conn.rollback();
+        }
         conn.close();
         log.info("Released exported snapshot {}", name);
       }

@@ -33,9 +33,9 @@ public final class PgCopySourceConfig extends AbstractConfig {
 
   public static final String SNAPSHOT_MODE_CONFIG = "snapshot.mode";
   private static final String SNAPSHOT_MODE_DOC =
-      "initial_only: copy the tables under one exported snapshot, then stop producing. 'initial' (snapshot, "
-          + "then stream changes from the slot) and 'never' (stream only) arrive with change data capture: "
-          + "validate() and start() refuse them until then.";
+      "initial: copy the tables under the snapshot the replication slot exports, then stream their changes "
+          + "from the slot. initial_only: copy the tables under one exported snapshot, then stop producing (no "
+          + "slot, no REPLICATION attribute needed). never: stream changes only.";
   public static final String SNAPSHOT_RANGE_PAGES_CONFIG = "snapshot.range.pages";
   private static final String SNAPSHOT_RANGE_PAGES_DOC =
       "Size of one snapshot range in heap pages (8 kB each with the default block size). A table is split "
@@ -59,6 +59,16 @@ public final class PgCopySourceConfig extends AbstractConfig {
   public static final String PUBLICATION_NAME_CONFIG = "publication.name";
   private static final String PUBLICATION_NAME_DOC =
       "Publication for change data capture. Unused by snapshot.mode=initial_only.";
+  public static final String PUBLICATION_AUTOCREATE_CONFIG = "publication.autocreate";
+  private static final String PUBLICATION_AUTOCREATE_DOC =
+      "Create the publication for exactly the tables of table.include.list (with publish_via_partition_root), "
+          + "or add missing tables to an existing one. When false, the publication must exist and publish them "
+          + "(the user then needs no ownership of the tables).";
+  public static final String HEARTBEAT_INTERVAL_MS_CONFIG = "heartbeat.interval.ms";
+  private static final String HEARTBEAT_INTERVAL_MS_DOC =
+      "While the stream is idle, write a logical message (pg_logical_emit_message, not transactional) this "
+          + "often, so the slot's confirmed position moves on even when the published tables take no writes "
+          + "and WAL does not pile up on the source. 0 disables it.";
 
   public static final String GROUP_TABLES = "Tables and topics";
   public static final String GROUP_SNAPSHOT = "Snapshot";
@@ -118,7 +128,11 @@ public final class PgCopySourceConfig extends AbstractConfig {
     def.define(SLOT_NAME_CONFIG, Type.STRING, "pgcopy", Importance.MEDIUM, SLOT_NAME_DOC,
             GROUP_REPLICATION, ++order, Width.MEDIUM, "Slot name")
         .define(PUBLICATION_NAME_CONFIG, Type.STRING, "pgcopy", Importance.MEDIUM, PUBLICATION_NAME_DOC,
-            GROUP_REPLICATION, ++order, Width.MEDIUM, "Publication name");
+            GROUP_REPLICATION, ++order, Width.MEDIUM, "Publication name")
+        .define(PUBLICATION_AUTOCREATE_CONFIG, Type.BOOLEAN, true, Importance.LOW, PUBLICATION_AUTOCREATE_DOC,
+            GROUP_REPLICATION, ++order, Width.SHORT, "Create publication")
+        .define(HEARTBEAT_INTERVAL_MS_CONFIG, Type.LONG, 30_000L, ConfigDef.Range.atLeast(0), Importance.LOW,
+            HEARTBEAT_INTERVAL_MS_DOC, GROUP_REPLICATION, ++order, Width.SHORT, "Heartbeat interval (ms)");
   }
 
   public PgCopySourceConfig(Map<?, ?> props) {
@@ -168,6 +182,14 @@ public final class PgCopySourceConfig extends AbstractConfig {
 
   public String publicationName() {
     return getString(PUBLICATION_NAME_CONFIG);
+  }
+
+  public boolean publicationAutoCreate() {
+    return getBoolean(PUBLICATION_AUTOCREATE_CONFIG);
+  }
+
+  public long heartbeatIntervalMs() {
+    return getLong(HEARTBEAT_INTERVAL_MS_CONFIG);
   }
 
   /** The topic that receives the rows of a (parent) table. */

@@ -23,15 +23,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Copies PostgreSQL tables into Kafka with binary COPY: plans CTID ranges, exports one snapshot
- * and holds it while the tasks read the ranges, and releases it when the committed offsets show
- * every range done.
+ * Copies PostgreSQL tables into Kafka with binary COPY, then streams their changes: plans CTID
+ * ranges, creates the replication slot with an exported snapshot and holds it while the tasks read
+ * the ranges, releases it when the committed offsets show every range done, and reconfigures to
+ * one task streaming from the slot ({@code snapshot.mode=initial}). {@code initial_only} exports a
+ * snapshot without a slot and ends with zero tasks; {@code never} streams only.
  */
 public class PgCopySourceConnector extends SourceConnector {
   private static final Logger log = LoggerFactory.getLogger(PgCopySourceConnector.class);
 
   private Map<String, String> props;
   private PgCopySourceConfig config;
+  private String name;
+  private boolean slotExists;
+  private List<CtidRange> ranges = List.of();
   private List<CtidRange> remaining = List.of();
   private ExportedSnapshot snapshot;
   private ScheduledExecutorService monitor;
@@ -46,13 +51,24 @@ public class PgCopySourceConnector extends SourceConnector {
   public void start(Map<String, String> props) {
     this.props = Map.copyOf(props);
     this.config = new PgCopySourceConfig(props);
-    if (config.snapshotMode() != SnapshotMode.INITIAL_ONLY) {
-      throw new ConfigException(PgCopySourceConfig.SNAPSHOT_MODE_CONFIG, config.snapshotMode().configValue(),
-          "change data capture is not available in this release; use initial_only");
-    }
-    String name = props.getOrDefault("name", "pgcopy-source");
-    List<CtidRange> ranges;
+    name = props.getOrDefault("name", "pgcopy-source");
+    SnapshotMode mode = config.snapshotMode();
+    boolean streams = mode != SnapshotMode.INITIAL_ONLY;
     try (Connection conn = ConnectionSettings.open(config, "pgcopy-source planner")) {
+      if (streams) {
+        ReplicationSetup.ensurePublication(conn, config.publicationName(), config.tables(), config.publicationAutoCreate());
+        slotExists = ReplicationSetup.slot(conn, config.slotName()) != null;
+      }
+      if (streams && (mode == SnapshotMode.NEVER || streamStarted())) {
+        if (!slotExists && mode == SnapshotMode.NEVER && !streamStarted()) {
+          try (Connection repl = ConnectionSettings.openReplication(config, "pgcopy-source slot")) {
+            ReplicationSetup.createSlot(repl, config.slotName(), false);
+          }
+        }
+        snapshotComplete = true;
+        log.info("{}: streaming changes from slot {}", name, config.slotName());
+        return;
+      }
       List<TableExtent> extents = new SourceCatalog(conn).extents(config.tables());
       ranges = new RangePlanner(config.rangePages()).plan(extents);
       log.info("{}: planned {} ranges of at most {} pages over {} tables ({} physical)", name, ranges.size(),
@@ -63,22 +79,35 @@ public class PgCopySourceConnector extends SourceConnector {
       throw new ConnectException(name + ": " + e.getMessage() + "; fix " + PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG);
     }
     remaining = notDone(ranges);
-    if (remaining.isEmpty()) {
+    if (remaining.isEmpty() && (!streams || slotExists)) {
       snapshotComplete = true;
-      log.info("{}: every snapshot range is already done; nothing to read", name);
+      log.info("{}: every snapshot range is already done{}", name, streams ? "; streaming changes" : "; nothing to read");
       return;
     }
     log.info("{}: {} of {} ranges left to read", name, remaining.size(), ranges.size());
     try {
-      snapshot = ExportedSnapshot.export(ConnectionSettings.open(config, "pgcopy-source snapshot"));
+      if (streams && !slotExists) {
+        // the slot's own snapshot: the stream starts exactly where it ends
+        snapshot = ExportedSnapshot.createSlot(ConnectionSettings.openReplication(config, "pgcopy-source snapshot"),
+            config.slotName());
+        slotExists = true;
+      } else {
+        snapshot = ExportedSnapshot.export(ConnectionSettings.open(config, "pgcopy-source snapshot"));
+      }
     } catch (SQLException e) {
       throw new RetriableException(name + ": exporting a snapshot failed: " + e.getMessage(), e);
     }
-    if (remaining.size() < ranges.size()) {
+    if (remaining.size() < ranges.size() || (streams && !snapshotFromSlot())) {
       log.warn("{}: resuming under a new snapshot {}: ranges finished before the restart were read under the "
-          + "old one, so rows changed in between may differ until change data capture catches up", name, snapshot.name());
+          + "old one, so rows changed in between may differ until change data capture catches up{}", name,
+          snapshot.name(), streams ? " (the stream replays from the slot's consistent point)" : "");
     } else {
       log.info("{}: exported snapshot {}", name, snapshot.name());
+    }
+    if (remaining.isEmpty()) {
+      snapshotComplete = true;
+      closeSnapshot();
+      return;
     }
     monitor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, name + "-snapshot-progress");
@@ -87,6 +116,16 @@ public class PgCopySourceConnector extends SourceConnector {
     });
     monitor.scheduleWithFixedDelay(this::checkProgress, config.progressIntervalMs(), config.progressIntervalMs(),
         TimeUnit.MILLISECONDS);
+  }
+
+  private boolean snapshotFromSlot() {
+    return snapshot != null && snapshot.fromSlot();
+  }
+
+  /** Whether the stream task has started before: its offset exists. */
+  private boolean streamStarted() {
+    Map<String, Object> offset = context().offsetStorageReader().offset(SourceOffsets.streamPartition(config.slotName()));
+    return SourceOffsets.streamPosition(offset) != null;
   }
 
   private List<CtidRange> notDone(List<CtidRange> ranges) {
@@ -108,7 +147,8 @@ public class PgCopySourceConnector extends SourceConnector {
       log.debug("snapshot progress: {} of {} ranges left", left.size(), remaining.size());
       if (left.isEmpty()) {
         snapshotComplete = true;
-        log.info("Snapshot complete: all {} ranges done; releasing the snapshot", remaining.size());
+        log.info("{}: snapshot complete, all {} ranges done; releasing the snapshot{}", name, remaining.size(),
+            config.snapshotMode() == SnapshotMode.INITIAL ? " and starting the stream" : "");
         closeSnapshot();
         context.requestTaskReconfiguration();
         monitor.shutdown();
@@ -125,7 +165,15 @@ public class PgCopySourceConnector extends SourceConnector {
 
   @Override
   public List<Map<String, String>> taskConfigs(int maxTasks) {
-    if (snapshotComplete || snapshot == null) {
+    if (snapshotComplete) {
+      if (config.snapshotMode() == SnapshotMode.INITIAL_ONLY) {
+        return List.of();
+      }
+      Map<String, String> task = new HashMap<>(props);
+      task.put(TaskRanges.KIND, TaskRanges.KIND_STREAM);
+      return List.of(task);
+    }
+    if (snapshot == null) {
       return List.of();
     }
     List<Map<String, String>> configs = new ArrayList<>();

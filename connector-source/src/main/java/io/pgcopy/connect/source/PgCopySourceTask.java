@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -20,6 +21,7 @@ public class PgCopySourceTask extends SourceTask {
 
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private SnapshotReader reader;
+  private ChangeStreamReader stream;
   private String name;
 
   @Override
@@ -31,6 +33,12 @@ public class PgCopySourceTask extends SourceTask {
   public void start(Map<String, String> props) {
     PgCopySourceConfig config = new PgCopySourceConfig(props);
     name = props.getOrDefault("name", "pgcopy-source") + "-task";
+    if (TaskRanges.KIND_STREAM.equals(props.get(TaskRanges.KIND))) {
+      name = props.getOrDefault("name", "pgcopy-source") + "-stream";
+      Map<String, Object> partition = SourceOffsets.streamPartition(config.slotName());
+      stream = new ChangeStreamReader(config, name, context.offsetStorageReader().offset(partition));
+      return;
+    }
     List<CtidRange> ranges = TaskRanges.decode(props);
     List<Map<String, Object>> partitions = new ArrayList<>();
     for (CtidRange r : ranges) {
@@ -44,6 +52,9 @@ public class PgCopySourceTask extends SourceTask {
   public List<SourceRecord> poll() throws InterruptedException {
     if (stopRequested.getCount() == 0) {
       return null;
+    }
+    if (stream != null) {
+      return pollStream();
     }
     try {
       List<SourceRecord> records = reader.poll();
@@ -69,10 +80,46 @@ public class PgCopySourceTask extends SourceTask {
     }
   }
 
+  private List<SourceRecord> pollStream() throws InterruptedException {
+    try {
+      List<SourceRecord> records = stream.poll();
+      if (records.isEmpty()) {
+        stopRequested.await(20, TimeUnit.MILLISECONDS); // nothing pending: do not spin
+        return null;
+      }
+      return records;
+    } catch (SQLException e) {
+      stream.reset();
+      if (stopRequested.getCount() == 0) {
+        return null;
+      }
+      ConnectException failure = SqlErrors.translate(e, name + " streaming changes");
+      if (failure instanceof RetriableException) {
+        stopRequested.await(1, TimeUnit.SECONDS);
+      }
+      throw failure;
+    } catch (IOException e) {
+      stream.reset();
+      throw new RetriableException(name + ": spooling a streamed transaction failed; the stream restarts from the "
+          + "last confirmed position", e);
+    }
+  }
+
+  @Override
+  public void commitRecord(SourceRecord record, RecordMetadata metadata) {
+    if (stream != null) {
+      stream.acknowledged(record);
+    }
+  }
+
   /** Kafka Connect 4.x calls this on the task thread once polling has stopped; older workers may not. */
   @Override
   public void stop() {
     stopRequested.countDown();
+    if (stream != null) {
+      stream.cancel();
+      stream.close();
+    }
     if (reader != null) {
       reader.cancel();
       reader.close();

@@ -131,7 +131,8 @@ final class SnapshotReader implements AutoCloseable {
       headers.addBytes(RecordHeaders.SCHEMA, t.schema);
       headers.addBytes(RecordHeaders.TABLE, t.table);
       headers.addBytes(RecordHeaders.COLUMNS, t.columns);
-      records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid), t.topic, null,
+      // a keyless table's rows all go to partition 0, where its changes follow them in order
+      records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid), t.topic, key == null ? 0 : null,
           Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers));
       c.pending.after = ctid;
       c.rows++;

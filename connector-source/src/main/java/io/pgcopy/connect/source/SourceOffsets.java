@@ -22,7 +22,45 @@ public final class SourceOffsets {
   /** Offset key: true once the whole range was sent. */
   public static final String OFFSET_DONE = "done";
 
+  /** Stream partition key: the replication slot. */
+  public static final String PARTITION_SLOT = "slot";
+  /** Stream offset key: commit LSN of the transaction of the last change sent (0: none yet). */
+  public static final String OFFSET_LSN = "lsn";
+  /** Stream offset key: number of that transaction's changes sent (-1: the stream has started, nothing sent). */
+  public static final String OFFSET_SEQ = "seq";
+
   private SourceOffsets() {}
+
+  public static Map<String, Object> streamPartition(String slot) {
+    return Map.of(PARTITION_SLOT, slot);
+  }
+
+  public static Map<String, Object> streamOffset(long commitLsn, long seq) {
+    return ordered(OFFSET_LSN, commitLsn, OFFSET_SEQ, seq);
+  }
+
+  /** Where the stream stands: the last change sent, or null when it never started. */
+  public static StreamPosition streamPosition(Map<String, Object> offset) {
+    if (offset == null || offset.isEmpty()) {
+      return null;
+    }
+    Object lsn = offset.get(OFFSET_LSN);
+    Object seq = offset.get(OFFSET_SEQ);
+    if (!(lsn instanceof Number) || !(seq instanceof Number)) {
+      throw new IllegalArgumentException("stream offset " + offset + " has no numeric '" + OFFSET_LSN + "' and '"
+          + OFFSET_SEQ + "'");
+    }
+    return new StreamPosition(((Number) lsn).longValue(), ((Number) seq).longValue());
+  }
+
+  /** The last change sent: the {@code seq}-th change of the transaction committed at {@code commitLsn}. */
+  public record StreamPosition(long commitLsn, long seq) {
+    /** Whether the change {@code seq} of the transaction committed at {@code lsn} was sent already. */
+    public boolean covers(long lsn, long changeSeq) {
+      int c = Long.compareUnsigned(lsn, commitLsn);
+      return c < 0 || (c == 0 && changeSeq <= seq);
+    }
+  }
 
   /**
    * A range's partition, with its keys always in the same order. Connect's offset store finds an

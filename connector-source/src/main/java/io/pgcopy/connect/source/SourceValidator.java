@@ -10,6 +10,7 @@ import io.pgcopy.connect.common.Validation;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -38,13 +39,12 @@ final class SourceValidator {
     }
     PgCopySourceConfig config = new PgCopySourceConfig(props);
     SnapshotMode mode = config.snapshotMode();
-    if (mode != SnapshotMode.INITIAL_ONLY) {
-      error(SNAPSHOT_MODE_CONFIG, "snapshot.mode=" + mode.configValue() + " needs change data capture, which this "
-          + "release does not have yet; use snapshot.mode=initial_only");
-    }
     try (Connection conn = ConnectionSettings.open(config, "pgcopy-source validate")) {
       checkServer(conn, mode);
       checkTables(conn, config.tables());
+      if (mode != SnapshotMode.INITIAL_ONLY) {
+        checkReplicaIdentity(conn, config.tables());
+      }
     } catch (SQLException e) {
       result.connectionFailure(e, config.user(), "source");
     }
@@ -88,6 +88,33 @@ final class SourceValidator {
         }
       } catch (SourceCatalog.TableProblem e) {
         error(TABLE_INCLUDE_LIST_CONFIG, e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * A published table without a usable replica identity makes UPDATE and DELETE fail on the source
+   * itself: say so before the publication is created.
+   */
+  private void checkReplicaIdentity(Connection conn, List<TableId> tables) throws SQLException {
+    for (TableId table : tables) {
+      try (PreparedStatement ps = conn.prepareStatement(
+          "SELECT c.relreplident, EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid"
+              + " AND (i.indisprimary OR i.indisreplident)) FROM pg_class c WHERE c.oid = to_regclass(?)")) {
+        ps.setString(1, table.quoted());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            continue; // reported by checkTables
+          }
+          String identity = rs.getString(1);
+          boolean hasIndex = rs.getBoolean(2);
+          if ("n".equals(identity) || ("d".equals(identity) && !hasIndex)) {
+            error(TABLE_INCLUDE_LIST_CONFIG, table + " has " + ("n".equals(identity) ? "REPLICA IDENTITY NOTHING"
+                : "no primary key") + ": once published, UPDATE and DELETE on it fail on the source and only inserts "
+                + "could be streamed. ALTER TABLE " + table.quoted() + " REPLICA IDENTITY FULL (or add a primary key), "
+                + "or use snapshot.mode=initial_only");
+          }
+        }
       }
     }
   }

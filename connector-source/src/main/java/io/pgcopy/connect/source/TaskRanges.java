@@ -9,6 +9,9 @@ import java.util.Map;
 /** Carries a task's snapshot name and ranges in its task config: one key per field, no splitting of names. */
 final class TaskRanges {
   static final String SNAPSHOT_NAME = "task.snapshot.name";
+  /** What a task does: absent for snapshot tasks, {@link #KIND_STREAM} for the change stream task. */
+  static final String KIND = "task.kind";
+  static final String KIND_STREAM = "stream";
   static final String RANGE_COUNT = "task.range.count";
   private static final String RANGE = "task.range.";
 

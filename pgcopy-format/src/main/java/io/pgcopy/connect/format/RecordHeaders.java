@@ -17,5 +17,39 @@ public final class RecordHeaders {
   /** On control records only (snapshot progress markers): consumers skip records that carry it. */
   public static final String CONTROL = "pgcopy.control";
 
+  /** On change records: the commit LSN of the source transaction, 8 bytes big-endian. */
+  public static final String LSN = "pgcopy.lsn";
+  /**
+   * On updates whose unchanged TOASTed columns were not sent: int16 count, then int16 field
+   * indexes. Those fields are NULL in the value and must be left as they are in the target.
+   */
+  public static final String ABSENT = "pgcopy.absent";
+
   private RecordHeaders() {}
+
+  /** Encodes field indexes for {@link #ABSENT}. */
+  public static byte[] encodeFieldList(int[] fields) {
+    byte[] out = new byte[2 + 2 * fields.length];
+    CopyBinary.putShort(out, 0, fields.length);
+    for (int i = 0; i < fields.length; i++) {
+      CopyBinary.putShort(out, 2 + 2 * i, fields[i]);
+    }
+    return out;
+  }
+
+  /** Decodes {@link #ABSENT}. */
+  public static int[] decodeFieldList(byte[] encoded) {
+    if (encoded.length < 2) {
+      throw new IllegalArgumentException("field list of " + encoded.length + " bytes");
+    }
+    int n = CopyBinary.getShort(encoded, 0);
+    if (encoded.length != 2 + 2 * n) {
+      throw new IllegalArgumentException("field list of " + n + " fields has " + encoded.length + " bytes");
+    }
+    int[] fields = new int[n];
+    for (int i = 0; i < n; i++) {
+      fields[i] = CopyBinary.getShort(encoded, 2 + 2 * i);
+    }
+    return fields;
+  }
 }

@@ -89,4 +89,31 @@ public final class Tuples {
     int len = CopyBinary.getInt(tuple, offsets[i]);
     return len < 0 ? null : Arrays.copyOfRange(tuple, offsets[i] + 4, offsets[i] + 4 + len);
   }
+
+  /** {@code tuple} with each of {@code fields} replaced by the same field of {@code from}. */
+  public static byte[] replaceFields(byte[] tuple, int[] fields, byte[] from) {
+    int n = fieldCount(tuple);
+    byte[][] values = new byte[n][];
+    boolean[] replaced = new boolean[n];
+    for (int f : fields) {
+      replaced[f] = true;
+    }
+    int[] offsets = fieldOffsets(tuple);
+    int[] fromOffsets = fieldOffsets(from);
+    int size = 2;
+    for (int i = 0; i < n; i++) {
+      byte[] src = replaced[i] ? from : tuple;
+      int[] o = replaced[i] ? fromOffsets : offsets;
+      values[i] = Arrays.copyOfRange(src, o[i], o[i + 1]);
+      size += values[i].length;
+    }
+    byte[] out = new byte[size];
+    CopyBinary.putShort(out, 0, n);
+    int pos = 2;
+    for (byte[] v : values) {
+      System.arraycopy(v, 0, out, pos, v.length);
+      pos += v.length;
+    }
+    return out;
+  }
 }

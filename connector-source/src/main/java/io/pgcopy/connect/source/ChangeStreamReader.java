@@ -1,0 +1,656 @@
+package io.pgcopy.connect.source;
+
+import io.pgcopy.connect.common.ConnectionSettings;
+import io.pgcopy.connect.format.Column;
+import io.pgcopy.connect.format.ColumnLayout;
+import io.pgcopy.connect.format.Operation;
+import io.pgcopy.connect.format.RecordHeaders;
+import io.pgcopy.connect.format.TableId;
+import io.pgcopy.connect.format.Tuples;
+import io.pgcopy.connect.format.pgoutput.PgOutputDecoder;
+import io.pgcopy.connect.format.pgoutput.PgOutputMessage;
+import io.pgcopy.connect.format.pgoutput.TupleData;
+import io.pgcopy.connect.source.SourceOffsets.StreamPosition;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.header.ConnectHeaders;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The change data capture task's engine: streams pgoutput from the slot and turns each change
+ * into a record of the same shape as a snapshot row. Call {@link #poll()} from one thread and
+ * {@link #acknowledged(SourceRecord)} from any.
+ *
+ * <p><b>Positions.</b> Every change is numbered within its transaction; its source offset is the
+ * transaction's commit LSN and that number. On (re)start the stream begins at the slot's
+ * confirmed position and changes at or below the committed offset are skipped, so Kafka receives
+ * each change once (exactly once with an exactly-once worker).
+ *
+ * <p><b>Confirmation.</b> An LSN is confirmed to PostgreSQL only when every record of every
+ * transaction committed up to it was acknowledged by Kafka. With nothing in flight, the position
+ * of the server's keepalives is confirmed, so the slot keeps moving on an idle or filtered
+ * database; a heartbeat message written at {@code heartbeat.interval.ms} makes sure there is WAL to
+ * move to.
+ *
+ * <p><b>Streamed transactions</b> (larger than {@code logical_decoding_work_mem}) arrive in pieces
+ * before they commit: the pieces are spooled to a temporary file, discarded on abort (of the
+ * transaction or of a subtransaction), and turned into records only at commit. Memory stays
+ * bounded by one message.
+ */
+final class ChangeStreamReader implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ChangeStreamReader.class);
+  static final String HEARTBEAT_PREFIX = "pgcopy-heartbeat";
+  private static final long SLOT_REPORT_INTERVAL_MS = 60_000;
+  /** How often the confirmed position is sent to the server (also whenever it asks). */
+  private static final int STATUS_INTERVAL_MS = 1000;
+
+  private final PgCopySourceConfig config;
+  private final String taskName;
+  private final Map<String, Object> partition;
+  private final Set<TableId> tables;
+  /** Changes at or below this position were sent already (committed offset, then what this task sent). */
+  private StreamPosition sentUpTo;
+  private boolean startMarkerNeeded;
+
+  private Connection replicationConn;
+  private Connection sqlConn;
+  private PGReplicationStream stream;
+  private PgOutputDecoder decoder;
+  private final Map<Integer, Relation> relations = new HashMap<>();
+  private final Map<Long, String> typeNames = new HashMap<>();
+
+  private Tx current;
+  private final Map<Integer, Spool> spools = new HashMap<>();
+  private Spool spoolInBlock;
+  private Replay replay;
+
+  /** Transactions seen, in commit order, until every record of theirs is acknowledged. */
+  private final ArrayDeque<Tx> inflight = new ArrayDeque<>();
+  private final Map<Long, Tx> byCommitLsn = new ConcurrentHashMap<>();
+  private long confirmed;
+  private long lastHeartbeat = System.currentTimeMillis();
+  private long lastSlotReport;
+  private boolean heartbeatFailed;
+
+  /** A source transaction: its records in flight and whether its commit was seen. */
+  private static final class Tx {
+    final long commitLsn;
+    final AtomicInteger outstanding = new AtomicInteger();
+    volatile long endLsn;
+    volatile boolean committed;
+    long seq;
+
+    Tx(long commitLsn) {
+      this.commitLsn = commitLsn;
+    }
+  }
+
+  /** A published table as the stream describes it. */
+  private record Relation(TableId table, boolean skip, String topic, ColumnLayout layout, int[] keyFields,
+      boolean keyless, byte[] schema, byte[] name, byte[] columns) {}
+
+  ChangeStreamReader(PgCopySourceConfig config, String taskName, Map<String, Object> committedOffset) {
+    this.config = config;
+    this.taskName = taskName;
+    this.partition = SourceOffsets.streamPartition(config.slotName());
+    this.tables = new HashSet<>(config.tables());
+    this.sentUpTo = SourceOffsets.streamPosition(committedOffset);
+    this.startMarkerNeeded = sentUpTo == null;
+    if (sentUpTo != null) {
+      log.info("{}: resuming the stream after change {} of the transaction committed at {}", taskName, sentUpTo.seq(),
+          lsn(sentUpTo.commitLsn()));
+    }
+  }
+
+  Map<String, Object> partition() {
+    return partition;
+  }
+
+  /** The next records; empty when nothing arrived. */
+  List<SourceRecord> poll() throws SQLException, IOException {
+    if (stream == null) {
+      open();
+    }
+    List<SourceRecord> out = new ArrayList<>();
+    if (startMarkerNeeded) {
+      out.add(startMarker());
+      startMarkerNeeded = false;
+    }
+    confirm();
+    int limit = config.batchMaxRows();
+    if (replay != null) {
+      replay.drain(out, limit);
+    }
+    while (out.size() < limit && replay == null) {
+      ByteBuffer message = stream.readPending();
+      if (message == null) {
+        break;
+      }
+      handle(message, out);
+      if (replay != null) {
+        replay.drain(out, limit);
+      }
+    }
+    if (out.isEmpty()) {
+      idle();
+    }
+    return out;
+  }
+
+  private void open() throws SQLException {
+    sqlConn = ConnectionSettings.open(config, "pgcopy-stream " + taskName);
+    int serverVersion;
+    String database;
+    try (Statement st = sqlConn.createStatement();
+         ResultSet rs = st.executeQuery("SELECT current_setting('server_version_num')::int, current_database()")) {
+      rs.next();
+      serverVersion = rs.getInt(1);
+      database = rs.getString(2);
+    }
+    ReplicationSetup.SlotState slot = ReplicationSetup.slot(sqlConn, config.slotName());
+    ReplicationSetup.requireUsable(slot, config.slotName(), database);
+    decoder = new PgOutputDecoder(PgOutputDecoder.protocolVersionFor(serverVersion));
+    replicationConn = ConnectionSettings.openReplication(config, "pgcopy-stream " + taskName);
+    var builder = replicationConn.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+        .withSlotName(config.slotName())
+        .withSlotOption("proto_version", String.valueOf(decoder.protocolVersion()))
+        .withSlotOption("publication_names", TableId.quoteIdentifier(config.publicationName()))
+        .withSlotOption("binary", "true")
+        .withSlotOption("messages", "true")
+        .withStatusInterval(STATUS_INTERVAL_MS, TimeUnit.MILLISECONDS);
+    if (decoder.protocolVersion() >= 2) {
+      builder.withSlotOption("streaming", "true");
+    }
+    stream = builder.start();
+    confirmed = slot.confirmedFlushLsn();
+    log.info("{}: streaming slot {} (pgoutput protocol {}, binary) from {}", taskName, config.slotName(),
+        decoder.protocolVersion(), lsn(confirmed));
+    reportSlot(slot);
+  }
+
+  private void handle(ByteBuffer message, List<SourceRecord> out) throws SQLException, IOException {
+    if (decoder.inStream()) {
+      byte[] raw = new byte[message.remaining()];
+      message.duplicate().get(raw);
+      PgOutputMessage m = decoder.decode(message);
+      if (m instanceof PgOutputMessage.StreamStop) {
+        spoolInBlock = null;
+      } else {
+        spoolInBlock.append(xidOf(m), raw);
+      }
+      return;
+    }
+    PgOutputMessage m = decoder.decode(message);
+    if (m instanceof PgOutputMessage.Begin b) {
+      current = transaction(b.finalLsn());
+    } else if (m instanceof PgOutputMessage.Commit c) {
+      if (current == null) {
+        throw new ConnectException(taskName + ": Commit without Begin at " + lsn(c.commitLsn()));
+      }
+      current.endLsn = c.endLsn();
+      current.committed = true;
+      current = null;
+    } else if (m instanceof PgOutputMessage.StreamStart s) {
+      spoolInBlock = spools.get(s.xid());
+      if (spoolInBlock == null) {
+        spoolInBlock = new Spool(s.xid());
+        spools.put(s.xid(), spoolInBlock);
+      }
+    } else if (m instanceof PgOutputMessage.StreamCommit c) {
+      Spool spool = spools.remove(c.xid());
+      Tx tx = transaction(c.commitLsn());
+      if (spool == null) {
+        tx.endLsn = c.endLsn();
+        tx.committed = true;
+      } else {
+        replay = new Replay(spool, tx, c.endLsn());
+      }
+    } else if (m instanceof PgOutputMessage.StreamAbort a) {
+      Spool spool = spools.get(a.xid());
+      if (spool != null) {
+        if (a.subXid() == a.xid()) {
+          spools.remove(a.xid()).close();
+          log.debug("{}: streamed transaction {} aborted", taskName, a.xid());
+        } else {
+          spool.aborted.add(a.subXid());
+        }
+      }
+    } else {
+      apply(m, current, out);
+    }
+  }
+
+  private static int xidOf(PgOutputMessage m) {
+    if (m instanceof PgOutputMessage.Insert i) {
+      return i.xid();
+    } else if (m instanceof PgOutputMessage.Update u) {
+      return u.xid();
+    } else if (m instanceof PgOutputMessage.Delete d) {
+      return d.xid();
+    } else if (m instanceof PgOutputMessage.Truncate t) {
+      return t.xid();
+    } else if (m instanceof PgOutputMessage.Relation r) {
+      return r.xid();
+    } else if (m instanceof PgOutputMessage.LogicalMessage l) {
+      return l.xid();
+    } else if (m instanceof PgOutputMessage.Type t) {
+      return t.xid();
+    }
+    return 0;
+  }
+
+  /** The transaction committed at {@code commitLsn}, the same object when it is sent again after a reconnect. */
+  private Tx transaction(long commitLsn) {
+    Tx tx = byCommitLsn.get(commitLsn);
+    if (tx == null) {
+      tx = new Tx(commitLsn);
+      byCommitLsn.put(commitLsn, tx);
+      inflight.add(tx);
+    }
+    tx.seq = 0;
+    return tx;
+  }
+
+  /** Relation, Insert, Update, Delete, Truncate (and what needs no record) of transaction {@code tx}. */
+  private void apply(PgOutputMessage m, Tx tx, List<SourceRecord> out) throws SQLException {
+    if (m instanceof PgOutputMessage.Relation r) {
+      relations.put(r.relationId(), relation(r));
+    } else if (m instanceof PgOutputMessage.Insert i) {
+      Relation r = relationFor(i.relationId());
+      if (!r.skip) {
+        byte[] value = i.newTuple().toCopyTuple();
+        emit(out, tx, r, Operation.INSERT, r.keyless ? null : Tuples.project(value, r.keyFields), value, null);
+      }
+    } else if (m instanceof PgOutputMessage.Update u) {
+      Relation r = relationFor(u.relationId());
+      if (!r.skip) {
+        update(out, tx, r, u);
+      }
+    } else if (m instanceof PgOutputMessage.Delete d) {
+      Relation r = relationFor(d.relationId());
+      if (!r.skip) {
+        byte[] old = d.oldTuple().toCopyTuple();
+        emit(out, tx, r, Operation.DELETE, r.keyless ? old : Tuples.project(old, r.keyFields), null, null);
+      }
+    } else if (m instanceof PgOutputMessage.Truncate t) {
+      for (int id : t.relationIds()) {
+        Relation r = relationFor(id);
+        if (!r.skip) {
+          emit(out, tx, r, Operation.TRUNCATE, null, null, null);
+        }
+      }
+    }
+    // Begin/Commit are handled by the caller; Origin, Type and logical messages (heartbeats) carry no row
+  }
+
+  private void update(List<SourceRecord> out, Tx tx, Relation r, PgOutputMessage.Update u) {
+    TupleData newTuple = u.newTuple();
+    byte[] value = newTuple.toCopyTuple();
+    int[] absent = unchanged(newTuple);
+    if (r.keyless) {
+      if (u.oldTuple() == null) {
+        throw new ConnectException(taskName + ": an update of keyless table " + r.table + " came without its old row; "
+            + "set REPLICA IDENTITY FULL on it");
+      }
+      byte[] old = u.oldTuple().toCopyTuple();
+      if (absent != null) {
+        value = Tuples.replaceFields(value, absent, old); // the full old row has the unchanged values
+        absent = null;
+      }
+      emit(out, tx, r, Operation.UPDATE, old, value, null);
+      return;
+    }
+    byte[] key = Tuples.project(value, r.keyFields);
+    if (u.oldTuple() != null) {
+      byte[] oldKey = Tuples.project(u.oldTuple().toCopyTuple(), r.keyFields);
+      if (!Arrays.equals(oldKey, key)) {
+        emit(out, tx, r, Operation.DELETE, oldKey, null, null); // the key changed: the old key is gone
+      }
+    }
+    emit(out, tx, r, Operation.UPDATE, key, value, absent);
+  }
+
+  private static int[] unchanged(TupleData t) {
+    if (!t.hasUnchangedToast()) {
+      return null;
+    }
+    int n = 0;
+    for (int i = 0; i < t.size(); i++) {
+      if (t.isUnchangedToast(i)) {
+        n++;
+      }
+    }
+    int[] idx = new int[n];
+    n = 0;
+    for (int i = 0; i < t.size(); i++) {
+      if (t.isUnchangedToast(i)) {
+        idx[n++] = i;
+      }
+    }
+    return idx;
+  }
+
+  private void emit(List<SourceRecord> out, Tx tx, Relation r, Operation op, byte[] key, byte[] value, int[] absent) {
+    long seq = ++tx.seq;
+    if (sentUpTo != null && sentUpTo.covers(tx.commitLsn, seq)) {
+      return; // sent before a restart or reconnect
+    }
+    sentUpTo = new StreamPosition(tx.commitLsn, seq);
+    ConnectHeaders headers = new ConnectHeaders();
+    headers.addBytes(RecordHeaders.OPERATION, new byte[] {op.code()});
+    headers.addBytes(RecordHeaders.SCHEMA, r.schema);
+    headers.addBytes(RecordHeaders.TABLE, r.name);
+    headers.addBytes(RecordHeaders.COLUMNS, r.columns);
+    headers.addBytes(RecordHeaders.LSN, ByteBuffer.allocate(8).putLong(tx.commitLsn).array());
+    if (absent != null) {
+      headers.addBytes(RecordHeaders.ABSENT, RecordHeaders.encodeFieldList(absent));
+    }
+    // rows of a keyless table, and truncates, keep their order in one partition
+    Integer kafkaPartition = r.keyless || op == Operation.TRUNCATE ? 0 : null;
+    tx.outstanding.incrementAndGet();
+    out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.topic, kafkaPartition,
+        Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers));
+  }
+
+  private SourceRecord startMarker() {
+    ConnectHeaders headers = new ConnectHeaders();
+    headers.addBytes(RecordHeaders.CONTROL, "stream-started".getBytes(StandardCharsets.UTF_8));
+    byte[] slot = config.slotName().getBytes(StandardCharsets.UTF_8);
+    return new SourceRecord(partition, SourceOffsets.streamOffset(0, -1), config.progressTopic(), null,
+        Schema.OPTIONAL_BYTES_SCHEMA, slot, Schema.OPTIONAL_BYTES_SCHEMA, slot, null, headers);
+  }
+
+  private Relation relationFor(int id) {
+    Relation r = relations.get(id);
+    if (r == null) {
+      throw new ConnectException(taskName + ": change for relation " + id + " before its Relation message");
+    }
+    return r;
+  }
+
+  private Relation relation(PgOutputMessage.Relation m) throws SQLException {
+    TableId table = new TableId(m.namespace(), m.name());
+    if (!tables.contains(table)) {
+      log.info("{}: publication {} publishes {}, which is not in table.include.list: its changes are skipped",
+          taskName, config.publicationName(), table);
+      return new Relation(table, true, null, null, null, false, null, null, null);
+    }
+    ColumnLayout layout = layout(table, m);
+    boolean keyless = !layout.hasKey();
+    if (keyless && m.replicaIdentity() != 'f') {
+      log.warn("{}: {} has no key and REPLICA IDENTITY {}: its updates and deletes cannot be published; set REPLICA "
+          + "IDENTITY FULL", taskName, table, m.replicaIdentity());
+    }
+    log.info("{}: {} streams with {} columns{}", taskName, table, layout.size(), keyless ? ", keyless" : "");
+    return new Relation(table, false, config.topicFor(table), layout, layout.keyFieldIndexes(), keyless,
+        table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8), layout.encode());
+  }
+
+  /**
+   * The record layout of a relation: the catalog's when its columns are the ones the stream
+   * describes; otherwise (the table changed again since) built from the message, with exact type
+   * names from format_type and key and NOT NULL from the catalog by column name.
+   */
+  private ColumnLayout layout(TableId table, PgOutputMessage.Relation m) throws SQLException {
+    ColumnLayout catalog = new SourceCatalog(sqlConn).columns(table);
+    List<PgOutputMessage.RelationColumn> cols = m.columns();
+    boolean same = catalog.size() == cols.size();
+    for (int i = 0; same && i < cols.size(); i++) {
+      Column c = catalog.columns().get(i);
+      same = c.name().equals(cols.get(i).name()) && c.typeOid() == cols.get(i).typeOid()
+          && c.typeModifier() == cols.get(i).typeModifier();
+    }
+    if (same) {
+      return catalog;
+    }
+    Map<String, Column> byName = new HashMap<>();
+    catalog.columns().forEach(c -> byName.put(c.name(), c));
+    List<Column> columns = new ArrayList<>();
+    for (PgOutputMessage.RelationColumn rc : cols) {
+      Column known = byName.get(rc.name());
+      columns.add(new Column(rc.name(), rc.typeOid(), rc.typeModifier(), typeName(rc.typeOid(), rc.typeModifier()),
+          known != null && known.notNull(), known == null ? 0 : known.keyPosition()));
+    }
+    return new ColumnLayout(columns);
+  }
+
+  private String typeName(int oid, int typmod) throws SQLException {
+    long k = ((long) oid << 32) | (typmod & 0xffffffffL);
+    String name = typeNames.get(k);
+    if (name == null) {
+      try (PreparedStatement ps = sqlConn.prepareStatement("SELECT format_type(?::oid, ?)")) {
+        ps.setLong(1, oid & 0xffffffffL);
+        ps.setInt(2, typmod);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          name = rs.getString(1);
+        }
+      }
+      typeNames.put(k, name);
+    }
+    return name;
+  }
+
+  /** Kafka acknowledged a record (Connect's commitRecord). */
+  void acknowledged(SourceRecord record) {
+    if (!partition.equals(record.sourcePartition())) {
+      return;
+    }
+    Object lsn = record.sourceOffset().get(SourceOffsets.OFFSET_LSN);
+    if (lsn instanceof Number n) {
+      Tx tx = byCommitLsn.get(n.longValue());
+      if (tx != null) {
+        tx.outstanding.decrementAndGet();
+      }
+    }
+  }
+
+  /** Confirms to the server every transaction whose records are all acknowledged, in commit order. */
+  private void confirm() {
+    long to = confirmed;
+    while (!inflight.isEmpty()) {
+      Tx head = inflight.peek();
+      if (!head.committed || head.outstanding.get() > 0) {
+        break;
+      }
+      to = Math.max(to, head.endLsn);
+      inflight.poll();
+      byCommitLsn.remove(head.commitLsn);
+    }
+    if (inflight.isEmpty() && current == null && replay == null) {
+      // nothing in flight: everything up to what the server last reported was sent and acknowledged
+      to = Math.max(to, stream.getLastReceiveLSN().asLong());
+    }
+    if (Long.compareUnsigned(to, confirmed) > 0) {
+      confirmed = to;
+      stream.setFlushedLSN(LogSequenceNumber.valueOf(to));
+      stream.setAppliedLSN(LogSequenceNumber.valueOf(to));
+    }
+  }
+
+  private void idle() throws SQLException {
+    long now = System.currentTimeMillis();
+    long heartbeatMs = config.heartbeatIntervalMs();
+    if (heartbeatMs > 0 && now - lastHeartbeat >= heartbeatMs) {
+      lastHeartbeat = now;
+      try (Statement st = sqlConn.createStatement()) {
+        st.execute("SELECT pg_logical_emit_message(false, '" + HEARTBEAT_PREFIX + "', '')");
+      } catch (SQLException e) {
+        if (!heartbeatFailed) {
+          log.warn("{}: writing a heartbeat failed; the slot may hold WAL while the published tables are idle: {}",
+              taskName, e.getMessage());
+          heartbeatFailed = true;
+        }
+      }
+    }
+    if (now - lastSlotReport >= SLOT_REPORT_INTERVAL_MS) {
+      reportSlot(ReplicationSetup.slot(sqlConn, config.slotName()));
+    }
+  }
+
+  private void reportSlot(ReplicationSetup.SlotState slot) {
+    lastSlotReport = System.currentTimeMillis();
+    if (slot != null) {
+      log.info("{}: slot {} retains {} MB of WAL; confirmed up to {}", taskName, config.slotName(),
+          slot.retainedWalBytes() >> 20, lsn(slot.confirmedFlushLsn()));
+    }
+  }
+
+  /** Drops the connection after a failure; the next poll reconnects and skips what was sent. */
+  void reset() {
+    closeStream();
+    current = null;
+    spoolInBlock = null;
+    spools.values().forEach(Spool::close);
+    spools.clear();
+    if (replay != null) {
+      replay.spool.close();
+      replay = null;
+    }
+    relations.clear();
+  }
+
+  private void closeStream() {
+    for (AutoCloseable c : new AutoCloseable[] {stream, replicationConn, sqlConn}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          log.debug("{}: closing: {}", taskName, e.getMessage());
+        }
+      }
+    }
+    stream = null;
+    replicationConn = null;
+    sqlConn = null;
+  }
+
+  /** Cancels a blocked call from another thread. */
+  void cancel() {
+    Connection c = replicationConn;
+    if (c != null) {
+      try {
+        c.unwrap(PGConnection.class).cancelQuery();
+      } catch (SQLException e) {
+        log.debug("{}: cancel failed: {}", taskName, e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    reset();
+  }
+
+  static String lsn(long lsn) {
+    return LogSequenceNumber.valueOf(lsn).asString();
+  }
+
+  /** The pieces of one streamed transaction, on disk until it commits or aborts. */
+  private final class Spool {
+    final int xid;
+    final Set<Integer> aborted = new HashSet<>();
+    final Path file;
+    DataOutputStream out;
+
+    Spool(int xid) throws IOException {
+      this.xid = xid;
+      this.file = Files.createTempFile("pgcopy-xid-" + xid + "-", ".spool");
+      this.out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16));
+    }
+
+    void append(int subXid, byte[] message) throws IOException {
+      out.writeInt(subXid);
+      out.writeInt(message.length);
+      out.write(message);
+    }
+
+    DataInputStream reader() throws IOException {
+      out.close();
+      return new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+    }
+
+    void close() {
+      try {
+        out.close();
+      } catch (IOException e) {
+        log.debug("{}: closing spool of {}: {}", taskName, xid, e.getMessage());
+      }
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        log.warn("{}: could not delete {}: {}", taskName, file, e.getMessage());
+      }
+    }
+  }
+
+  /** A committed streamed transaction being turned into records, a poll's worth at a time. */
+  private final class Replay {
+    final Spool spool;
+    final Tx tx;
+    final long endLsn;
+    final DataInputStream in;
+    final PgOutputDecoder replayDecoder = new PgOutputDecoder(decoder.protocolVersion());
+
+    Replay(Spool spool, Tx tx, long endLsn) throws IOException {
+      this.spool = spool;
+      this.tx = tx;
+      this.endLsn = endLsn;
+      this.in = spool.reader();
+      // the spooled messages were sent inside stream blocks: they carry their transaction id
+      replayDecoder.decode(ByteBuffer.allocate(6).put((byte) 'S').putInt(spool.xid).put((byte) 0).array());
+    }
+
+    void drain(List<SourceRecord> out, int limit) throws SQLException, IOException {
+      while (out.size() < limit) {
+        int subXid;
+        try {
+          subXid = in.readInt();
+        } catch (EOFException e) {
+          in.close();
+          spool.close();
+          tx.endLsn = endLsn;
+          tx.committed = true;
+          replay = null;
+          return;
+        }
+        byte[] message = new byte[in.readInt()];
+        in.readFully(message);
+        if (!spool.aborted.contains(subXid)) {
+          apply(replayDecoder.decode(message), tx, out);
+        }
+      }
+    }
+  }
+}
