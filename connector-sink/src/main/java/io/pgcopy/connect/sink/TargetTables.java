@@ -120,6 +120,10 @@ final class TargetTables {
       if (!existing.contains(c.name())) {
         sql.append(added.isEmpty() ? " " : ", ").append("ADD COLUMN IF NOT EXISTS ")
             .append(TableId.quoteIdentifier(c.name())).append(' ').append(c.typeName());
+        if (c.missingValue() != null) {
+          // the rows already there get the value the source's older rows have (ADD COLUMN .. DEFAULT)
+          sql.append(" DEFAULT ").append(quoteLiteral(c.missingValue())).append("::").append(c.typeName());
+        }
         added.add(c.name());
       }
     }
@@ -131,6 +135,10 @@ final class TargetTables {
       conn.rollback();
       throw e;
     }
+  }
+
+  static String quoteLiteral(String s) {
+    return "'" + s.replace("'", "''") + "'";
   }
 
   private static void create(Connection conn, TableId target, ColumnLayout layout) throws SQLException {

@@ -88,6 +88,7 @@ final class ChangeStreamReader implements AutoCloseable {
   private PGReplicationStream stream;
   private PgOutputDecoder decoder;
   private final Map<Integer, Relation> relations = new HashMap<>();
+  private final Map<Integer, PgOutputMessage.Relation> relationMessages = new HashMap<>();
   private final Map<Long, String> typeNames = new HashMap<>();
 
   private Tx current;
@@ -285,7 +286,12 @@ final class ChangeStreamReader implements AutoCloseable {
   /** Relation, Insert, Update, Delete, Truncate (and what needs no record) of transaction {@code tx}. */
   private void apply(PgOutputMessage m, Tx tx, List<SourceRecord> out) throws SQLException {
     if (m instanceof PgOutputMessage.Relation r) {
-      relations.put(r.relationId(), relation(r));
+      // the server sends a relation again after any cache invalidation (vacuum, analyze): reuse
+      // what was built for the same description
+      PgOutputMessage.Relation before = relationMessages.put(r.relationId(), r);
+      if (before == null || !sameDescription(before, r) || !relations.containsKey(r.relationId())) {
+        relations.put(r.relationId(), relation(r));
+      }
     } else if (m instanceof PgOutputMessage.Insert i) {
       Relation r = relationFor(i.relationId());
       if (!r.skip) {
@@ -339,6 +345,11 @@ final class ChangeStreamReader implements AutoCloseable {
       }
     }
     emit(out, tx, r, Operation.UPDATE, key, value, absent);
+  }
+
+  private static boolean sameDescription(PgOutputMessage.Relation a, PgOutputMessage.Relation b) {
+    return a.namespace().equals(b.namespace()) && a.name().equals(b.name()) && a.replicaIdentity() == b.replicaIdentity()
+        && a.columns().equals(b.columns());
   }
 
   private static int[] unchanged(TupleData t) {
@@ -440,7 +451,8 @@ final class ChangeStreamReader implements AutoCloseable {
     for (PgOutputMessage.RelationColumn rc : cols) {
       Column known = byName.get(rc.name());
       columns.add(new Column(rc.name(), rc.typeOid(), rc.typeModifier(), typeName(rc.typeOid(), rc.typeModifier()),
-          known != null && known.notNull(), known == null ? 0 : known.keyPosition()));
+          known != null && known.notNull(), known == null ? 0 : known.keyPosition(),
+          known == null ? null : known.missingValue()));
     }
     return new ColumnLayout(columns);
   }
@@ -539,6 +551,7 @@ final class ChangeStreamReader implements AutoCloseable {
       replay = null;
     }
     relations.clear();
+    relationMessages.clear();
   }
 
   private void closeStream() {

@@ -108,7 +108,7 @@ public final class PgCopySourceConfig extends AbstractConfig {
 
   private static void addSnapshotConfigs(ConfigDef def) {
     int order = 0;
-    def.define(SNAPSHOT_MODE_CONFIG, Type.STRING, SnapshotMode.INITIAL_ONLY.configValue(),
+    def.define(SNAPSHOT_MODE_CONFIG, Type.STRING, SnapshotMode.INITIAL.configValue(),
             ConfigDef.ValidString.in(SnapshotMode.INITIAL.configValue(), SnapshotMode.INITIAL_ONLY.configValue(),
                 SnapshotMode.NEVER.configValue()),
             Importance.HIGH, SNAPSHOT_MODE_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Snapshot mode")

@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
 public class PgCopySourceTask extends SourceTask {
   private static final Logger log = LoggerFactory.getLogger(PgCopySourceTask.class);
 
+  private static final String OBJECT_IN_USE = "55006";
+
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private SnapshotReader reader;
   private ChangeStreamReader stream;
@@ -93,7 +95,10 @@ public class PgCopySourceTask extends SourceTask {
       if (stopRequested.getCount() == 0) {
         return null;
       }
-      ConnectException failure = SqlErrors.translate(e, name + " streaming changes");
+      ConnectException failure = OBJECT_IN_USE.equals(e.getSQLState())
+          // the slot is still held by the walsender of a task that just stopped (restart, rebalance)
+          ? new RetriableException(name + ": " + e.getMessage() + "; retrying", e)
+          : SqlErrors.translate(e, name + " streaming changes");
       if (failure instanceof RetriableException) {
         stopRequested.await(1, TimeUnit.SECONDS);
       }

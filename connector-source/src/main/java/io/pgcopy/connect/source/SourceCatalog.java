@@ -100,7 +100,9 @@ final class SourceCatalog {
             + "  ORDER BY i.indisreplident DESC LIMIT 1)"
             + " SELECT a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.attnotnull,"
             // indkey is an int2vector, whose subscripts start at 0: number the key columns with ORDINALITY
-            + "   coalesce((SELECT u.n FROM k, unnest(k.cols) WITH ORDINALITY AS u(attnum, n) WHERE u.attnum = a.attnum), 0)"
+            + "   coalesce((SELECT u.n FROM k, unnest(k.cols) WITH ORDINALITY AS u(attnum, n) WHERE u.attnum = a.attnum), 0),"
+            // a column added with a constant default: the value older rows have without any logged change
+            + "   CASE WHEN a.atthasmissing THEN array_to_string(a.attmissingval, '') END"
             + " FROM pg_attribute a"
             + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
             + " ORDER BY a.attnum")) {
@@ -109,7 +111,7 @@ final class SourceCatalog {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           columns.add(new Column(rs.getString(1), (int) rs.getLong(2), rs.getInt(3), rs.getString(4),
-              rs.getBoolean(5), rs.getInt(6)));
+              rs.getBoolean(5), rs.getInt(6), rs.getString(7)));
         }
       }
     }

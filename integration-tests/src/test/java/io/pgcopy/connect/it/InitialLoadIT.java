@@ -120,6 +120,12 @@ class InitialLoadIT {
     assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, streaming), "connection.user"))
         .anySatisfy(m -> assertThat(m).contains("lacks the REPLICATION attribute"));
 
+    pipeline.source.execute(Pipeline.SOURCE_DB, "CREATE TABLE public.nokey (a integer)");
+    var keyless = new java.util.HashMap<>(streaming);
+    keyless.put("table.include.list", "public.nokey");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, keyless), "table.include.list"))
+        .anySatisfy(m -> assertThat(m).contains("\"public\".\"nokey\" has no primary key").contains("REPLICA IDENTITY FULL"));
+
     var walReplica = new java.util.HashMap<>(streaming);
     walReplica.put("connection.url", pipeline.target.jdbcUrl("postgres"));
     walReplica.put("table.include.list", "pg_catalog.pg_class");

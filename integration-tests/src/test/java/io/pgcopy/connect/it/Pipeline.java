@@ -39,7 +39,8 @@ final class Pipeline implements AutoCloseable {
     target = PostgresServer.start(dir, "target", targetWalLevel);
     source.createDatabase(SOURCE_DB);
     target.createDatabase(TARGET_DB);
-    broker = KafkaBroker.start(dir, Map.of());
+    // rows up to 16 MB (a connector opts in with producer.override.max.request.size)
+    broker = KafkaBroker.start(dir, Map.of("message.max.bytes", "16777216"));
     worker = ConnectWorker.create(dir, broker, "512m", Map.of("offset.flush.interval.ms", "10000")).start();
   }
 

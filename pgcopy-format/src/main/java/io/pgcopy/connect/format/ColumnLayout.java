@@ -17,20 +17,23 @@ import java.util.List;
  * {@link RecordHeaders#COLUMNS} header. Immutable; encode once per table and share the bytes.
  *
  * <pre>
- * byte   version (1)
+ * byte   version (1, or 2 when a column has a missing value)
  * int16  column count
  * per column:
  *   int16 name length, name (UTF-8)
  *   int32 type OID
  *   int32 type modifier
  *   int16 type name length, type name (UTF-8)
- *   byte  flags (bit 0: NOT NULL)
+ *   byte  flags (bit 0: NOT NULL; bit 1, version 2 only: a missing value follows)
  *   int16 key position (0: not in the key)
+ *   [int32 length, missing value in text form (UTF-8)]   version 2, when flag bit 1 is set
  * </pre>
  * All integers are big-endian, as in the binary COPY format.
  */
 public final class ColumnLayout {
   public static final byte VERSION = 1;
+  /** The version written when a column carries a missing value. */
+  public static final byte VERSION_WITH_MISSING_VALUES = 2;
 
   private final List<Column> columns;
   private final int[] keyFieldIndexes;
@@ -75,15 +78,21 @@ public final class ColumnLayout {
   public byte[] encode() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(32 + columns.size() * 32);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(VERSION);
+      boolean missing = columns.stream().anyMatch(c -> c.missingValue() != null);
+      out.writeByte(missing ? VERSION_WITH_MISSING_VALUES : VERSION);
       out.writeShort(columns.size());
       for (Column c : columns) {
         writeString(out, c.name());
         out.writeInt(c.typeOid());
         out.writeInt(c.typeModifier());
         writeString(out, c.typeName());
-        out.writeByte(c.notNull() ? 1 : 0);
+        out.writeByte((c.notNull() ? 1 : 0) | (c.missingValue() != null ? 2 : 0));
         out.writeShort(c.keyPosition());
+        if (c.missingValue() != null) {
+          byte[] v = c.missingValue().getBytes(StandardCharsets.UTF_8);
+          out.writeInt(v.length);
+          out.write(v);
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -104,7 +113,7 @@ public final class ColumnLayout {
     ByteBuffer in = ByteBuffer.wrap(encoded);
     try {
       byte version = in.get();
-      if (version != VERSION) {
+      if (version != VERSION && version != VERSION_WITH_MISSING_VALUES) {
         throw new IllegalArgumentException("unsupported pgcopy column layout version " + version);
       }
       int count = Short.toUnsignedInt(in.getShort());
@@ -114,9 +123,15 @@ public final class ColumnLayout {
         int oid = in.getInt();
         int typmod = in.getInt();
         String typeName = readString(in);
-        boolean notNull = (in.get() & 1) != 0;
+        byte flags = in.get();
         int keyPosition = Short.toUnsignedInt(in.getShort());
-        columns.add(new Column(name, oid, typmod, typeName, notNull, keyPosition));
+        String missingValue = null;
+        if (version == VERSION_WITH_MISSING_VALUES && (flags & 2) != 0) {
+          byte[] v = new byte[in.getInt()];
+          in.get(v);
+          missingValue = new String(v, StandardCharsets.UTF_8);
+        }
+        columns.add(new Column(name, oid, typmod, typeName, (flags & 1) != 0, keyPosition, missingValue));
       }
       if (in.hasRemaining()) {
         throw new IllegalArgumentException("trailing bytes after pgcopy column layout");

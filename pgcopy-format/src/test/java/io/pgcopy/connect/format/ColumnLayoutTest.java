@@ -17,6 +17,20 @@ class ColumnLayoutTest {
     assertThat(ColumnLayout.decode(layout.encode())).isEqualTo(layout);
   }
 
+  /** A column added with a constant default carries the value older rows have; only then is version 2 written. */
+  @Test
+  void missingValueRoundTripsInVersionTwo() {
+    assertThat(layout.encode()[0]).isEqualTo(ColumnLayout.VERSION);
+    ColumnLayout added = new ColumnLayout(List.of(new Column("id", 20, -1, "bigint", true, 1),
+        new Column("added", 1700, 655366, "numeric(10,2)", false, 0, "1.25"),
+        new Column("note", 25, -1, "text", false, 0, "it's")));
+    byte[] encoded = added.encode();
+    assertThat(encoded[0]).isEqualTo(ColumnLayout.VERSION_WITH_MISSING_VALUES);
+    ColumnLayout decoded = ColumnLayout.decode(encoded);
+    assertThat(decoded).isEqualTo(added);
+    assertThat(decoded.columns()).extracting(Column::missingValue).containsExactly(null, "1.25", "it's");
+  }
+
   @Test
   void ordersKeyFieldsByKeyPosition() {
     assertThat(layout.keyFieldIndexes()).containsExactly(2, 0);

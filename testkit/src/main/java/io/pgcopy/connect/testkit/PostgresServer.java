@@ -178,6 +178,19 @@ public final class PostgresServer implements AutoCloseable {
     Processes.run(dir.resolve(tool + ".log"), cmd);
   }
 
+  /** Starts a server binary (pgbench, ...) in the background; its output goes to {@code <tool>.log}. */
+  public Process startTool(String tool, List<String> args) {
+    List<String> cmd = new ArrayList<>(List.of(bin.resolve(tool).toString(), "-h", "127.0.0.1", "-p",
+        String.valueOf(port), "-U", "postgres"));
+    cmd.addAll(args);
+    try {
+      return new ProcessBuilder(cmd).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(tool + ".log").toFile())).start();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   public Path binDirectory() {
     return bin;
   }

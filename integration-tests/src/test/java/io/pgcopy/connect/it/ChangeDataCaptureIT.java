@@ -1,0 +1,195 @@
+package io.pgcopy.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgcopy.connect.testkit.TableComparison;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Snapshot, then change data capture, on the real servers: pgbench writes during the snapshot and
+ * after it, the stream task is restarted and the whole worker killed while it writes, and the
+ * target must end equal to the source, row by row. Then TOAST, truncate, added columns, streamed
+ * large transactions (committed and aborted) and the heartbeat, on the same running pipeline.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ChangeDataCaptureIT {
+  private static final List<String> PGBENCH_TABLES =
+      List.of("public.pgbench_accounts", "public.pgbench_branches", "public.pgbench_tellers", "public.pgbench_history");
+  private static Pipeline pipeline;
+
+  @BeforeAll
+  static void startPipeline() {
+    pipeline = new Pipeline("replica");
+    pipeline.source.runTool("pgbench", List.of("-i", "-s", "5", "-q", Pipeline.SOURCE_DB));
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        // keyless: every change of it carries the whole old row
+        "ALTER TABLE public.pgbench_history REPLICA IDENTITY FULL",
+        "CREATE TABLE public.docs (id integer PRIMARY KEY, note text, body bytea)",
+        "ALTER TABLE public.docs ALTER COLUMN body SET STORAGE EXTERNAL",
+        "CREATE TABLE public.misc (id bigint PRIMARY KEY, v text)",
+        "INSERT INTO public.misc SELECT g, 'v' || g FROM generate_series(1, 1000) g",
+        "CREATE TABLE public.noise (n integer)");
+  }
+
+  @AfterAll
+  static void stopPipeline() {
+    if (pipeline != null) {
+      pipeline.close();
+    }
+  }
+
+  private static void awaitSame(String table, Duration timeout) throws SQLException {
+    try (Connection s = pipeline.sourceConnection(); Connection t = pipeline.targetConnection()) {
+      TableComparison.Result[] last = new TableComparison.Result[1];
+      Awaitility.await(table + " in the target to equal the source").atMost(timeout).pollInterval(Duration.ofSeconds(1))
+          .ignoreExceptions()
+          .until(() -> {
+            last[0] = TableComparison.compare(s, table, t, table);
+            return last[0].same();
+          });
+      assertThat(last[0].sourceRows()).as(table).isPositive();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void pgbenchDuringAndAfterTheSnapshotThroughRestartsAndAKill() throws Exception {
+    var rest = pipeline.rest();
+    var source = pipeline.sourceConfig("cdc", String.join(",", PGBENCH_TABLES) + ",public.docs,public.misc");
+    source.put("snapshot.mode", "initial");
+    source.put("snapshot.range.pages", "1000");
+    source.put("heartbeat.interval.ms", "1000");
+    source.put("slot.name", "cdc_slot");
+    source.put("publication.name", "cdc_pub");
+    // the 1 MB document of the TOAST test, with its headers, exceeds Kafka's default 1 MB request
+    source.put("producer.override.max.request.size", "16777216");
+    var validation = rest.validate(Pipeline.SOURCE_CLASS, source);
+    assertThat(validation.path("error_count").asInt()).as(validation.toString()).isZero();
+    Process pgbench = pipeline.source.startTool("pgbench", List.of("-c", "4", "-j", "2", "-T", "75", "-n", Pipeline.SOURCE_DB));
+    rest.putConnector("cdc-source", source);
+    rest.putConnector("cdc-sink", pipeline.sinkConfig("cdc"));
+
+    // the snapshot completes under load and the connector hands over to the stream task
+    Awaitility.await("the stream task").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
+        .until(() -> Files.readString(pipeline.worker.logFile()).contains("cdc-source-stream: streaming slot"));
+    Thread.sleep(5000);
+    rest.restartTask("cdc-source", 0);
+    Thread.sleep(10000);
+    pipeline.worker.kill();
+    Thread.sleep(2000);
+    pipeline.worker.start();
+    assertThat(pgbench.waitFor(3, TimeUnit.MINUTES)).as("pgbench finished").isTrue();
+    assertThat(pgbench.exitValue()).as("pgbench exit code").isZero();
+
+    for (String table : PGBENCH_TABLES) {
+      awaitSame(table, Duration.ofMinutes(4));
+    }
+    String log = Files.readString(pipeline.worker.logFile());
+    assertThat(log).contains("cdc-source-stream: resuming the stream after change");
+  }
+
+  @Test
+  @Order(2)
+  void updateThatLeavesAToastedValueAloneKeepsIt() throws Exception {
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        // 1 MB that does not compress: stored out of line, and not sent by an update that leaves it alone
+        "INSERT INTO public.docs SELECT 1, 'first', string_agg(decode(md5(g::text), 'hex'), '') FROM generate_series(1, 65536) g");
+    awaitSame("public.docs", Duration.ofMinutes(2));
+    pipeline.source.execute(Pipeline.SOURCE_DB, "UPDATE public.docs SET note = 'second' WHERE id = 1");
+    try (Connection t = pipeline.targetConnection()) {
+      Awaitility.await("the update in the target").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+          .until(() -> "second".equals(queryString(t, "SELECT note FROM public.docs WHERE id = 1")));
+      assertThat(queryString(t, "SELECT length(body) FROM public.docs WHERE id = 1")).isEqualTo("1048576");
+    }
+    awaitSame("public.docs", Duration.ofMinutes(1));
+  }
+
+  @Test
+  @Order(3)
+  void addedColumnAndTruncatePropagate() throws Exception {
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "ALTER TABLE public.misc ADD COLUMN added numeric(10,2) DEFAULT 1.25",
+        "UPDATE public.misc SET v = v || '!' WHERE id % 10 = 0",
+        "INSERT INTO public.misc VALUES (5000, 'new', 2.50)",
+        "DELETE FROM public.misc WHERE id % 7 = 0");
+    awaitSame("public.misc", Duration.ofMinutes(2));
+    try (Connection t = pipeline.targetConnection()) {
+      assertThat(queryString(t, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+          + " WHERE attrelid = 'public.misc'::regclass AND attname = 'added'")).isEqualTo("numeric(10,2)");
+    }
+    pipeline.source.execute(Pipeline.SOURCE_DB, "TRUNCATE public.misc");
+    try (Connection t = pipeline.targetConnection()) {
+      Awaitility.await("the truncate in the target").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+          .until(() -> Pipeline.count(t, "public.misc") == 0);
+    }
+    pipeline.source.execute(Pipeline.SOURCE_DB, "INSERT INTO public.misc VALUES (1, 'after truncate', 3.00)");
+    awaitSame("public.misc", Duration.ofMinutes(2));
+  }
+
+  @Test
+  @Order(4)
+  void largeTransactionsStreamAndOnlyWhatCommitsArrives() throws Exception {
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "ALTER SYSTEM SET logical_decoding_work_mem = '64kB'", "SELECT pg_reload_conf()");
+    try {
+      try (Connection c = pipeline.sourceConnection(); Statement st = c.createStatement()) {
+        c.setAutoCommit(false);
+        st.execute("INSERT INTO public.misc SELECT g, 'big ' || g, g FROM generate_series(100000, 130000) g");
+        st.execute("SAVEPOINT s");
+        st.execute("INSERT INTO public.misc SELECT g, 'rolled back', 0 FROM generate_series(200000, 230000) g");
+        st.execute("ROLLBACK TO SAVEPOINT s");
+        st.execute("UPDATE public.misc SET v = 'updated in big' WHERE id BETWEEN 100000 AND 100100");
+        c.commit();
+        st.execute("INSERT INTO public.misc SELECT g, 'aborted', 0 FROM generate_series(300000, 330000) g");
+        c.rollback();
+      }
+      awaitSame("public.misc", Duration.ofMinutes(3));
+    } finally {
+      pipeline.source.execute(Pipeline.SOURCE_DB,
+          "ALTER SYSTEM RESET logical_decoding_work_mem", "SELECT pg_reload_conf()");
+    }
+    try (Connection s = pipeline.sourceConnection()) {
+      // the server did stream: the slot's statistics count streamed transactions
+      assertThat(Long.parseLong(queryString(s, "SELECT stream_txns FROM pg_stat_replication_slots"
+          + " WHERE slot_name = 'cdc_slot'"))).isPositive();
+    }
+  }
+
+  @Test
+  @Order(5)
+  void heartbeatMovesTheSlotWhilePublishedTablesAreIdle() throws Exception {
+    try (Connection s = pipeline.sourceConnection()) {
+      String before = queryString(s, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'cdc_slot'");
+      // writes only to a table outside the publication
+      for (int i = 0; i < 20; i++) {
+        pipeline.source.execute(Pipeline.SOURCE_DB, "INSERT INTO public.noise SELECT g FROM generate_series(1, 5000) g");
+      }
+      String written = queryString(s, "SELECT pg_current_wal_lsn()");
+      Awaitility.await("confirmed_flush_lsn past " + written + " (was " + before + ")").atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> "t".equals(queryString(s, "SELECT confirmed_flush_lsn >= '" + written
+              + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'cdc_slot'")));
+    }
+    assertThat(Files.readString(pipeline.worker.logFile())).containsPattern("slot cdc_slot retains \\d+ MB of WAL");
+  }
+
+  private static String queryString(Connection c, String sql) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+}
