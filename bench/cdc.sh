@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Change data capture benchmark: pgbench (tpcb-like, 4 clients, unthrottled) against the source
+# while its changes flow to a target, first through PostgreSQL's own logical replication (the
+# baseline), then through pgcopy-connect, in the same run. Results: bench/results/cdc.md.
+#   bench/cdc.sh            # pgbench scale 10, 60 s of writes
+#   bench/cdc.sh 10 120
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -B -q install -DskipTests
+it=integration-tests
+java -Xmx1g \
+  -Dpgcopy.plugin.path="$PWD/connect-plugin/target/pgcopy-connect-plugin" \
+  -Dpgcopy.kafka.classpath.file="$PWD/$it/target/kafka.classpath" \
+  -Dpgcopy.config.dir="$PWD/config" \
+  -Dpgcopy.work.dir="$PWD/$it/target/bench-work" \
+  -Dbench.out="$PWD/bench/results/cdc.md" \
+  -cp "$it/target/test-classes:$(cat $it/target/kafka.classpath)" \
+  io.pgcopy.connect.bench.CdcBenchmark "$@"

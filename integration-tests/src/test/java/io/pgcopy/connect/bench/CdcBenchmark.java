@@ -1,0 +1,168 @@
+package io.pgcopy.connect.bench;
+
+import io.pgcopy.connect.testkit.ConnectRest;
+import io.pgcopy.connect.testkit.ConnectWorker;
+import io.pgcopy.connect.testkit.KafkaBroker;
+import io.pgcopy.connect.testkit.PostgresServer;
+import io.pgcopy.connect.testkit.TableComparison;
+import io.pgcopy.connect.testkit.TestPaths;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The change data capture benchmark (run by bench/cdc.sh, not a test). pgbench (tpcb-like, 4
+ * clients, unthrottled) writes to the source for a fixed time while the changes flow to a target,
+ * (1) through PostgreSQL's own logical replication (a subscription on the target: the baseline),
+ * then (2) through pgcopy-connect (snapshot first, then the stream), one after the other in the
+ * same run on the same servers. Lag is measured per pgbench_history row: the target table has an
+ * extra column {@code arrived timestamptz DEFAULT clock_timestamp()}, filled when the row is
+ * written there, against the row's {@code mtime} (the source transaction's start, a few ms before
+ * its commit). Both servers share the machine's clock.
+ */
+public final class CdcBenchmark {
+  private static final List<String> TABLES =
+      List.of("pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history");
+
+  public static void main(String[] args) throws Exception {
+    int scale = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+    int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 60;
+    Path dir = TestPaths.workDir();
+    StringBuilder report = new StringBuilder("pgbench -s " + scale + ", tpcb-like, 4 clients, " + seconds
+        + " s; 4 changes per transaction (3 updates, 1 insert)\n\n"
+        + "| pipeline | pgbench tps | changes | drained after pgbench ended (s) | changes/s end to end | lag p50 (ms) | lag p99 (ms) | lag max (ms) |\n"
+        + "|---|---|---|---|---|---|---|---|\n");
+    try (PostgresServer source = PostgresServer.start(dir, "cdc-bench-source");
+         PostgresServer target = PostgresServer.start(dir, "cdc-bench-target");
+         KafkaBroker broker = KafkaBroker.start(dir, Map.of());
+         ConnectWorker worker = ConnectWorker.create(dir, broker, "512m", Map.of()).start()) {
+      source.createDatabase("src");
+      source.runTool("pgbench", List.of("-i", "-s", String.valueOf(scale), "-q", "src"));
+      source.execute("src", "ALTER TABLE pgbench_history REPLICA IDENTITY FULL");
+
+      // (1) baseline: native logical replication
+      target.createDatabase("native");
+      target.runTool("pgbench", List.of("-i", "-I", "dtp", "-s", "1", "native"));
+      target.execute("native", "ALTER TABLE pgbench_history ADD COLUMN arrived timestamptz DEFAULT clock_timestamp()");
+      source.execute("src", "CREATE PUBLICATION native_pub FOR TABLE " + String.join(", ", TABLES));
+      target.execute("native", "CREATE SUBSCRIPTION native_sub CONNECTION 'host=127.0.0.1 port=" + source.port()
+          + " dbname=src user=postgres' PUBLICATION native_pub");
+      try (Connection t = target.connect("native")) {
+        waitFor(() -> scalar(t, "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'") == 0, 600,
+            "the subscription's initial copy");
+      }
+      report.append(measure("PostgreSQL logical replication (baseline)", source, target, "native", seconds)).append('\n');
+      target.execute("native", "DROP SUBSCRIPTION native_sub");
+      System.out.println(report);
+
+      // (2) pgcopy-connect: snapshot, then the stream
+      target.createDatabase("tgt");
+      target.runTool("pgbench", List.of("-i", "-I", "dtp", "-s", "1", "tgt"));
+      target.execute("tgt", "ALTER TABLE pgbench_history ADD COLUMN arrived timestamptz DEFAULT clock_timestamp()",
+          "TRUNCATE pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history");
+      ConnectRest rest = worker.rest();
+      Map<String, String> src = new HashMap<>();
+      src.put("connector.class", "io.pgcopy.connect.source.PgCopySourceConnector");
+      src.put("connection.url", source.jdbcUrl("src"));
+      src.put("connection.user", "postgres");
+      src.put("table.include.list", "public." + String.join(",public.", TABLES));
+      src.put("topic.prefix", "cdcbench");
+      src.put("snapshot.mode", "initial");
+      src.put("tasks.max", "4");
+      Map<String, String> sink = new HashMap<>();
+      sink.put("connector.class", "io.pgcopy.connect.sink.PgCopySinkConnector");
+      sink.put("connection.url", target.jdbcUrl("tgt"));
+      sink.put("connection.user", "postgres");
+      sink.put("topics.regex", "cdcbench\\.public\\..*");
+      sink.put("tasks.max", "2");
+      rest.putConnector("cdcbench-sink", sink);
+      rest.putConnector("cdcbench-source", src);
+      try (Connection s = source.connect("src"); Connection t = target.connect("tgt")) {
+        long accounts = scalar(s, "SELECT count(*) FROM pgbench_accounts");
+        long history = scalar(s, "SELECT count(*) FROM pgbench_history");
+        waitFor(() -> scalar(t, "SELECT count(*) FROM pgbench_accounts") >= accounts
+            && scalar(t, "SELECT count(*) FROM pgbench_history") >= history
+            && Files.readString(worker.logFile()).contains("cdcbench-source-stream: streaming slot"), 1800, "the snapshot");
+      }
+      report.append(measure("pgcopy-connect", source, target, "tgt", seconds)).append('\n');
+      try (Connection s = source.connect("src")) {
+        for (String table : TABLES) {
+          for (String db : List.of("native", "tgt")) {
+            try (Connection t = target.connect(db)) {
+              // the extra arrived column is left out: compare the source's columns only
+              TableComparison.Result r = TableComparison.compare(s, table, t, table);
+              if (!r.same()) {
+                throw new IllegalStateException(db + "." + table + " differs from the source: " + r);
+              }
+            }
+          }
+        }
+      }
+    }
+    Path out = Path.of(System.getProperty("bench.out", "bench/results/cdc.md"));
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, report.toString());
+    System.out.println(report);
+  }
+
+  /** Runs pgbench, waits until the target has every history row, and reports throughput and lag. */
+  private static String measure(String name, PostgresServer source, PostgresServer target, String db, int seconds)
+      throws Exception {
+    try (Connection s = source.connect("src"); Connection t = target.connect(db)) {
+      long historyBefore = scalar(s, "SELECT count(*) FROM pgbench_history");
+      long t0 = System.nanoTime();
+      Process pgbench = source.startTool("pgbench", List.of("-c", "4", "-j", "2", "-T", String.valueOf(seconds),
+          "-n", "src"));
+      if (!pgbench.waitFor(seconds + 120L, TimeUnit.SECONDS) || pgbench.exitValue() != 0) {
+        throw new IllegalStateException("pgbench failed");
+      }
+      long ended = System.nanoTime();
+      long history = scalar(s, "SELECT count(*) FROM pgbench_history");
+      long transactions = history - historyBefore;
+      waitFor(() -> scalar(t, "SELECT count(*) FROM pgbench_history") >= history, 1800, name + " to drain");
+      long drained = System.nanoTime();
+      double[] lag = new double[3];
+      try (Statement st = t.createStatement(); ResultSet rs = st.executeQuery(
+          "SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY ms), max(ms) FROM ("
+              + "SELECT extract(epoch FROM arrived - mtime) * 1000 AS ms FROM pgbench_history"
+              + " ORDER BY mtime DESC LIMIT " + transactions + ") l")) {
+        rs.next();
+        Double[] p = (Double[]) rs.getArray(1).getArray();
+        lag[0] = p[0];
+        lag[1] = p[1];
+        lag[2] = rs.getDouble(2);
+      }
+      double total = (drained - t0) / 1e9;
+      long changes = transactions * 4;
+      return String.format("| %s | %.0f | %d | %.1f | %.0f | %.0f | %.0f | %.0f |", name,
+          transactions / ((ended - t0) / 1e9), changes, (drained - ended) / 1e9, changes / total, lag[0], lag[1], lag[2]);
+    }
+  }
+
+  private interface Check {
+    boolean ok() throws Exception;
+  }
+
+  private static void waitFor(Check check, int seconds, String what) throws Exception {
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+    while (!check.ok()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out waiting for " + what);
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  private static long scalar(Connection c, String sql) throws Exception {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
