@@ -33,6 +33,7 @@ public class PgCopySinkTask extends SinkTask {
   private Connection conn;
   private OffsetStore offsetStore;
   private TargetTables targetTables;
+  private final TargetTypes targetTypes = new TargetTypes();
   private final BatchApplier applier = new BatchApplier();
   private RecordDecoder decoder;
 
@@ -157,6 +158,15 @@ public class PgCopySinkTask extends SinkTask {
       for (TableBatch b : batches.values()) {
         current = b.target();
         targetTables.ensure(c, b.target(), b.layout());
+        EmbeddedOids.Shape[] shapes = targetTypes.shapes(c, b.target(), b.layout());
+        if (shapes != null) {
+          try {
+            b.rewriteOids(shapes);
+          } catch (IllegalArgumentException e) {
+            throw new DataException(name + ": a row for " + b.target() + " does not fit the target's types: "
+                + e.getMessage());
+          }
+        }
       }
       for (TableBatch b : batches.values()) {
         current = b.target();
@@ -255,6 +265,7 @@ public class PgCopySinkTask extends SinkTask {
       conn = null;
     }
     applier.reset();
+    targetTypes.reset();
   }
 
   private ConnectException translate(SQLException e, String doing) {

@@ -118,4 +118,32 @@ final class TableBatch {
   long bytes() {
     return bytes;
   }
+
+  /**
+   * Puts the target database's type OIDs into the arrays and composites of every buffered row
+   * (and of the old rows that key a keyless table's changes).
+   */
+  void rewriteOids(EmbeddedOids.Shape[] shapes) {
+    EmbeddedOids.Shape[] keyShapes = null;
+    if (layout.hasKey()) {
+      int[] keys = layout.keyFieldIndexes();
+      keyShapes = new EmbeddedOids.Shape[keys.length];
+      for (int i = 0; i < keys.length; i++) {
+        keyShapes[i] = shapes[keys[i]];
+      }
+    }
+    for (Change c : changes()) {
+      try {
+        if (c.value() != null) {
+          EmbeddedOids.rewriteTuple(c.value(), shapes);
+        }
+        if (c.key() != null) {
+          EmbeddedOids.rewriteTuple(c.key(), layout.hasKey() ? keyShapes : shapes);
+        }
+      } catch (EmbeddedOids.FieldException e) {
+        throw new IllegalArgumentException("column " + layout.columns().get(e.field).name() + " ("
+            + layout.columns().get(e.field).typeName() + "): " + e.getMessage(), e);
+      }
+    }
+  }
 }

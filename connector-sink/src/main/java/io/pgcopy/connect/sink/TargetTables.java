@@ -137,6 +137,31 @@ final class TargetTables {
     }
   }
 
+  private static final String UNDEFINED_OBJECT = "42704";
+
+  /** Names the columns whose types the target database lacks. */
+  private static ConnectException missingType(Connection conn, TableId target, ColumnLayout layout, SQLException cause)
+      throws SQLException {
+    List<String> missing = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement("SELECT to_regtype(?) IS NULL")) {
+      for (Column c : layout.columns()) {
+        ps.setString(1, c.typeName());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getBoolean(1)) {
+            missing.add("column " + TableId.quoteIdentifier(c.name()) + " of type " + c.typeName());
+          }
+        }
+      }
+    } finally {
+      conn.rollback();
+    }
+    return new ConnectException("cannot create target table " + target + ": the target database lacks the type of "
+        + (missing.isEmpty() ? "a column (" + cause.getMessage() + ")" : String.join(", ", missing))
+        + ". Create the type there (CREATE TYPE, CREATE DOMAIN, CREATE EXTENSION) as on the source, then restart the task",
+        cause);
+  }
+
   static String quoteLiteral(String s) {
     return "'" + s.replace("'", "''") + "'";
   }
@@ -150,6 +175,9 @@ final class TargetTables {
       log.info("Created target table {}", target);
     } catch (SQLException e) {
       conn.rollback();
+      if (UNDEFINED_OBJECT.equals(e.getSQLState())) {
+        throw missingType(conn, target, layout, e);
+      }
       if (!DdlRace.lostToConcurrentCreate(e)) {
         throw e;
       }
