@@ -76,6 +76,7 @@ final class ChangeStreamReader implements AutoCloseable {
   private static final int STATUS_INTERVAL_MS = 1000;
 
   private final PgCopySourceConfig config;
+  private final RecordSizeGuard sizeGuard;
   private final String taskName;
   private final Map<String, Object> partition;
   private final Set<TableId> tables;
@@ -123,6 +124,7 @@ final class ChangeStreamReader implements AutoCloseable {
 
   ChangeStreamReader(PgCopySourceConfig config, String taskName, Map<String, Object> committedOffset) {
     this.config = config;
+    this.sizeGuard = new RecordSizeGuard(config);
     this.taskName = taskName;
     this.partition = SourceOffsets.streamPartition(config.slotName());
     this.tables = new HashSet<>(config.tables());
@@ -376,6 +378,9 @@ final class ChangeStreamReader implements AutoCloseable {
     long seq = ++tx.seq;
     if (sentUpTo != null && sentUpTo.covers(tx.commitLsn, seq)) {
       return; // sent before a restart or reconnect
+    }
+    if (value != null && value.length > 512 * 1024) {
+      sizeGuard.check(r.table, "transaction committed at " + lsn(tx.commitLsn), key, value, r.columns);
     }
     sentUpTo = new StreamPosition(tx.commitLsn, seq);
     ConnectHeaders headers = new ConnectHeaders();

@@ -184,6 +184,16 @@ public final class PgCopySourceConfig extends AbstractConfig {
     return getString(PUBLICATION_NAME_CONFIG);
   }
 
+  /** The connector's producer.override.max.request.size, or null when it does not set one. */
+  public Integer producerMaxRequestSize() {
+    Object v = originals().get("producer.override.max.request.size");
+    try {
+      return v == null ? null : Integer.valueOf(v.toString().trim());
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
   public boolean publicationAutoCreate() {
     return getBoolean(PUBLICATION_AUTOCREATE_CONFIG);
   }

@@ -42,7 +42,11 @@ final class SnapshotReader implements AutoCloseable {
   /** A poll stops adding rows past this many value bytes, whatever batch.max.rows says. */
   private static final long MAX_BATCH_BYTES = 8L << 20;
 
+  /** Rows smaller than this cannot exceed any request size limit Kafka allows to be set. */
+  private static final int SIZE_CHECK_FROM = 512 * 1024;
+
   private final PgCopySourceConfig config;
+  private final RecordSizeGuard sizeGuard;
   private final String snapshotName;
   private final Deque<PendingRange> pending = new ArrayDeque<>();
   private final Map<TableId, TableRecords> tables = new HashMap<>();
@@ -87,6 +91,7 @@ final class SnapshotReader implements AutoCloseable {
       throw new IllegalArgumentException("bad snapshot name '" + snapshotName + "'");
     }
     this.config = config;
+    this.sizeGuard = new RecordSizeGuard(config);
     this.taskName = taskName;
     this.snapshotName = snapshotName;
     int done = 0;
@@ -126,6 +131,9 @@ final class SnapshotReader implements AutoCloseable {
       Ctid ctid = Ctid.fromBinary(reader.fieldInt(0, 0), reader.fieldShort(0, 4));
       byte[] value = reader.tupleWithoutLeadingFields(1);
       byte[] key = t.keyFields.length == 0 ? null : reader.project(t.keyFields);
+      if (value.length > SIZE_CHECK_FROM) {
+        sizeGuard.check(c.pending.range.table(), "ctid " + ctid, key, value, t.columns);
+      }
       ConnectHeaders headers = new ConnectHeaders();
       headers.addBytes(RecordHeaders.OPERATION, readOperation);
       headers.addBytes(RecordHeaders.SCHEMA, t.schema);

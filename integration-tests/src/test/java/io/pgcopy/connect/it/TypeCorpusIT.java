@@ -220,6 +220,38 @@ class TypeCorpusIT {
     }
   }
 
+  /**
+   * A 10 MB row: refused with the table and the size named while the request limit is Kafka's
+   * default, copied exactly once the connector's producer limit is raised (the test broker takes
+   * 16 MB messages).
+   */
+  @Test
+  void tenMegabyteRowNeedsTheDocumentedLimitsAndSaysSoOtherwise() throws Exception {
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "CREATE TABLE public.big_rows (id integer PRIMARY KEY, payload bytea)",
+        "INSERT INTO public.big_rows SELECT 1, string_agg(decode(md5(g::text), 'hex'), '') FROM generate_series(1, 655360) g",
+        "INSERT INTO public.big_rows VALUES (2, '\\x01')");
+    var rest = pipeline.rest();
+    var tooSmall = pipeline.sourceConfig("big1", "public.big_rows");
+    tooSmall.put("tasks.max", "1");
+    tooSmall.put("producer.override.max.request.size", "1048576");
+    rest.putConnector("big1-source", tooSmall);
+    Awaitility.await("the task to fail").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+        .until(() -> rest.status("big1-source").path("tasks").path(0).path("state").asText().equals("FAILED"));
+    assertThat(rest.status("big1-source").path("tasks").path(0).path("trace").asText())
+        .contains("a row of \"public\".\"big_rows\"").containsPattern("is 104\\d{5} bytes")
+        .contains("producer.override.max.request.size=1048576");
+    rest.deleteConnector("big1-source");
+
+    var raised = pipeline.sourceConfig("big2", "public.big_rows");
+    raised.put("tasks.max", "1");
+    raised.put("producer.override.max.request.size", "16777216");
+    rest.putConnector("big2-source", raised);
+    rest.putConnector("big2-sink", pipeline.sinkConfig("big2"));
+    pipeline.awaitRowCount("public.big_rows", Duration.ofMinutes(2));
+    pipeline.assertSameRows("public.big_rows");
+  }
+
   private static void awaitSame() throws SQLException {
     try (Connection s = pipeline.sourceConnection(); Connection t = pipeline.targetConnection()) {
       String[] last = new String[1];
