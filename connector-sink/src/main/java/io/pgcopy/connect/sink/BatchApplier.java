@@ -198,8 +198,10 @@ final class BatchApplier {
 
   static String upsertSql(TableId target, ColumnLayout layout, List<Column> columns, String stage) {
     String list = columnList(columns);
+    // OVERRIDING SYSTEM VALUE: the source's values also go into a GENERATED ALWAYS identity column
+    // (as COPY does); a table without one ignores it
     StringBuilder sql = new StringBuilder("INSERT INTO ").append(target.quoted()).append(" (").append(list)
-        .append(") SELECT ").append(list).append(" FROM ").append(stage)
+        .append(") OVERRIDING SYSTEM VALUE SELECT ").append(list).append(" FROM ").append(stage)
         .append(" ON CONFLICT (").append(columnList(layout.keyColumns())).append(") DO ");
     StringBuilder set = new StringBuilder();
     for (Column c : columns) {

@@ -87,7 +87,7 @@ class SinkPureTest {
   @Test
   void upsertUpdatesNonKeyColumns() {
     assertThat(BatchApplier.upsertSql(T, KEYED, "\"stage\"")).isEqualTo(
-        "INSERT INTO \"My Schema\".\"t\" (\"id\", \"Note \"\"x\"\"\") SELECT \"id\", \"Note \"\"x\"\"\" FROM \"stage\""
+        "INSERT INTO \"My Schema\".\"t\" (\"id\", \"Note \"\"x\"\"\") OVERRIDING SYSTEM VALUE SELECT \"id\", \"Note \"\"x\"\"\" FROM \"stage\""
             + " ON CONFLICT (\"id\") DO UPDATE SET \"Note \"\"x\"\"\" = EXCLUDED.\"Note \"\"x\"\"\"");
     ColumnLayout keyOnly = new ColumnLayout(List.of(new Column("id", 23, -1, "integer", true, 1)));
     assertThat(BatchApplier.upsertSql(T, keyOnly, "s")).endsWith("DO NOTHING");

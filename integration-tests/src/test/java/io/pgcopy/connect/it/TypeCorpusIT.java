@@ -252,6 +252,25 @@ class TypeCorpusIT {
     pipeline.assertSameRows("public.big_rows");
   }
 
+  /** A type the target lacks: the sink stops and names the table, the column and the type. */
+  @Test
+  void aTypeTheTargetLacksIsNamedWithItsTableAndColumn() throws Exception {
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "CREATE TYPE only_on_source AS ENUM ('a', 'b')",
+        "CREATE TABLE public.lacking (id integer PRIMARY KEY, \"Odd Col\" only_on_source)",
+        "INSERT INTO public.lacking VALUES (1, 'a')");
+    var rest = pipeline.rest();
+    var source = pipeline.sourceConfig("lack", "public.lacking");
+    source.put("tasks.max", "1");
+    rest.putConnector("lack-source", source);
+    rest.putConnector("lack-sink", pipeline.sinkConfig("lack"));
+    Awaitility.await("the sink task to fail").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+        .until(() -> rest.status("lack-sink").path("tasks").path(0).path("state").asText().equals("FAILED"));
+    assertThat(rest.status("lack-sink").path("tasks").path(0).path("trace").asText())
+        .contains("cannot create target table \"public\".\"lacking\"")
+        .contains("column \"Odd Col\" of type only_on_source");
+  }
+
   private static void awaitSame() throws SQLException {
     try (Connection s = pipeline.sourceConnection(); Connection t = pipeline.targetConnection()) {
       String[] last = new String[1];
