@@ -1,0 +1,119 @@
+package io.pgcopy.connect.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.pgcopy.connect.source.PgCopySourceConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigValue;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ready-to-use files under config/ parse, and every connector configuration in them (REST
+ * payloads, compose payloads, Strimzi KafkaConnector resources) passes the connector's own
+ * ConfigDef with no key it does not know, so a typo there fails the build.
+ */
+class ConfigFilesTest {
+  private static final Path CONFIG = Path.of("..", "config");
+  private static final String SOURCE = "io.pgcopy.connect.source.PgCopySourceConnector";
+  private static final String SINK = "io.pgcopy.connect.sink.PgCopySinkConnector";
+  private static final List<String> CONNECT_KEYS = List.of("name", "connector.class", "tasks.max", "topics",
+      "topics.regex", "key.converter", "value.converter", "header.converter", "transforms", "predicates");
+  private static final List<String> CONNECT_PREFIXES = List.of("producer.override.", "consumer.override.",
+      "admin.override.", "errors.", "transforms.", "predicates.", "topic.creation.");
+
+  private static List<Path> files(String glob) throws IOException {
+    try (Stream<Path> s = Files.walk(CONFIG)) {
+      var matcher = CONFIG.getFileSystem().getPathMatcher("glob:" + glob);
+      return s.filter(p -> matcher.matches(p.getFileName())).sorted().toList();
+    }
+  }
+
+  @Test
+  void connectorConfigsInJsonAndYamlPassTheConnectorsConfigDefs() throws IOException {
+    List<String> checked = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    for (Path p : files("*.json")) {
+      JsonNode root = json.readTree(p.toFile());
+      JsonNode config = root.has("config") ? root.get("config") : root;
+      check(p, config.path("connector.class").asText(), toMap(config));
+      checked.add(p.getFileName().toString());
+    }
+    ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    for (Path p : files("*.yaml")) {
+      JsonNode root = yaml.readTree(p.toFile());
+      assertThat(root.path("apiVersion").asText()).as(p + " apiVersion").startsWith("kafka.strimzi.io/");
+      if ("KafkaConnector".equals(root.path("kind").asText())) {
+        Map<String, String> config = toMap(root.path("spec").path("config"));
+        config.put("tasks.max", root.path("spec").path("tasksMax").asText());
+        check(p, root.path("spec").path("class").asText(), config);
+        checked.add(p.getFileName().toString());
+      } else {
+        assertThat(root.path("kind").asText()).as(p + " kind").isEqualTo("KafkaConnect");
+        assertWorkerSettings(p, toMap(root.path("spec").path("config")));
+      }
+    }
+    assertThat(checked).contains("source.json", "sink.json", "source-initial-load.json", "source-connector.yaml",
+        "sink-connector.yaml");
+  }
+
+  @Test
+  void workerPropertiesLoadThePluginAsTheRecordFormatNeeds() throws IOException {
+    List<Path> workers = files("connect-*.properties");
+    assertThat(workers).hasSizeGreaterThanOrEqualTo(3);
+    for (Path p : workers) {
+      Properties props = new Properties();
+      try (Reader r = Files.newBufferedReader(p)) {
+        props.load(r);
+      }
+      Map<String, String> m = new HashMap<>();
+      props.forEach((k, v) -> m.put(k.toString(), v.toString()));
+      assertWorkerSettings(p, m);
+    }
+  }
+
+  private static void assertWorkerSettings(Path p, Map<String, String> worker) {
+    assertThat(worker.get("plugin.discovery")).as(p + " plugin.discovery").isEqualTo("service_load");
+    for (String c : List.of("key.converter", "value.converter", "header.converter")) {
+      assertThat(worker.get(c)).as(p + " " + c).isEqualTo("org.apache.kafka.connect.converters.ByteArrayConverter");
+    }
+    assertThat(worker.get("consumer.isolation.level")).as(p + " consumer.isolation.level").isEqualTo("read_committed");
+  }
+
+  private static Map<String, String> toMap(JsonNode config) {
+    Map<String, String> m = new HashMap<>();
+    config.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
+    return m;
+  }
+
+  private static void check(Path file, String connectorClass, Map<String, String> config) {
+    ConfigDef def;
+    if (SOURCE.equals(connectorClass)) {
+      def = PgCopySourceConfig.CONFIG_DEF;
+    } else if (SINK.equals(connectorClass)) {
+      def = PgCopySinkConfig.CONFIG_DEF;
+    } else {
+      throw new AssertionError(file + ": unknown connector.class " + connectorClass);
+    }
+    for (String key : config.keySet()) {
+      boolean known = def.names().contains(key) || CONNECT_KEYS.contains(key)
+          || CONNECT_PREFIXES.stream().anyMatch(key::startsWith);
+      assertThat(known).as(file + ": key " + key + " is not a setting of " + connectorClass).isTrue();
+    }
+    for (ConfigValue v : def.validate(config)) {
+      assertThat(v.errorMessages()).as(file + ": " + v.name()).isEmpty();
+    }
+  }
+}
