@@ -36,6 +36,8 @@ public class PgCopySinkTask extends SinkTask {
   private final TargetTypes targetTypes = new TargetTypes();
   private final BatchApplier applier = new BatchApplier();
   private RecordDecoder decoder;
+  private final SinkTaskMetrics metrics = new SinkTaskMetrics();
+  private javax.management.ObjectName metricsName;
 
   private final Map<TableId, TableBatch> batches = new LinkedHashMap<>();
   private long bufferedRows;
@@ -60,6 +62,8 @@ public class PgCopySinkTask extends SinkTask {
     offsetStore = new OffsetStore(config.offsetsTable(), name);
     targetTables = new TargetTables(config.autoCreate());
     decoder = new RecordDecoder(config.tableNameFormat());
+    metricsName = io.pgcopy.connect.common.Mbeans.register("sink-task", name, io.pgcopy.connect.common.Mbeans.taskNumber(),
+        metrics);
     log.info("{}: task started, writing to {}", name, config.connectionUrl());
   }
 
@@ -185,6 +189,7 @@ public class PgCopySinkTask extends SinkTask {
       log.debug("{}: wrote {} rows ({} bytes) to {} tables in {} ms", name, bufferedRows, bufferedBytes, batches.size(),
           (System.nanoTime() - start) / 1_000_000);
     }
+    metrics.batch(bufferedRows, (System.nanoTime() - start) / 1_000_000);
     committedOffsets.putAll(pendingOffsets);
     pendingOffsets.clear();
     batches.clear();
@@ -233,6 +238,7 @@ public class PgCopySinkTask extends SinkTask {
 
   @Override
   public void stop() {
+    io.pgcopy.connect.common.Mbeans.unregister(metricsName);
     dropConnection();
     log.info("{}: task stopped", name);
   }

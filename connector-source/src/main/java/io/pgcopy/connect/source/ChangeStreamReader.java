@@ -109,6 +109,7 @@ final class ChangeStreamReader implements AutoCloseable {
   private static final class Tx {
     final long commitLsn;
     final AtomicInteger outstanding = new AtomicInteger();
+    long commitTimeMicros;
     volatile long endLsn;
     volatile boolean committed;
     long seq;
@@ -122,7 +123,16 @@ final class ChangeStreamReader implements AutoCloseable {
   private record Relation(TableId table, boolean skip, String topic, ColumnLayout layout, int[] keyFields,
       boolean keyless, byte[] schema, byte[] name, byte[] columns) {}
 
-  ChangeStreamReader(PgCopySourceConfig config, String taskName, Map<String, Object> committedOffset) {
+  private final SourceTaskMetrics metrics;
+  /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
+  private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
+  private static final long SLOT_METRICS_INTERVAL_MS = 10_000;
+  private long lastSlotMetrics;
+
+  ChangeStreamReader(PgCopySourceConfig config, String taskName, Map<String, Object> committedOffset,
+      SourceTaskMetrics metrics) {
+    this.metrics = metrics;
+    metrics.phase = "stream";
     this.config = config;
     this.sizeGuard = new RecordSizeGuard(config);
     this.taskName = taskName;
@@ -168,6 +178,18 @@ final class ChangeStreamReader implements AutoCloseable {
     if (out.isEmpty()) {
       idle();
     }
+    long now = System.currentTimeMillis();
+    if (now - lastSlotMetrics >= SLOT_METRICS_INTERVAL_MS) {
+      lastSlotMetrics = now;
+      ReplicationSetup.SlotState slot = ReplicationSetup.slot(sqlConn, config.slotName());
+      if (slot != null) {
+        metrics.slotRetainedWalBytes = slot.retainedWalBytes();
+        metrics.lagBytes = slot.unconfirmedWalBytes();
+        if (now - lastSlotReport >= SLOT_REPORT_INTERVAL_MS) {
+          reportSlot(slot);
+        }
+      }
+    }
     return out;
   }
 
@@ -197,6 +219,7 @@ final class ChangeStreamReader implements AutoCloseable {
     }
     stream = builder.start();
     confirmed = slot.confirmedFlushLsn();
+    metrics.confirmedLsn = lsn(confirmed);
     log.info("{}: streaming slot {} (pgoutput protocol {}, binary) from {}", taskName, config.slotName(),
         decoder.protocolVersion(), lsn(confirmed));
     reportSlot(slot);
@@ -217,6 +240,7 @@ final class ChangeStreamReader implements AutoCloseable {
     PgOutputMessage m = decoder.decode(message);
     if (m instanceof PgOutputMessage.Begin b) {
       current = transaction(b.finalLsn());
+      current.commitTimeMicros = b.commitTimeMicros();
     } else if (m instanceof PgOutputMessage.Commit c) {
       if (current == null) {
         throw new ConnectException(taskName + ": Commit without Begin at " + lsn(c.commitLsn()));
@@ -233,6 +257,7 @@ final class ChangeStreamReader implements AutoCloseable {
     } else if (m instanceof PgOutputMessage.StreamCommit c) {
       Spool spool = spools.remove(c.xid());
       Tx tx = transaction(c.commitLsn());
+      tx.commitTimeMicros = c.commitTimeMicros();
       if (spool == null) {
         tx.endLsn = c.endLsn();
         tx.committed = true;
@@ -395,6 +420,9 @@ final class ChangeStreamReader implements AutoCloseable {
     // rows of a keyless table, and truncates, keep their order in one partition
     Integer kafkaPartition = r.keyless || op == Operation.TRUNCATE ? 0 : null;
     tx.outstanding.incrementAndGet();
+    metrics.records.incrementAndGet();
+    metrics.bytes.addAndGet(value == null ? 0 : value.length);
+    metrics.lastCommitEpochMillis = (tx.commitTimeMicros + PG_EPOCH_MICROS) / 1000;
     out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.topic, kafkaPartition,
         Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers));
   }
@@ -511,6 +539,7 @@ final class ChangeStreamReader implements AutoCloseable {
     }
     if (Long.compareUnsigned(to, confirmed) > 0) {
       confirmed = to;
+      metrics.confirmedLsn = lsn(to);
       stream.setFlushedLSN(LogSequenceNumber.valueOf(to));
       stream.setAppliedLSN(LogSequenceNumber.valueOf(to));
     }
@@ -530,9 +559,6 @@ final class ChangeStreamReader implements AutoCloseable {
           heartbeatFailed = true;
         }
       }
-    }
-    if (now - lastSlotReport >= SLOT_REPORT_INTERVAL_MS) {
-      reportSlot(ReplicationSetup.slot(sqlConn, config.slotName()));
     }
   }
 

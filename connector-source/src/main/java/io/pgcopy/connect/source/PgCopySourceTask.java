@@ -23,6 +23,8 @@ public class PgCopySourceTask extends SourceTask {
 
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private SnapshotReader reader;
+  private final SourceTaskMetrics metrics = new SourceTaskMetrics();
+  private javax.management.ObjectName metricsName;
   private ChangeStreamReader stream;
   private String name;
 
@@ -35,10 +37,12 @@ public class PgCopySourceTask extends SourceTask {
   public void start(Map<String, String> props) {
     PgCopySourceConfig config = new PgCopySourceConfig(props);
     name = props.getOrDefault("name", "pgcopy-source") + "-task";
+    metricsName = io.pgcopy.connect.common.Mbeans.register("source-task", props.getOrDefault("name", "pgcopy-source"),
+        io.pgcopy.connect.common.Mbeans.taskNumber(), metrics);
     if (TaskRanges.KIND_STREAM.equals(props.get(TaskRanges.KIND))) {
       name = props.getOrDefault("name", "pgcopy-source") + "-stream";
       Map<String, Object> partition = SourceOffsets.streamPartition(config.slotName());
-      stream = new ChangeStreamReader(config, name, context.offsetStorageReader().offset(partition));
+      stream = new ChangeStreamReader(config, name, context.offsetStorageReader().offset(partition), metrics);
       return;
     }
     List<CtidRange> ranges = TaskRanges.decode(props);
@@ -47,7 +51,7 @@ public class PgCopySourceTask extends SourceTask {
       partitions.add(r.partition());
     }
     Map<Map<String, Object>, Map<String, Object>> offsets = context.offsetStorageReader().offsets(partitions);
-    reader = new SnapshotReader(config, name, TaskRanges.snapshotName(props), ranges, offsets);
+    reader = new SnapshotReader(config, name, TaskRanges.snapshotName(props), ranges, offsets, metrics);
   }
 
   @Override
@@ -129,6 +133,7 @@ public class PgCopySourceTask extends SourceTask {
       reader.cancel();
       reader.close();
     }
+    io.pgcopy.connect.common.Mbeans.unregister(metricsName);
     log.info("{} stopped", name);
   }
 }

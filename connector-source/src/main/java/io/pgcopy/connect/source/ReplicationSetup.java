@@ -22,7 +22,8 @@ final class ReplicationSetup {
   private ReplicationSetup() {}
 
   /** A row of pg_replication_slots. */
-  record SlotState(String plugin, String database, String walStatus, long confirmedFlushLsn, long retainedWalBytes) {
+  record SlotState(String plugin, String database, String walStatus, long confirmedFlushLsn, long retainedWalBytes,
+      long unconfirmedWalBytes) {
     boolean lost() {
       return "lost".equals(walStatus);
     }
@@ -32,7 +33,8 @@ final class ReplicationSetup {
   static SlotState slot(Connection conn, String slot) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement(
         "SELECT plugin, database, wal_status, confirmed_flush_lsn::text,"
-            + " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint"
+            + " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint,"
+            + " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint"
             + " FROM pg_replication_slots WHERE slot_name = ?")) {
       ps.setString(1, slot);
       try (ResultSet rs = ps.executeQuery()) {
@@ -41,7 +43,7 @@ final class ReplicationSetup {
         }
         String flushed = rs.getString(4);
         return new SlotState(rs.getString(1), rs.getString(2), rs.getString(3),
-            flushed == null ? 0 : LogSequenceNumber.valueOf(flushed).asLong(), rs.getLong(5));
+            flushed == null ? 0 : LogSequenceNumber.valueOf(flushed).asLong(), rs.getLong(5), rs.getLong(6));
       }
     }
   }

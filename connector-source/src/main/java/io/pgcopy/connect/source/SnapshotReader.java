@@ -85,8 +85,11 @@ final class SnapshotReader implements AutoCloseable {
     }
   }
 
+  private final SourceTaskMetrics metrics;
+
   SnapshotReader(PgCopySourceConfig config, String taskName, String snapshotName, List<CtidRange> ranges,
-      Map<Map<String, Object>, Map<String, Object>> committedOffsets) {
+      Map<Map<String, Object>, Map<String, Object>> committedOffsets, SourceTaskMetrics metrics) {
+    this.metrics = metrics;
     if (!SNAPSHOT_NAME.matcher(snapshotName).matches()) {
       throw new IllegalArgumentException("bad snapshot name '" + snapshotName + "'");
     }
@@ -97,8 +100,12 @@ final class SnapshotReader implements AutoCloseable {
     int done = 0;
     for (CtidRange r : ranges) {
       SourceOffsets.RangeProgress progress = SourceOffsets.progress(committedOffsets.get(r.partition()));
+      metrics.rangesTotal.incrementAndGet();
+      metrics.pagesTotal.addAndGet(r.estimatedPages());
       if (progress.done()) {
         done++;
+        metrics.rangesDone.incrementAndGet();
+        metrics.pagesDone.addAndGet(r.estimatedPages());
       } else {
         pending.add(new PendingRange(r, progress.after()));
         if (progress.after() != null) {
@@ -145,6 +152,8 @@ final class SnapshotReader implements AutoCloseable {
       c.pending.after = ctid;
       c.rows++;
       bytes += value.length;
+      metrics.records.incrementAndGet();
+      metrics.bytes.addAndGet(value.length);
     }
     if (log.isDebugEnabled()) {
       log.debug("{}: {} rows of {} (last {})", taskName, records.size(), c.pending.range, c.pending.after);
@@ -202,6 +211,8 @@ final class SnapshotReader implements AutoCloseable {
     cursor = null;
     pending.remove();
     log.info("{}: finished {}: {} rows", taskName, c.pending.range, c.rows);
+    metrics.rangesDone.incrementAndGet();
+    metrics.pagesDone.addAndGet(c.pending.range.estimatedPages());
     CtidRange r = c.pending.range;
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.CONTROL, "snapshot-range-done".getBytes(StandardCharsets.UTF_8));

@@ -100,6 +100,19 @@ class ChangeDataCaptureIT {
     }
     String log = Files.readString(pipeline.worker.logFile());
     assertThat(log).contains("cdc-source-stream: resuming the stream after change");
+
+    // the metrics an operator watches, over JMX
+    String stream = "io.pgcopy.connect:type=source-task,connector=\"cdc-source\",task=0";
+    assertThat(pipeline.worker.jmxAttribute(stream, "Phase")).isEqualTo("stream");
+    assertThat((Long) pipeline.worker.jmxAttribute(stream, "Records")).isPositive();
+    assertThat((String) pipeline.worker.jmxAttribute(stream, "ConfirmedLsn")).contains("/");
+    assertThat((Long) pipeline.worker.jmxAttribute(stream, "StreamLagMillis")).isGreaterThanOrEqualTo(0);
+    long sinkRows = 0;
+    for (int task = 0; task < 2; task++) {
+      sinkRows += (Long) pipeline.worker.jmxAttribute(
+          "io.pgcopy.connect:type=sink-task,connector=\"cdc-sink\",task=" + task, "RowsWritten");
+    }
+    assertThat(sinkRows).isPositive();
   }
 
   @Test
@@ -185,6 +198,32 @@ class ChangeDataCaptureIT {
               + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'cdc_slot'")));
     }
     assertThat(Files.readString(pipeline.worker.logFile())).containsPattern("slot cdc_slot retains \\d+ MB of WAL");
+  }
+
+  /** snapshot.mode=never: no snapshot, only what changes once the slot exists. */
+  @Test
+  @Order(6)
+  void neverModeStreamsOnlyChangesMadeAfterTheSlotExists() throws Exception {
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "CREATE TABLE public.later (id integer PRIMARY KEY, v text)",
+        "INSERT INTO public.later VALUES (1, 'before the slot')");
+    var source = pipeline.sourceConfig("nev", "public.later");
+    source.put("snapshot.mode", "never");
+    source.put("slot.name", "never_slot");
+    source.put("publication.name", "never_pub");
+    pipeline.rest().putConnector("nev-source", source);
+    pipeline.rest().putConnector("nev-sink", pipeline.sinkConfig("nev"));
+    Awaitility.await("the stream task").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+        .until(() -> Files.readString(pipeline.worker.logFile()).contains("nev-source-stream: streaming slot"));
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "INSERT INTO public.later VALUES (2, 'after'), (3, 'after')",
+        "UPDATE public.later SET v = 'updated' WHERE id IN (1, 3)");
+    try (Connection t = pipeline.targetConnection()) {
+      Awaitility.await("the changes in the target").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+          .ignoreExceptions()
+          .until(() -> "1:updated,2:after,3:updated".equals(
+              queryString(t, "SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM public.later")));
+    }
   }
 
   private static String queryString(Connection c, String sql) throws SQLException {

@@ -23,6 +23,7 @@ public final class ConnectWorker implements AutoCloseable {
   private final Properties props;
   private final int restPort;
   private final String heap;
+  private final int jmxPort = Processes.freePort();
   private Process process;
   private int starts;
 
@@ -66,6 +67,10 @@ public final class ConnectWorker implements AutoCloseable {
   public ConnectWorker start() {
     Path log = dir.resolve("worker-" + (++starts) + ".log");
     List<String> jvm = new java.util.ArrayList<>(KafkaBroker.logging());
+    // JMX on loopback, so tests read the connectors' metrics as an operator's tools would
+    jvm.addAll(List.of("-Dcom.sun.management.jmxremote.port=" + jmxPort, "-Dcom.sun.management.jmxremote.rmi.port=" + jmxPort,
+        "-Dcom.sun.management.jmxremote.host=127.0.0.1", "-Djava.rmi.server.hostname=127.0.0.1",
+        "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false"));
     // e.g. -Dpgcopy.worker.jvm.options=-XX:StartFlightRecording=filename=/tmp/worker.jfr to profile a run
     String extra = System.getProperty("pgcopy.worker.jvm.options", "").trim();
     if (!extra.isEmpty()) {
@@ -87,6 +92,19 @@ public final class ConnectWorker implements AutoCloseable {
 
   public ConnectRest rest() {
     return new ConnectRest("http://127.0.0.1:" + restPort);
+  }
+
+  /** The JMX service URL of the running worker (loopback, no authentication). */
+  public String jmxUrl() {
+    return "service:jmx:rmi:///jndi/rmi://127.0.0.1:" + jmxPort + "/jmxrmi";
+  }
+
+  /** Reads one attribute of an MBean in the worker over JMX. */
+  public Object jmxAttribute(String objectName, String attribute) throws java.io.IOException, javax.management.JMException {
+    try (javax.management.remote.JMXConnector c = javax.management.remote.JMXConnectorFactory.connect(
+        new javax.management.remote.JMXServiceURL(jmxUrl()))) {
+      return c.getMBeanServerConnection().getAttribute(new javax.management.ObjectName(objectName), attribute);
+    }
   }
 
   public Path logFile() {
