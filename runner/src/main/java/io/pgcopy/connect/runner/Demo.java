@@ -1,0 +1,243 @@
+package io.pgcopy.connect.runner;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgcopy.connect.testkit.ConnectRest;
+import io.pgcopy.connect.testkit.ConnectWorker;
+import io.pgcopy.connect.testkit.KafkaBroker;
+import io.pgcopy.connect.testkit.PostgresServer;
+import io.pgcopy.connect.testkit.TableComparison;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The demo: two PostgreSQL servers, a broker and a Connect worker started here, a pgbench dataset
+ * copied with several snapshot tasks, then live changes streamed, with progress read from the
+ * connectors' JMX metrics, and the target verified against the source row by row.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Start a source and a target PostgreSQL, a Kafka broker and a Connect worker on this machine, copy a "
+        + "generated dataset, stream live changes, verify that the target equals the source. Exit code 0 when it does.")
+final class Demo implements Callable<Integer> {
+  private static final List<String> TABLES =
+      List.of("pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history");
+
+  @Option(names = "--scale", defaultValue = "10", description = "Dataset size: pgbench scale, 100,000 rows each (default ${DEFAULT-VALUE}).")
+  int scale;
+
+  @Option(names = "--tasks", defaultValue = "4", description = "Snapshot tasks (default ${DEFAULT-VALUE}).")
+  int tasks;
+
+  @Option(names = "--changes-seconds", defaultValue = "20", description = "Seconds of live changes (pgbench) after the snapshot (default ${DEFAULT-VALUE}).")
+  int changeSeconds;
+
+  @Option(names = "--work-dir", description = "Where the servers keep their data (default: a new directory under the system temp directory).")
+  Path workDir;
+
+  @Option(names = "--plugin-path", description = "The plugin package directory (default: connect-plugin/target/pgcopy-connect-plugin, searched from the current directory up).")
+  Path pluginPath;
+
+  @Option(names = "--config-dir", description = "The project's config/ directory (default: searched from the current directory up).")
+  Path configDir;
+
+  private final PrintStream out = System.out;
+
+  @Override
+  public Integer call() throws Exception {
+    Path work = (workDir != null ? workDir : Files.createTempDirectory("pgcopy-demo-")).toAbsolutePath();
+    Files.createDirectories(work);
+    Path plugin = pluginPath != null ? pluginPath : find("connect-plugin/target/pgcopy-connect-plugin");
+    Path config = configDir != null ? configDir : find("config");
+    Path classpath = work.resolve("kafka.classpath");
+    Files.writeString(classpath, System.getProperty("java.class.path"));
+    System.setProperty("pgcopy.kafka.classpath.file", classpath.toString());
+    System.setProperty("pgcopy.plugin.path", plugin.toAbsolutePath().toString());
+    System.setProperty("pgcopy.config.dir", config.toAbsolutePath().toString());
+
+    out.printf("pgcopy-connect demo: pgbench scale %d (%,d rows), %d snapshot tasks, %d s of live changes; data in %s%n",
+        scale, scale * 100_000L, tasks, changeSeconds, work);
+    step("starting two PostgreSQL servers, a Kafka broker and a Connect worker");
+    try (PostgresServer source = PostgresServer.start(work, "source");
+         PostgresServer target = PostgresServer.start(work, "target", "replica");
+         KafkaBroker broker = KafkaBroker.start(work, Map.of());
+         ConnectWorker worker = ConnectWorker.create(work, broker, "512m", Map.of()).start()) {
+      source.createDatabase("demo");
+      target.createDatabase("demo");
+      step("generating the dataset (pgbench -i -s " + scale + ")");
+      source.runTool("pgbench", List.of("-i", "-s", String.valueOf(scale), "-q", "demo"));
+      source.execute("demo", "ALTER TABLE pgbench_history REPLICA IDENTITY FULL");
+      long rows;
+      try (Connection s = source.connect("demo")) {
+        rows = scalar(s, "SELECT (SELECT count(*) FROM pgbench_accounts) + (SELECT count(*) FROM pgbench_branches)"
+            + " + (SELECT count(*) FROM pgbench_tellers) + (SELECT count(*) FROM pgbench_history)");
+      }
+
+      ConnectRest rest = worker.rest();
+      rest.putConnector("demo-sink", sinkConfig(target));
+      long t0 = System.nanoTime();
+      rest.putConnector("demo-source", sourceConfig(source));
+      snapshotProgress(rest, worker, rows);
+      double snapshotSeconds = (System.nanoTime() - t0) / 1e9;
+
+      Process pgbench = source.startTool("pgbench", List.of("-c", "2", "-j", "2", "-T", String.valueOf(changeSeconds),
+          "-n", "demo"));
+      long maxLag = streamProgress(worker, pgbench);
+      if (pgbench.exitValue() != 0) {
+        out.println("pgbench failed (exit " + pgbench.exitValue() + ")");
+        return 2;
+      }
+
+      step("waiting for the last changes, then comparing every table row by row");
+      boolean same = verify(source, target, Duration.ofMinutes(5));
+      out.println();
+      out.printf("Summary: snapshot of %,d rows in %.1f s (%,.0f rows/s), %d s of pgbench changes streamed"
+          + " (lag at most %d ms), target %s the source.%n", rows, snapshotSeconds, rows / snapshotSeconds,
+          changeSeconds, maxLag, same ? "EQUALS" : "DIFFERS FROM");
+      return same ? 0 : 1;
+    }
+  }
+
+  private Map<String, String> sourceConfig(PostgresServer source) {
+    Map<String, String> c = new HashMap<>();
+    c.put("connector.class", "io.pgcopy.connect.source.PgCopySourceConnector");
+    c.put("connection.url", source.jdbcUrl("demo"));
+    c.put("connection.user", "postgres");
+    c.put("table.include.list", "public." + String.join(",public.", TABLES));
+    c.put("topic.prefix", "demo");
+    c.put("snapshot.mode", "initial");
+    c.put("snapshot.range.pages", "2048");
+    c.put("snapshot.progress.interval.ms", "1000");
+    c.put("heartbeat.interval.ms", "5000");
+    c.put("tasks.max", String.valueOf(tasks));
+    return c;
+  }
+
+  private static Map<String, String> sinkConfig(PostgresServer target) {
+    Map<String, String> c = new HashMap<>();
+    c.put("connector.class", "io.pgcopy.connect.sink.PgCopySinkConnector");
+    c.put("connection.url", target.jdbcUrl("demo"));
+    c.put("connection.user", "postgres");
+    c.put("topics.regex", "demo\\.public\\..*");
+    c.put("tasks.max", "2");
+    return c;
+  }
+
+  /** Snapshot progress from the source tasks' metrics until the connector hands over to the stream. */
+  private void snapshotProgress(ConnectRest rest, ConnectWorker worker, long rows) throws Exception {
+    try (ProgressBar bar = new ProgressBarBuilder().setTaskName("snapshot").setInitialMax(rows).setUnit(" rows", 1)
+        .setStyle(ProgressBarStyle.ASCII).setMaxRenderedLength(120).showSpeed().setSpeedUnit(ChronoUnit.SECONDS).setUpdateIntervalMillis(500)
+        .continuousUpdate().build()) {
+      while (true) {
+        JsonNode status = rest.status("demo-source");
+        long read = 0;
+        long bytes = 0;
+        long rangesDone = 0;
+        long rangesTotal = 0;
+        boolean streaming = false;
+        for (JsonNode task : status.path("tasks")) {
+          String mbean = "io.pgcopy.connect:type=source-task,connector=\"demo-source\",task=" + task.path("id").asInt();
+          try {
+            if ("stream".equals(worker.jmxAttribute(mbean, "Phase"))) {
+              streaming = true;
+              continue;
+            }
+            read += (Long) worker.jmxAttribute(mbean, "Records");
+            bytes += (Long) worker.jmxAttribute(mbean, "Bytes");
+            rangesDone += (Long) worker.jmxAttribute(mbean, "RangesDone");
+            rangesTotal += (Long) worker.jmxAttribute(mbean, "RangesTotal");
+          } catch (javax.management.InstanceNotFoundException e) {
+            // the task has not registered yet
+          }
+        }
+        if (streaming) {
+          bar.stepTo(rows);
+          bar.setExtraMessage(" snapshot complete, streaming");
+          return;
+        }
+        bar.stepTo(Math.min(read, rows));
+        bar.setExtraMessage(String.format(" ranges %d/%d, %.1f MB read", rangesDone, rangesTotal, bytes / 1048576.0));
+        Thread.sleep(500);
+      }
+    }
+  }
+
+  /** Live changes: seconds of pgbench, with the stream task's lag; returns the largest lag seen. */
+  private long streamProgress(ConnectWorker worker, Process pgbench) throws Exception {
+    String mbean = "io.pgcopy.connect:type=source-task,connector=\"demo-source\",task=0";
+    long maxLag = 0;
+    long start = System.nanoTime();
+    try (ProgressBar bar = new ProgressBarBuilder().setTaskName("changes").setInitialMax(changeSeconds).setUnit(" s", 1)
+        .setStyle(ProgressBarStyle.ASCII).setMaxRenderedLength(120).setUpdateIntervalMillis(500).continuousUpdate().build()) {
+      while (pgbench.isAlive()) {
+        long lag = (Long) worker.jmxAttribute(mbean, "StreamLagMillis");
+        long changes = (Long) worker.jmxAttribute(mbean, "Records");
+        maxLag = Math.max(maxLag, lag);
+        bar.stepTo(Math.min(changeSeconds, (System.nanoTime() - start) / 1_000_000_000L));
+        bar.setExtraMessage(String.format(" %,d changes streamed, lag %d ms", changes, Math.max(lag, 0)));
+        Thread.sleep(500);
+      }
+      bar.stepTo(changeSeconds);
+    }
+    return maxLag;
+  }
+
+  private boolean verify(PostgresServer source, PostgresServer target, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (Connection s = source.connect("demo"); Connection t = target.connect("demo")) {
+      while (true) {
+        boolean same = true;
+        StringBuilder report = new StringBuilder();
+        for (String table : TABLES) {
+          TableComparison.Result r = TableComparison.compare(s, table, t, table);
+          report.append(String.format("  %-18s %,10d rows in the source, %,10d in the target: %s%n", table, r.sourceRows(),
+              r.targetRows(), r.same() ? "same rows" : "different"));
+          same &= r.same();
+        }
+        if (same || System.nanoTime() > deadline) {
+          out.print(report);
+          return same;
+        }
+        Thread.sleep(1000);
+      }
+    } catch (java.sql.SQLException e) {
+      out.println("comparing failed: " + e.getMessage());
+      return false;
+    }
+  }
+
+  private void step(String what) {
+    out.println("-> " + what);
+  }
+
+  private static long scalar(Connection c, String sql) throws Exception {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** {@code relative} in the current directory or the nearest parent that has it. */
+  private static Path find(String relative) {
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      if (Files.isDirectory(dir.resolve(relative))) {
+        return dir.resolve(relative);
+      }
+    }
+    throw new IllegalStateException(relative + " not found from " + Path.of("").toAbsolutePath()
+        + ": build the project first (mvn -B package -DskipTests) or pass the path as an option");
+  }
+}

@@ -1,0 +1,14 @@
+package io.pgcopy.connect.runner;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code java -jar pgcopy-runner.jar <command>}: see {@link Demo}. */
+@Command(name = "pgcopy", mixinStandardHelpOptions = true, version = "pgcopy-connect runner 0.1.0",
+    description = "Runs pgcopy-connect on this machine, on an embedded Kafka broker and Connect worker.",
+    subcommands = {Demo.class})
+public final class Main {
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+}
