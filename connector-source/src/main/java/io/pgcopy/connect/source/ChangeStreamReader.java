@@ -602,15 +602,9 @@ final class ChangeStreamReader implements AutoCloseable {
 
   /** Cancels a blocked call from another thread. */
   void cancel() {
-    Connection c = replicationConn;
-    if (c != null) {
-      try {
-        c.unwrap(PGConnection.class).cancelQuery();
-      } catch (SQLException e) {
-        log.debug("{}: cancel failed: {}", taskName, e.getMessage());
-      }
-    }
+    SqlErrors.cancelQuietly(replicationConn, taskName);
   }
+
 
   @Override
   public void close() {

@@ -243,15 +243,9 @@ final class SnapshotReader implements AutoCloseable {
 
   /** Cancels a running COPY from another thread (the driver sends a cancel request on a new connection). */
   void cancel() {
-    Connection c = conn;
-    if (c != null) {
-      try {
-        c.unwrap(PGConnection.class).cancelQuery();
-      } catch (SQLException e) {
-        log.debug("{}: cancel failed: {}", taskName, e.getMessage());
-      }
-    }
+    SqlErrors.cancelQuietly(conn, taskName);
   }
+
 
   @Override
   public void close() {
