@@ -60,13 +60,7 @@ final class Demo implements Callable<Integer> {
   public Integer call() throws Exception {
     Path work = (workDir != null ? workDir : Files.createTempDirectory("pgcopy-demo-")).toAbsolutePath();
     Files.createDirectories(work);
-    Path plugin = pluginPath != null ? pluginPath : find("connect-plugin/target/pgcopy-connect-plugin");
-    Path config = configDir != null ? configDir : find("config");
-    Path classpath = work.resolve("kafka.classpath");
-    Files.writeString(classpath, System.getProperty("java.class.path"));
-    System.setProperty("pgcopy.kafka.classpath.file", classpath.toString());
-    System.setProperty("pgcopy.plugin.path", plugin.toAbsolutePath().toString());
-    System.setProperty("pgcopy.config.dir", config.toAbsolutePath().toString());
+    Embedded.prepare(work, pluginPath, configDir);
 
     out.printf("pgcopy-connect demo: pgbench scale %d (%,d rows), %d snapshot tasks, %d s of live changes; data in %s%n",
         scale, scale * 100_000L, tasks, changeSeconds, work);
@@ -90,7 +84,7 @@ final class Demo implements Callable<Integer> {
       rest.putConnector("demo-sink", sinkConfig(target));
       long t0 = System.nanoTime();
       rest.putConnector("demo-source", sourceConfig(source));
-      snapshotProgress(rest, worker, rows);
+      Embedded.snapshotProgress(rest, worker, "demo-source", rows);
       double snapshotSeconds = (System.nanoTime() - t0) / 1e9;
 
       Process pgbench = source.startTool("pgbench", List.of("-c", "2", "-j", "2", "-T", String.valueOf(changeSeconds),
@@ -136,48 +130,9 @@ final class Demo implements Callable<Integer> {
     return c;
   }
 
-  /** Snapshot progress from the source tasks' metrics until the connector hands over to the stream. */
-  private void snapshotProgress(ConnectRest rest, ConnectWorker worker, long rows) throws Exception {
-    try (ProgressBar bar = new ProgressBarBuilder().setTaskName("snapshot").setInitialMax(rows).setUnit(" rows", 1)
-        .setStyle(ProgressBarStyle.ASCII).setMaxRenderedLength(120).showSpeed().setSpeedUnit(ChronoUnit.SECONDS).setUpdateIntervalMillis(500)
-        .continuousUpdate().build()) {
-      while (true) {
-        JsonNode status = rest.status("demo-source");
-        long read = 0;
-        long bytes = 0;
-        long rangesDone = 0;
-        long rangesTotal = 0;
-        boolean streaming = false;
-        for (JsonNode task : status.path("tasks")) {
-          String mbean = "io.pgcopy.connect:type=source-task,connector=\"demo-source\",task=" + task.path("id").asInt();
-          try {
-            if ("stream".equals(worker.jmxAttribute(mbean, "Phase"))) {
-              streaming = true;
-              continue;
-            }
-            read += (Long) worker.jmxAttribute(mbean, "Records");
-            bytes += (Long) worker.jmxAttribute(mbean, "Bytes");
-            rangesDone += (Long) worker.jmxAttribute(mbean, "RangesDone");
-            rangesTotal += (Long) worker.jmxAttribute(mbean, "RangesTotal");
-          } catch (javax.management.InstanceNotFoundException e) {
-            // the task has not registered yet
-          }
-        }
-        if (streaming) {
-          bar.stepTo(rows);
-          bar.setExtraMessage(" snapshot complete, streaming");
-          return;
-        }
-        bar.stepTo(Math.min(read, rows));
-        bar.setExtraMessage(String.format(" ranges %d/%d, %.1f MB read", rangesDone, rangesTotal, bytes / 1048576.0));
-        Thread.sleep(500);
-      }
-    }
-  }
-
   /** Live changes: seconds of pgbench, with the stream task's lag; returns the largest lag seen. */
   private long streamProgress(ConnectWorker worker, Process pgbench) throws Exception {
-    String mbean = "io.pgcopy.connect:type=source-task,connector=\"demo-source\",task=0";
+    String mbean = Embedded.sourceMbean("demo-source", 0);
     long maxLag = 0;
     long start = System.nanoTime();
     try (ProgressBar bar = new ProgressBarBuilder().setTaskName("changes").setInitialMax(changeSeconds).setUnit(" s", 1)
@@ -228,16 +183,5 @@ final class Demo implements Callable<Integer> {
       rs.next();
       return rs.getLong(1);
     }
-  }
-
-  /** {@code relative} in the current directory or the nearest parent that has it. */
-  private static Path find(String relative) {
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      if (Files.isDirectory(dir.resolve(relative))) {
-        return dir.resolve(relative);
-      }
-    }
-    throw new IllegalStateException(relative + " not found from " + Path.of("").toAbsolutePath()
-        + ": build the project first (mvn -B package -DskipTests) or pass the path as an option");
   }
 }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code java -jar pgcopy-runner.jar <command>}: see {@link Demo}. */
 @Command(name = "pgcopy", mixinStandardHelpOptions = true, version = "pgcopy-connect runner 0.1.0",
     description = "Runs pgcopy-connect on this machine, on an embedded Kafka broker and Connect worker.",
-    subcommands = {Demo.class})
+    subcommands = {Demo.class, Migrate.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(new CommandLine(new Main()).execute(args));

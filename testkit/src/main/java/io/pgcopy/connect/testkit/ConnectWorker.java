@@ -38,7 +38,33 @@ public final class ConnectWorker implements AutoCloseable {
   public static ConnectWorker create(Path parent, KafkaBroker broker, String heap, Map<String, String> overrides) {
     try {
       Files.createDirectories(parent);
-      Path dir = Files.createTempDirectory(parent, "connect-");
+      return createIn(Files.createTempDirectory(parent, "connect-"), broker, heap, overrides);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * A worker in {@code dir} whose group and internal topics are named after the directory, so a
+   * worker created again on it (with the same broker data) finds its connectors and offsets. A
+   * worker left running there by a crashed parent is stopped first.
+   */
+  public static ConnectWorker createAt(Path dir, KafkaBroker broker, String heap, Map<String, String> overrides) {
+    try {
+      Files.createDirectories(dir);
+      Processes.stopStale(dir.resolve("worker.pid"), dir);
+      ConnectWorker w = createIn(dir, broker, heap, overrides);
+      w.pidFile = dir.resolve("worker.pid");
+      return w;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private Path pidFile;
+
+  private static ConnectWorker createIn(Path dir, KafkaBroker broker, String heap, Map<String, String> overrides) {
+    try {
       Properties p = new Properties();
       try (Reader r = Files.newBufferedReader(TestPaths.configDir().resolve("connect-distributed.properties"))) {
         p.load(r);
@@ -78,6 +104,13 @@ public final class ConnectWorker implements AutoCloseable {
     }
     process = Processes.startJava(Processes.kafkaClassPath(), heap, log,
         "org.apache.kafka.connect.cli.ConnectDistributed", List.of(dir.resolve("worker.properties").toString()), jvm);
+    if (pidFile != null) {
+      try {
+        Files.writeString(pidFile, String.valueOf(process.pid()));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
     ConnectRest rest = rest();
     Awaitility.await("Connect worker REST API").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(300))
         .ignoreExceptions().until(() -> {

@@ -35,8 +35,30 @@ public final class KafkaBroker implements AutoCloseable {
     }
   }
 
+  /**
+   * A broker whose data lives in {@code dir} and survives it: started again on the same directory
+   * it finds its topics (and the same ports when they are free). A broker left running there by a
+   * crashed parent is stopped first.
+   */
+  public static KafkaBroker startAt(Path dir, Map<String, String> overrides) {
+    try {
+      Files.createDirectories(dir);
+      Processes.stopStale(dir.resolve("broker.pid"), dir);
+      int[] ports = Processes.persistentPorts(dir.resolve("ports"), 2);
+      KafkaBroker broker = new KafkaBroker(dir, ports[0]);
+      broker.controllerPort = ports[1];
+      broker.startProcess(overrides);
+      Files.writeString(dir.resolve("broker.pid"), String.valueOf(broker.process.pid()));
+      return broker;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private int controllerPort;
+
   private void startProcess(Map<String, String> overrides) throws IOException {
-    int controllerPort = Processes.freePort();
+    int controllerPort = this.controllerPort > 0 ? this.controllerPort : Processes.freePort();
     Properties p = new Properties();
     p.setProperty("process.roles", "broker,controller");
     p.setProperty("node.id", "1");
@@ -64,10 +86,12 @@ public final class KafkaBroker implements AutoCloseable {
     }
     Path log = dir.resolve("broker.log");
     String cp = Processes.kafkaClassPath();
-    Process format = Processes.startJava(cp, "256m", log, "kafka.tools.StorageTool",
+    // storage formatted by an earlier start (startAt) keeps its cluster id: format only once
+    boolean formatted = Files.exists(dir.resolve("data").resolve("meta.properties"));
+    Process format = formatted ? null : Processes.startJava(cp, "256m", log, "kafka.tools.StorageTool",
         List.of("format", "-t", Uuid.randomUuid().toString(), "-c", config.toString(), "--ignore-formatted"), logging());
     try {
-      if (format.waitFor() != 0) {
+      if (format != null && format.waitFor() != 0) {
         throw new IllegalStateException("formatting the KRaft storage failed:\n" + Processes.tail(log, 30));
       }
     } catch (InterruptedException e) {

@@ -99,7 +99,9 @@ public final class PostgresServer implements AutoCloseable {
     String conf = String.join("\n",
         "listen_addresses = '127.0.0.1'",
         "port = " + port,
-        "unix_socket_directories = '" + data + "'",
+        // TCP only: a socket path longer than 107 bytes (a deep checkout) would stop the server
+        // from starting, and nothing here uses the socket (pg_ctl -w reads postmaster.pid)
+        "unix_socket_directories = ''",
         "wal_level = " + walLevel,
         "max_replication_slots = 20",
         "max_wal_senders = 20",

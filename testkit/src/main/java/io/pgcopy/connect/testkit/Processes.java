@@ -98,4 +98,53 @@ public final class Processes {
       throw new UncheckedIOException(e);
     }
   }
+
+  /**
+   * Stops a process a crashed parent left running: the one whose PID is in {@code pidFile}, if it
+   * is alive and its command line names {@code dir}.
+   */
+  public static void stopStale(Path pidFile, Path dir) {
+    try {
+      if (!Files.exists(pidFile)) {
+        return;
+      }
+      long pid = Long.parseLong(Files.readString(pidFile).trim());
+      ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+          .filter(h -> h.info().commandLine().map(c -> c.contains(dir.toString())).orElse(false))
+          .ifPresent(h -> {
+            h.destroy();
+            try {
+              h.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+              h.destroyForcibly();
+            }
+          });
+    } catch (IOException | NumberFormatException e) {
+      // no usable pid file: nothing to stop
+    }
+  }
+
+  /** {@code n} loopback ports remembered in {@code file}: the same ones as last time when they are free. */
+  public static int[] persistentPorts(Path file, int n) throws IOException {
+    int[] ports = new int[n];
+    List<String> saved = Files.exists(file) ? Files.readAllLines(file) : List.of();
+    for (int i = 0; i < n; i++) {
+      int p = i < saved.size() ? Integer.parseInt(saved.get(i).trim()) : 0;
+      ports[i] = p > 0 && isFree(p) ? p : freePort();
+    }
+    List<String> lines = new ArrayList<>();
+    for (int p : ports) {
+      lines.add(String.valueOf(p));
+    }
+    Files.write(file, lines);
+    return ports;
+  }
+
+  private static boolean isFree(int port) {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
 }

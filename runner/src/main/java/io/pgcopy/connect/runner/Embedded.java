@@ -1,0 +1,98 @@
+package io.pgcopy.connect.runner;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgcopy.connect.testkit.ConnectRest;
+import io.pgcopy.connect.testkit.ConnectWorker;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.temporal.ChronoUnit;
+import javax.management.InstanceNotFoundException;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/** What both commands share: where the plugin and Kafka come from, and the snapshot's progress display. */
+final class Embedded {
+  private Embedded() {}
+
+  /**
+   * Points the test kit at this jar (the broker and worker run as child JVMs on it), the plugin
+   * package and the config directory.
+   */
+  static void prepare(Path work, Path pluginPath, Path configDir) throws IOException {
+    Path plugin = pluginPath != null ? pluginPath : find("connect-plugin/target/pgcopy-connect-plugin");
+    Path config = configDir != null ? configDir : find("config");
+    Path classpath = work.resolve("kafka.classpath");
+    Files.writeString(classpath, System.getProperty("java.class.path"));
+    System.setProperty("pgcopy.kafka.classpath.file", classpath.toString());
+    System.setProperty("pgcopy.plugin.path", plugin.toAbsolutePath().toString());
+    System.setProperty("pgcopy.config.dir", config.toAbsolutePath().toString());
+  }
+
+  /** {@code relative} in the current directory or the nearest parent that has it. */
+  static Path find(String relative) {
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      if (Files.isDirectory(dir.resolve(relative))) {
+        return dir.resolve(relative);
+      }
+    }
+    throw new IllegalStateException(relative + " not found from " + Path.of("").toAbsolutePath()
+        + ": build the project first (mvn -B package -DskipTests) or pass the path as an option");
+  }
+
+  static String sourceMbean(String connector, int task) {
+    return "io.pgcopy.connect:type=source-task,connector=\"" + connector + "\",task=" + task;
+  }
+
+  /**
+   * Shows the snapshot's progress, read from the source tasks' metrics, until the connector
+   * reports it complete: its stream task runs, or (initial_only) its log says so.
+   */
+  static void snapshotProgress(ConnectRest rest, ConnectWorker worker, String connector, long rows) throws Exception {
+    try (ProgressBar bar = new ProgressBarBuilder().setTaskName("snapshot").setInitialMax(Math.max(rows, 1))
+        .setUnit(" rows", 1).setStyle(ProgressBarStyle.ASCII).setMaxRenderedLength(120).showSpeed()
+        .setSpeedUnit(ChronoUnit.SECONDS).setUpdateIntervalMillis(500).continuousUpdate().build()) {
+      while (true) {
+        long read = 0;
+        long bytes = 0;
+        long rangesDone = 0;
+        long rangesTotal = 0;
+        boolean streaming = false;
+        JsonNode status;
+        try {
+          status = rest.status(connector);
+        } catch (IllegalStateException e) {
+          Thread.sleep(500); // not created yet
+          continue;
+        }
+        for (JsonNode task : status.path("tasks")) {
+          String mbean = sourceMbean(connector, task.path("id").asInt());
+          try {
+            if ("stream".equals(worker.jmxAttribute(mbean, "Phase"))) {
+              streaming = true;
+              continue;
+            }
+            read += (Long) worker.jmxAttribute(mbean, "Records");
+            bytes += (Long) worker.jmxAttribute(mbean, "Bytes");
+            rangesDone += (Long) worker.jmxAttribute(mbean, "RangesDone");
+            rangesTotal += (Long) worker.jmxAttribute(mbean, "RangesTotal");
+          } catch (InstanceNotFoundException e) {
+            // the task has not registered yet
+          }
+        }
+        String log = Files.readString(worker.logFile());
+        boolean complete = log.contains(connector + ": snapshot complete")
+            || log.contains(connector + ": every snapshot range is already done");
+        if (streaming || (complete && status.path("tasks").isEmpty())) {
+          bar.stepTo(Math.max(rows, 1));
+          bar.setExtraMessage(streaming ? " snapshot complete, streaming" : " snapshot complete");
+          return;
+        }
+        bar.stepTo(Math.min(read, rows));
+        bar.setExtraMessage(String.format(" ranges %d/%d, %.1f MB read", rangesDone, rangesTotal, bytes / 1048576.0));
+        Thread.sleep(500);
+      }
+    }
+  }
+}
