@@ -38,8 +38,11 @@ final class BatchApplier {
 
   private final Map<String, String> stagingTables = new HashMap<>();
   private int stagingCounter;
+  /** Whether the batch being applied holds text forms (COPY's text format) rather than binary ones. */
+  private boolean text;
 
   void apply(Connection conn, TableBatch batch) throws SQLException {
+    text = batch.text();
     if (batch.truncate()) {
       try (Statement st = conn.createStatement()) {
         st.execute("TRUNCATE " + batch.target().quoted());
@@ -89,10 +92,9 @@ final class BatchApplier {
   }
 
   private void copyOrUpsert(Connection conn, TableBatch batch, List<byte[]> rows) throws SQLException {
-    String copySql = "COPY " + batch.target().quoted() + " (" + columnList(batch.layout().columns()) + ") FROM STDIN (FORMAT binary)";
     Savepoint beforeCopy = conn.setSavepoint();
     try {
-      CopyIn.copy(conn, copySql, rows);
+      copy(conn, batch.target().quoted(), batch.layout().columns(), rows);
       conn.releaseSavepoint(beforeCopy);
     } catch (SQLException e) {
       if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
@@ -109,7 +111,7 @@ final class BatchApplier {
       throws SQLException {
     List<Column> columns = columns(layout, fields);
     String stage = staging(conn, target, columns);
-    CopyIn.copy(conn, "COPY " + stage + " (" + columnList(columns) + ") FROM STDIN (FORMAT binary)", rows);
+    copy(conn, stage, columns, rows);
     try (Statement st = conn.createStatement()) {
       st.execute(upsertSql(target, layout, columns, stage));
       st.execute("TRUNCATE " + stage);
@@ -119,7 +121,7 @@ final class BatchApplier {
   private void delete(Connection conn, TableBatch batch, List<byte[]> keys) throws SQLException {
     List<Column> keyColumns = batch.layout().keyColumns();
     String stage = staging(conn, batch.target(), keyColumns);
-    CopyIn.copy(conn, "COPY " + stage + " (" + columnList(keyColumns) + ") FROM STDIN (FORMAT binary)", keys);
+    copy(conn, stage, keyColumns, keys);
     StringBuilder sql = new StringBuilder("DELETE FROM ").append(batch.target().quoted()).append(" t USING ")
         .append(stage).append(" s WHERE ");
     for (int i = 0; i < keyColumns.size(); i++) {
@@ -135,7 +137,7 @@ final class BatchApplier {
   /** Keyless: runs of new rows by COPY; each update or delete changes one row equal to the old row. */
   private void applyKeyless(Connection conn, TableBatch batch) throws SQLException {
     List<Column> all = batch.layout().columns();
-    String copySql = "COPY " + batch.target().quoted() + " (" + columnList(all) + ") FROM STDIN (FORMAT binary)";
+    String table = batch.target().quoted();
     List<byte[]> run = new ArrayList<>();
     for (TableBatch.Change c : batch.changes()) {
       if (c.op() == Operation.READ || c.op() == Operation.INSERT) {
@@ -143,7 +145,7 @@ final class BatchApplier {
         continue;
       }
       if (!run.isEmpty()) {
-        CopyIn.copy(conn, copySql, run);
+        copy(conn, table, all, run);
         run.clear();
       }
       if (c.key() == null) {
@@ -155,13 +157,13 @@ final class BatchApplier {
       }
     }
     if (!run.isEmpty()) {
-      CopyIn.copy(conn, copySql, run);
+      copy(conn, table, all, run);
     }
   }
 
   private void deleteOneRow(Connection conn, TableId target, List<Column> columns, byte[] oldRow) throws SQLException {
     String stage = staging(conn, target, columns);
-    CopyIn.copy(conn, "COPY " + stage + " (" + columnList(columns) + ") FROM STDIN (FORMAT binary)", List.of(oldRow));
+    copy(conn, stage, columns, List.of(oldRow));
     StringBuilder match = new StringBuilder();
     for (Column c : columns) {
       String q = TableId.quoteIdentifier(c.name());
@@ -172,6 +174,16 @@ final class BatchApplier {
       st.execute("DELETE FROM " + target.quoted() + " WHERE ctid = (SELECT t.ctid FROM " + target.quoted() + " t, "
           + stage + " s WHERE " + match + " LIMIT 1)");
       st.execute("TRUNCATE " + stage);
+    }
+  }
+
+  /** COPYs tuples into the columns of a (quoted) table, in the current batch's format. */
+  private void copy(Connection conn, String table, List<Column> columns, List<byte[]> rows) throws SQLException {
+    String sql = "COPY " + table + " (" + columnList(columns) + ") FROM STDIN (FORMAT " + (text ? "text" : "binary") + ")";
+    if (text) {
+      CopyIn.copyText(conn, sql, rows);
+    } else {
+      CopyIn.copy(conn, sql, rows);
     }
   }
 

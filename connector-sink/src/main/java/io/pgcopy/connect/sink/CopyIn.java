@@ -1,6 +1,7 @@
 package io.pgcopy.connect.sink;
 
 import io.pgcopy.connect.format.CopyBinary;
+import io.pgcopy.connect.format.Tuples;
 import java.sql.Connection;
 import java.sql.SQLException;
 import org.postgresql.PGConnection;
@@ -52,6 +53,78 @@ final class CopyIn {
         } catch (SQLException suppressed) {
           // the failure that brought us here is the one to report
         }
+      }
+    }
+  }
+
+  /**
+   * Streams tuples whose fields hold text forms (UTF-8) into {@code COPY .. FROM STDIN (FORMAT
+   * text)}: fields separated by tabs, rows by newlines, NULL as {@code \N}, and backslash, tab,
+   * newline and carriage return escaped (UTF-8 never has these bytes inside a multi-byte character).
+   */
+  static long copyText(Connection conn, String sql, Iterable<byte[]> tuples) throws SQLException {
+    CopyManager copyApi = conn.unwrap(PGConnection.class).getCopyAPI();
+    org.postgresql.copy.CopyIn in = copyApi.copyIn(sql);
+    try {
+      Line line = new Line(in);
+      for (byte[] t : tuples) {
+        byte[][] values = Tuples.values(t);
+        for (int i = 0; i < values.length; i++) {
+          if (i > 0) {
+            line.put('\t');
+          }
+          byte[] v = values[i];
+          if (v == null) {
+            line.put('\\');
+            line.put('N');
+            continue;
+          }
+          for (byte b : v) {
+            switch (b) {
+              case '\\' -> { line.put('\\'); line.put('\\'); }
+              case '\t' -> { line.put('\\'); line.put('t'); }
+              case '\n' -> { line.put('\\'); line.put('n'); }
+              case '\r' -> { line.put('\\'); line.put('r'); }
+              default -> line.put(b);
+            }
+          }
+        }
+        line.put('\n');
+      }
+      line.flush();
+      return in.endCopy();
+    } finally {
+      if (in.isActive()) {
+        try {
+          in.cancelCopy();
+        } catch (SQLException suppressed) {
+          // the failure that brought us here is the one to report
+        }
+      }
+    }
+  }
+
+  /** A write buffer in front of a COPY. */
+  private static final class Line {
+    private final org.postgresql.copy.CopyIn in;
+    private final byte[] buf = new byte[BUFFER];
+    private int n;
+
+    Line(org.postgresql.copy.CopyIn in) {
+      this.in = in;
+    }
+
+    void put(int b) throws SQLException {
+      if (n == buf.length) {
+        flush();
+      }
+      buf[n++] = (byte) b;
+    }
+
+    void flush() throws SQLException {
+      if (n > 0) {
+        in.writeToCopy(buf, 0, n);
+        n = 0;
       }
     }
   }

@@ -1,6 +1,7 @@
 package io.pgcopy.connect.sink;
 
 import io.pgcopy.connect.common.ConnectionSettings;
+import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.SqlStates;
 import io.pgcopy.connect.format.TableId;
 import java.sql.Connection;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -114,8 +116,18 @@ public class PgCopySinkTask extends SinkTask {
 
   private void buffer(SinkRecord r) {
     RecordDecoder.Decoded d = decoder.decode(r);
-    byte[] value = RecordDecoder.value(r);
-    byte[] key = RecordDecoder.key(r);
+    // struct records (record.format=struct) become tuples of text forms
+    boolean text = r.value() instanceof Struct || r.key() instanceof Struct;
+    byte[] value;
+    byte[] key;
+    if (text) {
+      ColumnLayout layout = d.layout();
+      value = RecordDecoder.textTuple(r, r.value(), "value", layout.columns());
+      key = RecordDecoder.textTuple(r, r.key(), "key", layout.hasKey() ? layout.keyColumns() : layout.columns());
+    } else {
+      value = RecordDecoder.value(r);
+      key = RecordDecoder.key(r);
+    }
     switch (d.operation()) {
       case READ, INSERT, UPDATE -> {
         if (value == null) {
@@ -130,12 +142,12 @@ public class PgCopySinkTask extends SinkTask {
       case TRUNCATE -> { }
     }
     TableBatch batch = batches.get(d.target());
-    if (batch != null && !batch.layout().equals(d.layout())) {
-      write(); // the table's columns changed: write what came before under the old layout
+    if (batch != null && (!batch.layout().equals(d.layout()) || batch.text() != text)) {
+      write(); // the table's columns or the record format changed: write what came before as it was
       batch = null;
     }
     if (batch == null) {
-      batch = new TableBatch(d.target(), d.layout());
+      batch = new TableBatch(d.target(), d.layout(), text);
       batches.put(d.target(), batch);
     }
     int before = batch.size();
@@ -162,7 +174,7 @@ public class PgCopySinkTask extends SinkTask {
       for (TableBatch b : batches.values()) {
         current = b.target();
         targetTables.ensure(c, b.target(), b.layout());
-        EmbeddedOids.Shape[] shapes = targetTypes.shapes(c, b.target(), b.layout());
+        EmbeddedOids.Shape[] shapes = b.text() ? null : targetTypes.shapes(c, b.target(), b.layout());
         if (shapes != null) {
           try {
             b.rewriteOids(shapes);

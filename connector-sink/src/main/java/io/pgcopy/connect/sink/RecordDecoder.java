@@ -1,5 +1,7 @@
 package io.pgcopy.connect.sink;
 
+import io.pgcopy.connect.common.StructRows;
+import io.pgcopy.connect.format.Column;
 import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.Operation;
 import io.pgcopy.connect.format.RecordHeaders;
@@ -7,7 +9,9 @@ import io.pgcopy.connect.format.TableId;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.header.Header;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -18,9 +22,9 @@ import org.apache.kafka.connect.sink.SinkRecord;
  * the per-record cost is a byte comparison.
  */
 final class RecordDecoder {
-  static final String CONVERTER_HINT = "; the pgcopy sink needs key.converter, value.converter and header.converter "
-      + "set to org.apache.kafka.connect.converters.ByteArrayConverter (and the source must have written the topic "
-      + "with them)";
+  static final String CONVERTER_HINT = "; the pgcopy sink needs header.converter set to "
+      + "org.apache.kafka.connect.converters.ByteArrayConverter, and key.converter and value.converter set to it too "
+      + "for record.format=binary, or to the converter the source used for record.format=struct";
 
   private final TableNameFormat tableNameFormat;
   private final Map<String, Cached> byTopic = new HashMap<>();
@@ -97,6 +101,22 @@ final class RecordDecoder {
 
   static byte[] key(SinkRecord record) {
     return asBytes(record, record.key(), "key");
+  }
+
+  /** A struct key or value as a tuple of the columns' text forms; null stays null. */
+  static byte[] textTuple(SinkRecord record, Object o, String what, List<Column> columns) {
+    if (o == null) {
+      return null;
+    }
+    if (!(o instanceof Struct s)) {
+      throw new DataException(where(record) + ": the " + what + " is a " + o.getClass().getSimpleName()
+          + ", not a Struct like the " + (what.equals("key") ? "value" : "key"));
+    }
+    try {
+      return StructRows.textTuple(columns, s);
+    } catch (DataException | ClassCastException e) {
+      throw new DataException(where(record) + ": the " + what + ": " + e.getMessage(), e);
+    }
   }
 
   private static byte[] asBytes(SinkRecord record, Object o, String what) {

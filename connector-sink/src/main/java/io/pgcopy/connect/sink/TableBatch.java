@@ -30,12 +30,22 @@ final class TableBatch {
   private final ColumnLayout layout;
   private final Map<ByteBuffer, Change> byKey;
   private final List<Change> keyless;
+  private final boolean text;
   private boolean truncate;
   private long bytes;
 
   TableBatch(TableId target, ColumnLayout layout) {
+    this(target, layout, false);
+  }
+
+  /**
+   * @param text whether the tuples hold each value's text form (from struct records) rather than
+   *     its binary form
+   */
+  TableBatch(TableId target, ColumnLayout layout, boolean text) {
     this.target = target;
     this.layout = layout;
+    this.text = text;
     this.byKey = layout.hasKey() ? new LinkedHashMap<>() : null;
     this.keyless = layout.hasKey() ? null : new ArrayList<>();
   }
@@ -46,6 +56,11 @@ final class TableBatch {
 
   ColumnLayout layout() {
     return layout;
+  }
+
+  /** Whether the tuples hold text forms, copied in with COPY's text format. */
+  boolean text() {
+    return text;
   }
 
   /** Adds a change; returns the change in buffered bytes. */

@@ -32,7 +32,8 @@ class ConfigFilesTest {
   private static final List<String> CONNECT_KEYS = List.of("name", "connector.class", "tasks.max", "topics",
       "topics.regex", "key.converter", "value.converter", "header.converter", "transforms", "predicates");
   private static final List<String> CONNECT_PREFIXES = List.of("producer.override.", "consumer.override.",
-      "admin.override.", "errors.", "transforms.", "predicates.", "topic.creation.");
+      "admin.override.", "errors.", "transforms.", "predicates.", "topic.creation.", "key.converter.",
+      "value.converter.", "header.converter.");
 
   private static List<Path> files(String glob) throws IOException {
     try (Stream<Path> s = Files.walk(CONFIG)) {
@@ -65,7 +66,7 @@ class ConfigFilesTest {
         assertWorkerSettings(p, toMap(root.path("spec").path("config")));
       }
     }
-    assertThat(checked).contains("source.json", "sink.json", "source-initial-load.json", "source-connector.yaml",
+    assertThat(checked).contains("source.json", "sink.json", "source-struct.json", "sink-struct.json", "source-initial-load.json", "source-connector.yaml",
         "sink-connector.yaml");
   }
 

@@ -1,6 +1,7 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
+import io.pgcopy.connect.common.StructRows;
 import io.pgcopy.connect.format.Column;
 import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.Operation;
@@ -121,7 +122,7 @@ final class ChangeStreamReader implements AutoCloseable {
 
   /** A published table as the stream describes it. */
   private record Relation(TableId table, boolean skip, String topic, ColumnLayout layout, int[] keyFields,
-      boolean keyless, byte[] schema, byte[] name, byte[] columns) {}
+      boolean keyless, byte[] schema, byte[] name, byte[] columns, StructRows structs) {}
 
   private final SourceTaskMetrics metrics;
   /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
@@ -207,11 +208,20 @@ final class ChangeStreamReader implements AutoCloseable {
     ReplicationSetup.requireUsable(slot, config.slotName(), database);
     decoder = new PgOutputDecoder(PgOutputDecoder.protocolVersionFor(serverVersion));
     replicationConn = ConnectionSettings.openReplication(config, "pgcopy-stream " + taskName);
+    if (config.structRecords()) {
+      try (Statement st = replicationConn.createStatement()) {
+        // the output functions run in this session: the text forms StructRows reads
+        st.execute("SET bytea_output = hex");
+        st.execute("SET TimeZone = 'UTC'");
+        st.execute("SET extra_float_digits = 3");
+      }
+    }
     var builder = replicationConn.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
         .withSlotName(config.slotName())
         .withSlotOption("proto_version", String.valueOf(decoder.protocolVersion()))
         .withSlotOption("publication_names", TableId.quoteIdentifier(config.publicationName()))
-        .withSlotOption("binary", "true")
+        // struct records are decoded from the types' text forms (StructRows)
+        .withSlotOption("binary", String.valueOf(!config.structRecords()))
         .withSlotOption("messages", "true")
         .withStatusInterval(STATUS_INTERVAL_MS, TimeUnit.MILLISECONDS);
     if (decoder.protocolVersion() >= 2) {
@@ -220,8 +230,8 @@ final class ChangeStreamReader implements AutoCloseable {
     stream = builder.start();
     confirmed = slot.confirmedFlushLsn();
     metrics.confirmedLsn = lsn(confirmed);
-    log.info("{}: streaming slot {} (pgoutput protocol {}, binary) from {}", taskName, config.slotName(),
-        decoder.protocolVersion(), lsn(confirmed));
+    log.info("{}: streaming slot {} (pgoutput protocol {}, {}) from {}", taskName, config.slotName(),
+        decoder.protocolVersion(), config.structRecords() ? "text" : "binary", lsn(confirmed));
     reportSlot(slot);
   }
 
@@ -322,7 +332,7 @@ final class ChangeStreamReader implements AutoCloseable {
     } else if (m instanceof PgOutputMessage.Insert i) {
       Relation r = relationFor(i.relationId());
       if (!r.skip) {
-        byte[] value = i.newTuple().toCopyTuple();
+        byte[] value = i.newTuple().toCopyTuple(config.structRecords());
         emit(out, tx, r, Operation.INSERT, r.keyless ? null : Tuples.project(value, r.keyFields), value, null);
       }
     } else if (m instanceof PgOutputMessage.Update u) {
@@ -333,7 +343,7 @@ final class ChangeStreamReader implements AutoCloseable {
     } else if (m instanceof PgOutputMessage.Delete d) {
       Relation r = relationFor(d.relationId());
       if (!r.skip) {
-        byte[] old = d.oldTuple().toCopyTuple();
+        byte[] old = d.oldTuple().toCopyTuple(config.structRecords());
         emit(out, tx, r, Operation.DELETE, r.keyless ? old : Tuples.project(old, r.keyFields), null, null);
       }
     } else if (m instanceof PgOutputMessage.Truncate t) {
@@ -349,14 +359,14 @@ final class ChangeStreamReader implements AutoCloseable {
 
   private void update(List<SourceRecord> out, Tx tx, Relation r, PgOutputMessage.Update u) {
     TupleData newTuple = u.newTuple();
-    byte[] value = newTuple.toCopyTuple();
+    byte[] value = newTuple.toCopyTuple(config.structRecords());
     int[] absent = unchanged(newTuple);
     if (r.keyless) {
       if (u.oldTuple() == null) {
         throw new ConnectException(taskName + ": an update of keyless table " + r.table + " came without its old row; "
             + "set REPLICA IDENTITY FULL on it");
       }
-      byte[] old = u.oldTuple().toCopyTuple();
+      byte[] old = u.oldTuple().toCopyTuple(config.structRecords());
       if (absent != null) {
         value = Tuples.replaceFields(value, absent, old); // the full old row has the unchanged values
         absent = null;
@@ -366,7 +376,7 @@ final class ChangeStreamReader implements AutoCloseable {
     }
     byte[] key = Tuples.project(value, r.keyFields);
     if (u.oldTuple() != null) {
-      byte[] oldKey = Tuples.project(u.oldTuple().toCopyTuple(), r.keyFields);
+      byte[] oldKey = Tuples.project(u.oldTuple().toCopyTuple(config.structRecords()), r.keyFields);
       if (!Arrays.equals(oldKey, key)) {
         emit(out, tx, r, Operation.DELETE, oldKey, null, null); // the key changed: the old key is gone
       }
@@ -423,8 +433,15 @@ final class ChangeStreamReader implements AutoCloseable {
     metrics.records.incrementAndGet();
     metrics.bytes.addAndGet(value == null ? 0 : value.length);
     metrics.lastCommitEpochMillis = (tx.commitTimeMicros + PG_EPOCH_MICROS) / 1000;
-    out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.topic, kafkaPartition,
-        Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers));
+    if (r.structs != null) {
+      StructRows rows = r.structs;
+      out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.topic, kafkaPartition,
+          rows.keySchema(), key == null ? null : rows.key(key), rows.valueSchema(), value == null ? null : rows.value(value),
+          null, headers));
+    } else {
+      out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.topic, kafkaPartition,
+          Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers));
+    }
   }
 
   private SourceRecord startMarker() {
@@ -448,7 +465,7 @@ final class ChangeStreamReader implements AutoCloseable {
     if (!tables.contains(table)) {
       log.info("{}: publication {} publishes {}, which is not in table.include.list: its changes are skipped",
           taskName, config.publicationName(), table);
-      return new Relation(table, true, null, null, null, false, null, null, null);
+      return new Relation(table, true, null, null, null, false, null, null, null, null);
     }
     ColumnLayout layout = layout(table, m);
     boolean keyless = !layout.hasKey();
@@ -458,7 +475,8 @@ final class ChangeStreamReader implements AutoCloseable {
     }
     log.info("{}: {} streams with {} columns{}", taskName, table, layout.size(), keyless ? ", keyless" : "");
     return new Relation(table, false, config.topicFor(table), layout, layout.keyFieldIndexes(), keyless,
-        table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8), layout.encode());
+        table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8), layout.encode(),
+        config.structRecords() ? new StructRows(config.topicFor(table), layout, config.temporalMode()) : null);
   }
 
   /**

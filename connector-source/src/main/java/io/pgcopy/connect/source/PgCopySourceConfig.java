@@ -30,6 +30,17 @@ public final class PgCopySourceConfig extends AbstractConfig {
   private static final String TOPIC_PREFIX_DOC =
       "Prefix of the topic names: rows of schema.table go to <topic.prefix>.<schema>.<table>. Characters "
           + "that Kafka does not allow in topic names are replaced by '_'.";
+  public static final String RECORD_FORMAT_CONFIG = "record.format";
+  private static final String RECORD_FORMAT_DOC =
+      "binary: each record's key and value are the row's fields in PostgreSQL's binary COPY form (fastest; "
+          + "read by the pgcopy sink; use the ByteArrayConverter). struct: rows decoded into Connect Structs with "
+          + "schemas and logical types (Decimal, Date, Timestamp), for the JSON or Avro converters and for other "
+          + "sinks; the pgcopy sink reads these too. Both carry the pgcopy headers.";
+  public static final String STRUCT_TEMPORAL_MODE_CONFIG = "struct.temporal.mode";
+  private static final String STRUCT_TEMPORAL_MODE_DOC =
+      "With record.format=struct, how date, timestamp and timestamptz columns travel. connect: Connect's Date "
+          + "and Timestamp logical types, which every sink understands; timestamps keep milliseconds only and "
+          + "'infinity' becomes the largest value. string: their ISO text as PostgreSQL prints it, exact.";
 
   public static final String SNAPSHOT_MODE_CONFIG = "snapshot.mode";
   private static final String SNAPSHOT_MODE_DOC =
@@ -103,7 +114,11 @@ public final class PgCopySourceConfig extends AbstractConfig {
     def.define(TABLE_INCLUDE_LIST_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new TableListValidator(),
             Importance.HIGH, TABLE_INCLUDE_LIST_DOC, GROUP_TABLES, ++order, Width.LONG, "Tables")
         .define(TOPIC_PREFIX_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
-            Importance.HIGH, TOPIC_PREFIX_DOC, GROUP_TABLES, ++order, Width.MEDIUM, "Topic prefix");
+            Importance.HIGH, TOPIC_PREFIX_DOC, GROUP_TABLES, ++order, Width.MEDIUM, "Topic prefix")
+        .define(RECORD_FORMAT_CONFIG, Type.STRING, "binary", ConfigDef.ValidString.in("binary", "struct"),
+            Importance.MEDIUM, RECORD_FORMAT_DOC, GROUP_TABLES, ++order, Width.SHORT, "Record format")
+        .define(STRUCT_TEMPORAL_MODE_CONFIG, Type.STRING, "connect", ConfigDef.ValidString.in("connect", "string"),
+            Importance.LOW, STRUCT_TEMPORAL_MODE_DOC, GROUP_TABLES, ++order, Width.SHORT, "Struct temporal mode");
   }
 
   private static void addSnapshotConfigs(ConfigDef def) {
@@ -192,6 +207,15 @@ public final class PgCopySourceConfig extends AbstractConfig {
     } catch (NumberFormatException e) {
       return null;
     }
+  }
+
+  /** Whether records carry Connect Structs (record.format=struct) rather than binary COPY tuples. */
+  public boolean structRecords() {
+    return "struct".equals(getString(RECORD_FORMAT_CONFIG));
+  }
+
+  public io.pgcopy.connect.common.StructRows.TemporalMode temporalMode() {
+    return io.pgcopy.connect.common.StructRows.TemporalMode.of(getString(STRUCT_TEMPORAL_MODE_CONFIG));
   }
 
   public boolean publicationAutoCreate() {

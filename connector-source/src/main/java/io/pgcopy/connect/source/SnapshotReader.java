@@ -1,6 +1,7 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
+import io.pgcopy.connect.common.StructRows;
 import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.CopyBinaryReader;
 import io.pgcopy.connect.format.Operation;
@@ -67,7 +68,8 @@ final class SnapshotReader implements AutoCloseable {
   }
 
   /** What every record of one table shares: topic, column layout, header bytes. */
-  private record TableRecords(String topic, ColumnLayout layout, int[] keyFields, byte[] schema, byte[] table, byte[] columns) {}
+  private record TableRecords(String topic, ColumnLayout layout, int[] keyFields, byte[] schema, byte[] table, byte[] columns,
+      StructRows structs) {}
 
   /** An open COPY of one range. */
   private static final class RangeCursor {
@@ -143,12 +145,19 @@ final class SnapshotReader implements AutoCloseable {
       }
       ConnectHeaders headers = new ConnectHeaders();
       headers.addBytes(RecordHeaders.OPERATION, readOperation);
+      Integer kafkaPartition = key == null ? 0 : null;
       headers.addBytes(RecordHeaders.SCHEMA, t.schema);
       headers.addBytes(RecordHeaders.TABLE, t.table);
       headers.addBytes(RecordHeaders.COLUMNS, t.columns);
       // a keyless table's rows all go to partition 0, where its changes follow them in order
-      records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid), t.topic, key == null ? 0 : null,
-          Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers));
+      if (t.structs != null) {
+        records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid), t.topic, kafkaPartition,
+            t.structs.keySchema(), key == null ? null : t.structs.key(key), t.structs.valueSchema(),
+            t.structs.value(value), null, headers));
+      } else {
+        records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid), t.topic, kafkaPartition,
+            Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers));
+      }
       c.pending.after = ctid;
       c.rows++;
       bytes += value.length;
@@ -169,11 +178,20 @@ final class SnapshotReader implements AutoCloseable {
       // rows must come in physical order for the ctid offsets: no parallel or synchronized scans
       st.execute("SET LOCAL max_parallel_workers_per_gather = 0");
       st.execute("SET LOCAL synchronize_seqscans = off");
+      if (config.structRecords()) {
+        // the text forms StructRows reads
+        st.execute("SET LOCAL bytea_output = hex");
+        st.execute("SET LOCAL TimeZone = 'UTC'");
+        st.execute("SET LOCAL extra_float_digits = 3");
+      }
     }
     TableRecords t = tableRecords(p.range.table(), c);
     StringBuilder sql = new StringBuilder("COPY (SELECT ctid");
     for (var col : t.layout.columns()) {
       sql.append(", ").append(TableId.quoteIdentifier(col.name()));
+      if (t.structs != null) {
+        sql.append("::text");
+      }
     }
     sql.append(" FROM ONLY ").append(p.range.leaf().quoted())
         .append(" WHERE ").append(p.range.whereClause(p.after))
@@ -196,7 +214,8 @@ final class SnapshotReader implements AutoCloseable {
       }
       t = new TableRecords(config.topicFor(table), layout, keys,
           table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8),
-          layout.encode());
+          layout.encode(),
+          config.structRecords() ? new StructRows(config.topicFor(table), layout, config.temporalMode()) : null);
       tables.put(table, t);
     }
     return t;

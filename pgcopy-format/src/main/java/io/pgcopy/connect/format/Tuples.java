@@ -83,6 +83,17 @@ public final class Tuples {
     return out;
   }
 
+  /** Every field's value, null meaning SQL NULL. */
+  public static byte[][] values(byte[] tuple) {
+    int[] offsets = fieldOffsets(tuple);
+    byte[][] out = new byte[offsets.length - 1][];
+    for (int i = 0; i < out.length; i++) {
+      int len = CopyBinary.getInt(tuple, offsets[i]);
+      out[i] = len < 0 ? null : Arrays.copyOfRange(tuple, offsets[i] + 4, offsets[i] + 4 + len);
+    }
+    return out;
+  }
+
   /** Field i's value, null for SQL NULL. */
   public static byte[] value(byte[] tuple, int i) {
     int[] offsets = fieldOffsets(tuple);

@@ -87,10 +87,23 @@ public final class TupleData {
    *     {@code binary 'true'}): text and binary forms cannot be mixed in one COPY tuple
    */
   public byte[] toCopyTuple() {
+    return toCopyTuple(false);
+  }
+
+  /**
+   * The row as a tuple in the layout of a binary COPY tuple whose fields hold the values as they
+   * came: binary forms ({@code text} false, the stream started with {@code binary 'true'}) or text
+   * forms ({@code text} true, the stream started without it).
+   *
+   * @throws IllegalStateException when a value came in the other form
+   */
+  public byte[] toCopyTuple(boolean text) {
     int size = 2;
+    byte other = text ? (byte) 'b' : (byte) 't';
     for (int i = 0; i < kinds.length; i++) {
-      if (kinds[i] == 't') {
-        throw new IllegalStateException("column " + i + " came in text format; the stream needs binary 'true'");
+      if (kinds[i] == other) {
+        throw new IllegalStateException("column " + i + " came in " + (text ? "binary" : "text") + " format; the stream"
+            + " needs binary '" + !text + "'");
       }
       size += 4 + Math.max(lengths[i], 0);
     }

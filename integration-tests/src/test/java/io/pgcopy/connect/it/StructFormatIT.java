@@ -1,0 +1,204 @@
+package io.pgcopy.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgcopy.connect.testkit.TableComparison;
+import io.pgcopy.connect.testkit.TestPaths;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.connect.data.Decimal;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Timestamp;
+import org.apache.kafka.connect.json.JsonConverter;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * record.format=struct with the JSON converter, using config/source-struct.json and
+ * config/sink-struct.json as shipped (only the servers and tables replaced): rows of many types go
+ * through the snapshot and change data capture (an unchanged TOASTed value, a key change, deletes,
+ * a keyless table) into the target, compared row by row; and the topic, read by a plain consumer
+ * and the JSON converter as another sink would, holds typed values equal to the source's.
+ */
+class StructFormatIT {
+  private static final String TYPED = "public.typed";
+  private static final String LOG = "public.typed_log";
+  private static Pipeline pipeline;
+
+  @BeforeAll
+  static void start() {
+    pipeline = new Pipeline("replica");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (pipeline != null) {
+      pipeline.close();
+    }
+  }
+
+  @Test
+  void typedRowsThroughSnapshotAndChangesAndReadableByOtherConsumers() throws Exception {
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+        "CREATE TABLE " + TYPED + " (id integer PRIMARY KEY, price numeric(12,3), amount numeric, name text, raw bytea,"
+            + " day date, at timestamptz, local timestamp, tags text[], scores integer[], ratio float8, small real,"
+            + " ok boolean, tiny smallint, big bigint, span interval, doc jsonb, feeling mood, uid uuid, body text)",
+        "INSERT INTO " + TYPED + " SELECT g, g * 1.125, g / 7.0, 'row ' || g || E'\\t\\\\ \"ü\"', decode(md5(g::text), 'hex'),"
+            + " date '2000-01-01' + g, timestamptz '2024-01-01 00:00:00+00' + g * interval '1.001 second',"
+            + " timestamp '1999-12-31 23:59:59' - g * interval '1 day 0.007 second', ARRAY['a' || g, NULL, 'q\"uote,', ''],"
+            + " ARRAY[g, -g], g / 3.0::float8, g / 4.0::real, g % 2 = 0, (g % 100)::smallint, g * 1000000000000,"
+            + " g * interval '1 hour 1 minute', jsonb_build_object('g', g, 'list', jsonb_build_array(g, 'x')),"
+            + " (ARRAY['sad', 'ok', 'happy']::mood[])[g % 3 + 1], md5(g::text)::uuid, repeat('b', g % 50)"
+            + " FROM generate_series(1, 3000) g",
+        "INSERT INTO " + TYPED + " (id) VALUES (0)",
+        "INSERT INTO " + TYPED + " (id, day, at, local, name, tags, ratio) VALUES (-1, 'infinity', '-infinity', 'infinity',"
+            + " E'line\\nbreak\\r\\n', '{}', 1e308), (-2, '0044-03-15 BC', '0044-03-15 12:00:00.5+00 BC',"
+            + " '10000-01-01 00:00:00', E'\\\\N', '{NULL}', 1e-300)",
+        "CREATE TABLE " + LOG + " (at timestamptz, note text, amounts numeric(8,2)[])",
+        "ALTER TABLE " + LOG + " REPLICA IDENTITY FULL",
+        "INSERT INTO " + LOG + " SELECT timestamptz '2024-06-01 00:00:00+00' + g * interval '1 minute', 'n' || g % 10, NULL"
+            + " FROM generate_series(1, 200) g");
+
+    Map<String, String> source = shipped("source-struct.json");
+    source.put("connection.url", pipeline.source.jdbcUrl(Pipeline.SOURCE_DB));
+    source.put("connection.user", "postgres");
+    source.put("connection.password", "");
+    source.put("table.include.list", TYPED + "," + LOG);
+    source.put("snapshot.progress.interval.ms", "1000");
+    source.put("tasks.max", "2");
+    Map<String, String> sink = shipped("sink-struct.json");
+    sink.put("connection.url", pipeline.target.jdbcUrl(Pipeline.TARGET_DB));
+    sink.put("connection.user", "postgres");
+    sink.put("connection.password", "");
+    pipeline.target.execute(Pipeline.TARGET_DB, "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
+    pipeline.rest().putConnector(source.get("name"), source);
+    pipeline.rest().putConnector(sink.get("name"), sink);
+    awaitSame(TYPED);
+    awaitSame(LOG);
+
+    Awaitility.await("the stream task").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+        .until(() -> Files.readString(pipeline.worker.logFile()).contains(source.get("name") + "-stream: streaming slot"));
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "UPDATE " + TYPED + " SET body = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 400) g) WHERE id = 10",
+        "UPDATE " + TYPED + " SET name = 'kept the TOASTed body', price = -0.001 WHERE id = 10",
+        "INSERT INTO " + TYPED + " (id, price, tags, day) VALUES (5000, 99999.999, ARRAY['new'], '1970-01-01')",
+        "UPDATE " + TYPED + " SET id = 100005, scores = '{}' WHERE id = 5",
+        "UPDATE " + TYPED + " SET at = at + interval '0.25 second', feeling = NULL WHERE id % 7 = 0",
+        "DELETE FROM " + TYPED + " WHERE id % 11 = 0",
+        "UPDATE " + LOG + " SET note = 'changed', amounts = '{1.50,NULL,-2.25}' WHERE note = 'n3'",
+        "DELETE FROM " + LOG + " WHERE note = 'n4'",
+        "INSERT INTO " + LOG + " VALUES (date_trunc('milliseconds', now()), E'tab\\there', '{0.01}')");
+    awaitSame(TYPED);
+    awaitSame(LOG);
+    try (Connection s = pipeline.sourceConnection(); Connection t = pipeline.targetConnection()) {
+      String q = "SELECT length(body) || ':' || name FROM " + TYPED + " WHERE id = 10";
+      assertThat(scalar(t, q)).isEqualTo("12800:kept the TOASTed body").isEqualTo(scalar(s, q));
+    }
+
+    assertTopicHoldsTypedValues(source);
+  }
+
+  /** Reads the table's topic as any other consumer would, with the JSON converter. */
+  private static void assertTopicHoldsTypedValues(Map<String, String> source) throws SQLException {
+    String topic = source.get("topic.prefix") + ".public.typed";
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.broker.bootstrapServers());
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "struct-format-check");
+    JsonConverter keys = new JsonConverter();
+    keys.configure(Map.of("schemas.enable", "true"), true);
+    JsonConverter values = new JsonConverter();
+    values.configure(Map.of("schemas.enable", "true"), false);
+    Map<Integer, Struct> firstById = new HashMap<>();
+    boolean tombstone = false;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+             new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.currentTimeMillis() + 60_000;
+      while ((firstById.size() < 3000 || !tombstone) && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofSeconds(1))) {
+          Struct key = (Struct) keys.toConnectData(topic, r.key()).value();
+          Object value = values.toConnectData(topic, r.value()).value();
+          if (value == null) {
+            tombstone = true;
+            assertThat(new String(r.headers().lastHeader("pgcopy.op").value())).isEqualTo("d");
+          } else {
+            firstById.putIfAbsent(key.getInt32("id"), (Struct) value);
+          }
+        }
+      }
+    }
+    assertThat(tombstone).as("a delete is a tombstone keyed by the old key").isTrue();
+    assertThat(firstById).hasSizeGreaterThanOrEqualTo(3000);
+    Struct one = firstById.get(1234);
+    Schema schema = one.schema();
+    assertThat(schema.field("price").schema().name()).isEqualTo(Decimal.LOGICAL_NAME);
+    assertThat(schema.field("price").schema().parameters()).containsEntry("scale", "3");
+    assertThat(schema.field("at").schema().name()).isEqualTo(Timestamp.LOGICAL_NAME);
+    assertThat(schema.field("feeling").schema().type()).isEqualTo(Schema.Type.STRING);
+    try (Connection s = pipeline.sourceConnection(); Statement st = s.createStatement();
+         ResultSet rs = st.executeQuery("SELECT price, (extract(epoch FROM at) * 1000)::bigint, tags, scores, feeling::text,"
+             + " ratio, big, raw FROM " + TYPED + " WHERE id = 1234")) {
+      rs.next();
+      assertThat(one.get("price")).isEqualTo(rs.getBigDecimal(1));
+      assertThat(((java.util.Date) one.get("at")).getTime()).isEqualTo(rs.getLong(2));
+      assertThat(one.getArray("tags")).isEqualTo(Arrays.asList((Object[]) rs.getArray(3).getArray()));
+      assertThat(one.getArray("scores")).isEqualTo(Arrays.asList((Object[]) rs.getArray(4).getArray()));
+      assertThat(one.getString("feeling")).isEqualTo(rs.getString(5));
+      assertThat(one.getFloat64("ratio")).isEqualTo(rs.getDouble(6));
+      assertThat(one.getInt64("big")).isEqualTo(rs.getLong(7));
+      assertThat(one.getBytes("raw")).isEqualTo(rs.getBytes(8));
+    }
+  }
+
+  private static Map<String, String> shipped(String file) throws Exception {
+    JsonNode root = new ObjectMapper().readTree(TestPaths.configDir().resolve(file).toFile());
+    Map<String, String> config = new HashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.get("config").fields(); it.hasNext(); ) {
+      var e = it.next();
+      config.put(e.getKey(), e.getValue().asText());
+    }
+    config.put("name", root.get("name").asText());
+    return config;
+  }
+
+  private static void awaitSame(String table) throws SQLException {
+    try (Connection s = pipeline.sourceConnection(); Connection t = pipeline.targetConnection()) {
+      TableComparison.Result[] last = new TableComparison.Result[1];
+      Awaitility.await(table + " in the target to equal the source").atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+          .until(() -> {
+            last[0] = TableComparison.compare(s, table, t, table);
+            return last[0].same();
+          });
+      assertThat(last[0].sourceRows()).as(table).isPositive();
+    }
+  }
+
+  private static String scalar(Connection c, String sql) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+}
