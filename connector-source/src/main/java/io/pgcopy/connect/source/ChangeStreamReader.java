@@ -374,6 +374,11 @@ final class ChangeStreamReader implements AutoCloseable {
       emit(out, tx, r, Operation.UPDATE, old, value, null);
       return;
     }
+    if (absent != null && u.oldKind() == 'O' && !u.oldTuple().hasUnchangedToast()) {
+      // REPLICA IDENTITY FULL: the old row has the unchanged values, so every consumer gets whole rows
+      value = Tuples.replaceFields(value, absent, u.oldTuple().toCopyTuple(config.structRecords()));
+      absent = null;
+    }
     byte[] key = Tuples.project(value, r.keyFields);
     if (u.oldTuple() != null) {
       byte[] oldKey = Tuples.project(u.oldTuple().toCopyTuple(config.structRecords()), r.keyFields);

@@ -42,6 +42,7 @@ import org.junit.jupiter.api.Test;
 class StructFormatIT {
   private static final String TYPED = "public.typed";
   private static final String LOG = "public.typed_log";
+  private static final String FULL = "public.full_docs";
   private static Pipeline pipeline;
 
   @BeforeAll
@@ -77,13 +78,17 @@ class StructFormatIT {
         "CREATE TABLE " + LOG + " (at timestamptz, note text, amounts numeric(8,2)[])",
         "ALTER TABLE " + LOG + " REPLICA IDENTITY FULL",
         "INSERT INTO " + LOG + " SELECT timestamptz '2024-06-01 00:00:00+00' + g * interval '1 minute', 'n' || g % 10, NULL"
-            + " FROM generate_series(1, 200) g");
+            + " FROM generate_series(1, 200) g",
+        "CREATE TABLE " + FULL + " (id integer PRIMARY KEY, body text, n integer)",
+        "ALTER TABLE " + FULL + " REPLICA IDENTITY FULL",
+        "INSERT INTO " + FULL + " SELECT g, (SELECT string_agg(md5((g * h)::text), '') FROM generate_series(1, 300) h), g"
+            + " FROM generate_series(1, 5) g");
 
     Map<String, String> source = shipped("source-struct.json");
     source.put("connection.url", pipeline.source.jdbcUrl(Pipeline.SOURCE_DB));
     source.put("connection.user", "postgres");
     source.put("connection.password", "");
-    source.put("table.include.list", TYPED + "," + LOG);
+    source.put("table.include.list", TYPED + "," + LOG + "," + FULL);
     source.put("snapshot.progress.interval.ms", "1000");
     source.put("tasks.max", "2");
     Map<String, String> sink = shipped("sink-struct.json");
@@ -107,15 +112,74 @@ class StructFormatIT {
         "DELETE FROM " + TYPED + " WHERE id % 11 = 0",
         "UPDATE " + LOG + " SET note = 'changed', amounts = '{1.50,NULL,-2.25}' WHERE note = 'n3'",
         "DELETE FROM " + LOG + " WHERE note = 'n4'",
-        "INSERT INTO " + LOG + " VALUES (date_trunc('milliseconds', now()), E'tab\\there', '{0.01}')");
+        "INSERT INTO " + LOG + " VALUES (date_trunc('milliseconds', now()), E'tab\\there', '{0.01}')",
+        "UPDATE " + FULL + " SET n = -n WHERE id = 3");
     awaitSame(TYPED);
     awaitSame(LOG);
+    awaitSame(FULL);
     try (Connection s = pipeline.sourceConnection(); Connection t = pipeline.targetConnection()) {
       String q = "SELECT length(body) || ':' || name FROM " + TYPED + " WHERE id = 10";
       assertThat(scalar(t, q)).isEqualTo("12800:kept the TOASTed body").isEqualTo(scalar(s, q));
     }
 
     assertTopicHoldsTypedValues(source);
+    assertUnchangedToastTravels(source);
+  }
+
+  /**
+   * An update that leaves a TOASTed value alone: with the default replica identity the value is not
+   * in the stream (null, named in pgcopy.absent; the pgcopy sink keeps the target's); with REPLICA
+   * IDENTITY FULL the source takes it from the old row and the record is whole.
+   */
+  private static void assertUnchangedToastTravels(Map<String, String> source) {
+    String prefix = source.get("topic.prefix");
+    ConsumerRecord<byte[], byte[]> typed = lastFor(prefix + ".public.typed", 10);
+    Struct v = (Struct) VALUES.toConnectData("t", typed.value()).value();
+    assertThat(v.getString("name")).isEqualTo("kept the TOASTed body");
+    assertThat(v.get("body")).isNull();
+    assertThat(typed.headers().lastHeader("pgcopy.absent")).isNotNull();
+    ConsumerRecord<byte[], byte[]> full = lastFor(prefix + ".public.full_docs", 3);
+    Struct w = (Struct) VALUES.toConnectData("t", full.value()).value();
+    assertThat(w.getInt32("n")).isEqualTo(-3);
+    assertThat(w.getString("body")).hasSize(9600);
+    assertThat(full.headers().lastHeader("pgcopy.absent")).isNull();
+  }
+
+  private static final JsonConverter KEYS = new JsonConverter();
+  private static final JsonConverter VALUES = new JsonConverter();
+
+  static {
+    KEYS.configure(Map.of("schemas.enable", "true"), true);
+    VALUES.configure(Map.of("schemas.enable", "true"), false);
+  }
+
+  /** The last record of a topic keyed by an id, once the topic has been read to its end. */
+  private static ConsumerRecord<byte[], byte[]> lastFor(String topic, int id) {
+    ConsumerRecord<byte[], byte[]> last = null;
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+      var partitions = consumer.partitionsFor(topic).stream()
+          .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<org.apache.kafka.common.TopicPartition, Long> end = consumer.endOffsets(partitions);
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofSeconds(1))) {
+          Struct key = (Struct) KEYS.toConnectData(topic, r.key()).value();
+          if (key != null && Integer.valueOf(id).equals(key.getInt32("id"))) {
+            last = r;
+          }
+        }
+      }
+    }
+    assertThat(last).as("a record of id " + id + " in " + topic).isNotNull();
+    return last;
+  }
+
+  private static KafkaConsumer<byte[], byte[]> consumer() {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.broker.bootstrapServers());
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   /** Reads the table's topic as any other consumer would, with the JSON converter. */
