@@ -24,6 +24,14 @@ public final class Validation {
     return v != null && !v.errorMessages().isEmpty();
   }
 
+  /**
+   * True when any field's own validator found it wrong: the live checks then do not run (they
+   * need a parsed configuration) and the field messages are the answer.
+   */
+  public boolean hasAnyErrors() {
+    return values.values().stream().anyMatch(v -> !v.errorMessages().isEmpty());
+  }
+
   public void error(String key, String message) {
     values.get(key).addErrorMessage(message);
   }

@@ -24,10 +24,8 @@ final class SinkValidator {
   }
 
   void validate(Map<String, String> props) {
-    for (String key : List.of(CONNECTION_URL_CONFIG, CONNECTION_USER_CONFIG, OFFSETS_TABLE_CONFIG)) {
-      if (result.hasErrors(key)) {
-        return;
-      }
+    if (result.hasAnyErrors()) {
+      return; // the field messages are the answer; a configuration cannot be parsed
     }
     PgCopySinkConfig config = new PgCopySinkConfig(props);
     try (Connection conn = ConnectionSettings.open(config, "pgcopy-sink validate")) {

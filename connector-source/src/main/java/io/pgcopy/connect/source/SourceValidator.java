@@ -3,7 +3,6 @@ package io.pgcopy.connect.source;
 import io.pgcopy.connect.common.ConnectionSettings;
 import static io.pgcopy.connect.source.PgCopySourceConfig.CONNECTION_URL_CONFIG;
 import static io.pgcopy.connect.source.PgCopySourceConfig.CONNECTION_USER_CONFIG;
-import static io.pgcopy.connect.source.PgCopySourceConfig.SNAPSHOT_MODE_CONFIG;
 import static io.pgcopy.connect.source.PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG;
 
 import io.pgcopy.connect.common.Validation;
@@ -32,10 +31,9 @@ final class SourceValidator {
   }
 
   void validate(Map<String, String> props) {
-    for (String key : List.of(CONNECTION_URL_CONFIG, CONNECTION_USER_CONFIG, TABLE_INCLUDE_LIST_CONFIG, SNAPSHOT_MODE_CONFIG)) {
-      if (result.hasErrors(key)) {
-        return;
-      }
+    checkConverters(props);
+    if (result.hasAnyErrors()) {
+      return;
     }
     PgCopySourceConfig config = new PgCopySourceConfig(props);
     SnapshotMode mode = config.snapshotMode();
@@ -47,6 +45,21 @@ final class SourceValidator {
       }
     } catch (SQLException e) {
       result.connectionFailure(e, config.user(), "source");
+    }
+  }
+
+  /** Struct records need a converter for Structs; the worker's defaults are not visible here. */
+  private void checkConverters(Map<String, String> props) {
+    if (result.hasErrors(PgCopySourceConfig.RECORD_FORMAT_CONFIG)
+        || !"struct".equals(props.get(PgCopySourceConfig.RECORD_FORMAT_CONFIG))) {
+      return;
+    }
+    for (String key : List.of("key.converter", "value.converter")) {
+      String converter = props.get(key);
+      if (converter != null && (converter.endsWith(".ByteArrayConverter") || converter.endsWith(".StringConverter"))) {
+        result.error(PgCopySourceConfig.RECORD_FORMAT_CONFIG, "record.format=struct needs a converter of Structs in "
+            + key + " (org.apache.kafka.connect.json.JsonConverter, an Avro converter, ...), not " + converter);
+      }
     }
   }
 

@@ -131,6 +131,16 @@ class InitialLoadIT {
     walReplica.put("table.include.list", "pg_catalog.pg_class");
     assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, walReplica), "connection.url"))
         .anySatisfy(m -> assertThat(m).contains("wal_level=replica"));
+
+    var structAsBytes = new java.util.HashMap<>(good);
+    structAsBytes.put("record.format", "struct");
+    structAsBytes.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, structAsBytes), "record.format"))
+        .anySatisfy(m -> assertThat(m).contains("value.converter").contains("JsonConverter"));
+    var unknownFormat = new java.util.HashMap<>(good);
+    unknownFormat.put("record.format", "avro");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, unknownFormat), "record.format"))
+        .anySatisfy(m -> assertThat(m).contains("binary, struct"));
   }
 
   @Test
@@ -143,6 +153,12 @@ class InitialLoadIT {
     var rest = pipeline.rest();
     var good = pipeline.sinkConfig("v");
     assertThat(Validation.errors(rest.validate(Pipeline.SINK_CLASS, good))).isEmpty();
+
+    // a field its own validator refuses is reported on that field, not as a failed request
+    var notBoolean = new java.util.HashMap<>(good);
+    notBoolean.put("auto.create", "maybe");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, notBoolean), "auto.create"))
+        .anySatisfy(m -> assertThat(m).contains("maybe"));
 
     var reader = new java.util.HashMap<>(good);
     reader.put("connection.user", "reader");
