@@ -3,6 +3,7 @@ package io.pgcopy.connect.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgcopy.connect.testkit.ConnectRest;
 import io.pgcopy.connect.testkit.ConnectWorker;
 import io.pgcopy.connect.testkit.KafkaBroker;
@@ -48,10 +49,13 @@ final class Pipeline implements AutoCloseable {
     return worker.rest();
   }
 
+  /**
+   * The shipped config/source.json with this pipeline's server, the given tables and topic prefix,
+   * and snapshot.mode=initial_only (scenarios that stream set their own mode, slot and publication).
+   */
   Map<String, String> sourceConfig(String prefix, String tables) {
-    Map<String, String> c = new HashMap<>();
+    Map<String, String> c = shipped("source.json");
     c.put("name", prefix + "-source");
-    c.put("connector.class", SOURCE_CLASS);
     c.put("connection.url", source.jdbcUrl(SOURCE_DB));
     c.put("connection.user", "postgres");
     c.put("connection.password", "");
@@ -63,16 +67,29 @@ final class Pipeline implements AutoCloseable {
     return c;
   }
 
+  /** The shipped config/sink.json with this pipeline's target and the topics of one prefix. */
   Map<String, String> sinkConfig(String prefix) {
-    Map<String, String> c = new HashMap<>();
+    Map<String, String> c = shipped("sink.json");
     c.put("name", prefix + "-sink");
-    c.put("connector.class", SINK_CLASS);
     c.put("connection.url", target.jdbcUrl(TARGET_DB));
     c.put("connection.user", "postgres");
     c.put("connection.password", "");
     c.put("topics.regex", java.util.regex.Pattern.quote(prefix) + "\\..*");
     c.put("tasks.max", "2");
     return c;
+  }
+
+  /** A connector configuration file of config/ as shipped: its config object, and its name. */
+  static Map<String, String> shipped(String file) {
+    try {
+      JsonNode root = new ObjectMapper().readTree(TestPaths.configDir().resolve(file).toFile());
+      Map<String, String> config = new HashMap<>();
+      root.get("config").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
+      config.put("name", root.get("name").asText());
+      return config;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   Connection sourceConnection() throws SQLException {

@@ -2,10 +2,7 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgcopy.connect.testkit.TableComparison;
-import io.pgcopy.connect.testkit.TestPaths;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -14,7 +11,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -84,14 +80,14 @@ class StructFormatIT {
         "INSERT INTO " + FULL + " SELECT g, (SELECT string_agg(md5((g * h)::text), '') FROM generate_series(1, 300) h), g"
             + " FROM generate_series(1, 5) g");
 
-    Map<String, String> source = shipped("source-struct.json");
+    Map<String, String> source = Pipeline.shipped("source-struct.json");
     source.put("connection.url", pipeline.source.jdbcUrl(Pipeline.SOURCE_DB));
     source.put("connection.user", "postgres");
     source.put("connection.password", "");
     source.put("table.include.list", TYPED + "," + LOG + "," + FULL);
     source.put("snapshot.progress.interval.ms", "1000");
     source.put("tasks.max", "2");
-    Map<String, String> sink = shipped("sink-struct.json");
+    Map<String, String> sink = Pipeline.shipped("sink-struct.json");
     sink.put("connection.url", pipeline.target.jdbcUrl(Pipeline.TARGET_DB));
     sink.put("connection.user", "postgres");
     sink.put("connection.password", "");
@@ -233,17 +229,6 @@ class StructFormatIT {
       assertThat(one.getInt64("big")).isEqualTo(rs.getLong(7));
       assertThat(one.getBytes("raw")).isEqualTo(rs.getBytes(8));
     }
-  }
-
-  private static Map<String, String> shipped(String file) throws Exception {
-    JsonNode root = new ObjectMapper().readTree(TestPaths.configDir().resolve(file).toFile());
-    Map<String, String> config = new HashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.get("config").fields(); it.hasNext(); ) {
-      var e = it.next();
-      config.put(e.getKey(), e.getValue().asText());
-    }
-    config.put("name", root.get("name").asText());
-    return config;
   }
 
   private static void awaitSame(String table) throws SQLException {
