@@ -29,9 +29,18 @@ public final class Mbeans {
 
   /** Registers {@code mbean}, replacing one left under the same name; returns the name, or null when JMX refused it. */
   public static ObjectName register(String type, String connector, int task, Object mbean) {
+    return registerAs("io.pgcopy.connect:type=" + type + ",connector=" + ObjectName.quote(connector) + ",task=" + task,
+        connector, mbean);
+  }
+
+  /** Registers a connector's own {@code mbean} (no task), as {@link #register(String, String, int, Object)} does. */
+  public static ObjectName register(String type, String connector, Object mbean) {
+    return registerAs("io.pgcopy.connect:type=" + type + ",connector=" + ObjectName.quote(connector), connector, mbean);
+  }
+
+  private static ObjectName registerAs(String objectName, String connector, Object mbean) {
     try {
-      ObjectName name = new ObjectName("io.pgcopy.connect:type=" + type + ",connector=" + ObjectName.quote(connector)
-          + ",task=" + task);
+      ObjectName name = new ObjectName(objectName);
       MBeanServer server = ManagementFactory.getPlatformMBeanServer();
       if (server.isRegistered(name)) {
         server.unregisterMBean(name);
@@ -39,7 +48,7 @@ public final class Mbeans {
       server.registerMBean(mbean, name);
       return name;
     } catch (JMException e) {
-      log.warn("Registering metrics for {} task {} failed: {}", connector, task, e.toString());
+      log.warn("Registering metrics {} for {} failed: {}", objectName, connector, e.toString());
       return null;
     }
   }

@@ -40,6 +40,8 @@ public class PgCopySourceConnector extends SourceConnector {
   private ExportedSnapshot snapshot;
   private ScheduledExecutorService monitor;
   private volatile boolean snapshotComplete;
+  private final SourceConnectorMetrics metrics = new SourceConnectorMetrics();
+  private javax.management.ObjectName metricsName;
 
   @Override
   public String version() {
@@ -53,6 +55,7 @@ public class PgCopySourceConnector extends SourceConnector {
     name = props.getOrDefault("name", "pgcopy-source");
     SnapshotMode mode = config.snapshotMode();
     boolean streams = mode != SnapshotMode.INITIAL_ONLY;
+    metricsName = io.pgcopy.connect.common.Mbeans.register("source-connector", name, metrics);
     try (Connection conn = ConnectionSettings.open(config, "pgcopy-source planner")) {
       if (streams) {
         ReplicationSetup.ensurePublication(conn, config.publicationName(), config.tables(), config.publicationAutoCreate());
@@ -65,6 +68,7 @@ public class PgCopySourceConnector extends SourceConnector {
           }
         }
         snapshotComplete = true;
+        metrics.phase("stream");
         log.info("{}: streaming changes from slot {}", name, config.slotName());
         return;
       }
@@ -78,8 +82,10 @@ public class PgCopySourceConnector extends SourceConnector {
       throw new ConnectException(name + ": " + e.getMessage() + "; fix " + PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG);
     }
     remaining = notDone(ranges);
+    metrics.progress(ranges, remaining);
     if (remaining.isEmpty() && (!streams || slotExists)) {
       snapshotComplete = true;
+      metrics.phase(streams ? "stream" : "done");
       log.info("{}: every snapshot range is already done{}", name, streams ? "; streaming changes" : "; nothing to read");
       return;
     }
@@ -105,6 +111,7 @@ public class PgCopySourceConnector extends SourceConnector {
     }
     if (remaining.isEmpty()) {
       snapshotComplete = true;
+      metrics.phase(streams ? "stream" : "done");
       closeSnapshot();
       return;
     }
@@ -143,9 +150,11 @@ public class PgCopySourceConnector extends SourceConnector {
   private void checkProgress() {
     try {
       List<CtidRange> left = notDone(remaining);
+      metrics.progress(ranges, left);
       log.debug("snapshot progress: {} of {} ranges left", left.size(), remaining.size());
       if (left.isEmpty()) {
         snapshotComplete = true;
+        metrics.phase(config.snapshotMode() == SnapshotMode.INITIAL_ONLY ? "done" : "stream");
         log.info("{}: snapshot complete, all {} ranges done; releasing the snapshot{}", name, remaining.size(),
             config.snapshotMode() == SnapshotMode.INITIAL ? " and starting the stream" : "");
         closeSnapshot();
@@ -189,6 +198,7 @@ public class PgCopySourceConnector extends SourceConnector {
     if (monitor != null) {
       monitor.shutdownNow();
     }
+    io.pgcopy.connect.common.Mbeans.unregister(metricsName);
     closeSnapshot();
   }
 

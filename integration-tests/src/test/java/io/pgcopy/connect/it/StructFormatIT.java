@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import javax.management.ObjectName;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -99,6 +100,13 @@ class StructFormatIT {
 
     Awaitility.await("the stream task").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
         .until(() -> Files.readString(pipeline.worker.logFile()).contains(source.get("name") + "-stream: streaming slot"));
+    // the connector's own MBean: every planned range done, handed over to the stream
+    String connectorMetrics = "io.pgcopy.connect:type=source-connector,connector=" + ObjectName.quote(source.get("name"));
+    assertThat(pipeline.worker.jmxAttribute(connectorMetrics, "Phase")).isEqualTo("stream");
+    assertThat((Long) pipeline.worker.jmxAttribute(connectorMetrics, "RangesTotal")).isPositive()
+        .isEqualTo(pipeline.worker.jmxAttribute(connectorMetrics, "RangesDone"));
+    assertThat((Long) pipeline.worker.jmxAttribute(connectorMetrics, "PagesDone"))
+        .isEqualTo(pipeline.worker.jmxAttribute(connectorMetrics, "PagesTotal"));
     pipeline.source.execute(Pipeline.SOURCE_DB,
         "UPDATE " + TYPED + " SET body = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 400) g) WHERE id = 10",
         "UPDATE " + TYPED + " SET name = 'kept the TOASTed body', price = -0.001 WHERE id = 10",
