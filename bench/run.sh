@@ -5,6 +5,9 @@
 #   bench/run.sh            # scales 10 and 100
 #   bench/run.sh 10         # one scale
 #   WORKER_OVERRIDES=exactly.once.source.support=disabled SOURCE_OVERRIDES=batch.max.rows=20000 bench/run.sh 10
+#   J=org.apache.kafka.connect.json.JsonConverter BENCH_OUT=$PWD/bench/results/format-struct.md \
+#     SOURCE_OVERRIDES=record.format=struct,key.converter=$J,value.converter=$J \
+#     SINK_OVERRIDES=key.converter=$J,value.converter=$J bench/run.sh 10
 #   SOURCE_TASKS=2 SINK_TASKS=1 WORKER_JVM_OPTIONS=-XX:StartFlightRecording=filename=/tmp/w.jfr bench/run.sh 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +23,6 @@ java -Xmx1g \
   -Dpgcopy.worker.jvm.options="${WORKER_JVM_OPTIONS:-}" \
   -Dbench.worker="${WORKER_OVERRIDES:-}" -Dbench.source="${SOURCE_OVERRIDES:-}" -Dbench.sink="${SINK_OVERRIDES:-}" \
   -Dbench.source.tasks="${SOURCE_TASKS:-4}" -Dbench.sink.tasks="${SINK_TASKS:-2}" \
-  -Dbench.out="$PWD/bench/results/initial-load.md" \
+  -Dbench.out="${BENCH_OUT:-$PWD/bench/results/initial-load.md}" \
   -cp "$it/target/test-classes:$(cat $it/target/kafka.classpath)" \
   io.pgcopy.connect.bench.InitialLoadBenchmark "${scales[@]}"
