@@ -14,8 +14,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code migrate} between two real databases, interrupted in the middle of the copy (SIGTERM, as
- * Ctrl-C sends) and run again with the same state directory: it resumes and ends with a target
- * equal to the source, row by row, a keyless table included (a row copied twice would show).
+ * Ctrl-C sends), run again with the same state directory and killed (SIGKILL, as a crash, which
+ * leaves its broker and worker processes behind), then run a third time: it resumes each time and
+ * ends with a target equal to the source, row by row, a keyless table included (a row copied
+ * twice would show).
  */
 class MigrateIT {
   @Test
@@ -43,18 +45,17 @@ class MigrateIT {
       List<String> slow = new ArrayList<>(command);
       slow.addAll(List.of("--source-option", "batch.max.rows=100"));
       Path firstLog = work.resolve("first.out");
-      Process first = new ProcessBuilder(slow).redirectErrorStream(true).redirectOutput(firstLog.toFile()).start();
-      long rowsAtInterrupt = 0;
-      try (Connection t = target.connect("app")) {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
-        while (rowsAtInterrupt < 20000 && System.nanoTime() < deadline && first.isAlive()) {
-          Thread.sleep(200);
-          rowsAtInterrupt = countIfExists(t, "public.orders") + countIfExists(t, "public.events");
-        }
-      }
-      assertThat(first.isAlive()).as("first run still copying:\n" + Files.readString(firstLog)).isTrue();
+      Process first = startUntil(slow, firstLog, target, 20_000);
       first.destroy(); // SIGTERM, as Ctrl-C
       assertThat(first.waitFor(2, TimeUnit.MINUTES)).as("first run stopped on SIGTERM").isTrue();
+
+      // second run: resumes, and is killed outright (SIGKILL, a crash) with its broker and worker
+      // left behind; the next run stops those and resumes again
+      Path crashLog = work.resolve("crash.out");
+      Process crash = startUntil(slow, crashLog, target, rows(target) + 20_000);
+      crash.destroyForcibly();
+      assertThat(crash.waitFor(1, TimeUnit.MINUTES)).isTrue();
+      assertThat(Files.readString(crashLog)).contains("(resuming)");
 
       Path secondLog = work.resolve("second.out");
       Process second = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(secondLog.toFile()).start();
@@ -79,6 +80,24 @@ class MigrateIT {
           .anyMatch(m -> Integer.parseInt(m.group(1)) < Integer.parseInt(m.group(2)));
       boolean resumedInsideARange = workerLogs.matches("(?s).*resuming \"public\"\\.\"(orders|events)\" pages.*");
       assertThat(skippedDoneRanges || resumedInsideARange).as("the second run started from the committed offsets").isTrue();
+    }
+  }
+
+  /** Starts the runner and returns it once the target holds {@code rows} rows (it must still be running). */
+  private static Process startUntil(List<String> command, Path log, PostgresServer target, long rows) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+    while (rows(target) < rows && System.nanoTime() < deadline && p.isAlive()) {
+      Thread.sleep(200);
+    }
+    assertThat(p.isAlive()).as("run still copying:\n" + Files.readString(log)).isTrue();
+    assertThat(rows(target)).as("rows in the target").isGreaterThanOrEqualTo(rows);
+    return p;
+  }
+
+  private static long rows(PostgresServer target) throws java.sql.SQLException {
+    try (Connection t = target.connect("app")) {
+      return countIfExists(t, "public.orders") + countIfExists(t, "public.events");
     }
   }
 
