@@ -47,13 +47,7 @@ final class CopyIn {
       in.writeToCopy(buf, 0, n);
       return in.endCopy();
     } finally {
-      if (in.isActive()) {
-        try {
-          in.cancelCopy();
-        } catch (SQLException suppressed) {
-          // the failure that brought us here is the one to report
-        }
-      }
+      cancelIfActive(in);
     }
   }
 
@@ -94,12 +88,17 @@ final class CopyIn {
       line.flush();
       return in.endCopy();
     } finally {
-      if (in.isActive()) {
-        try {
-          in.cancelCopy();
-        } catch (SQLException suppressed) {
-          // the failure that brought us here is the one to report
-        }
+      cancelIfActive(in);
+    }
+  }
+
+  /** Cancels a COPY that did not end (a failure is on its way up); never ends it, which would commit it. */
+  private static void cancelIfActive(org.postgresql.copy.CopyIn in) {
+    if (in.isActive()) {
+      try {
+        in.cancelCopy();
+      } catch (SQLException suppressed) {
+        // the failure that brought us here is the one to report
       }
     }
   }

@@ -2,7 +2,6 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgcopy.connect.testkit.TableComparison;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -53,16 +52,7 @@ class ChangeDataCaptureIT {
   }
 
   private static void awaitSame(String table, Duration timeout) throws SQLException {
-    try (Connection s = pipeline.sourceConnection(); Connection t = pipeline.targetConnection()) {
-      TableComparison.Result[] last = new TableComparison.Result[1];
-      Awaitility.await(table + " in the target to equal the source").atMost(timeout).pollInterval(Duration.ofSeconds(1))
-          .ignoreExceptions()
-          .until(() -> {
-            last[0] = TableComparison.compare(s, table, t, table);
-            return last[0].same();
-          });
-      assertThat(last[0].sourceRows()).as(table).isPositive();
-    }
+    pipeline.awaitSame(table, timeout);
   }
 
   @Test

@@ -140,6 +140,20 @@ final class Pipeline implements AutoCloseable {
         });
   }
 
+  /** Waits until the target table equals the source table row by row, and the source has rows. */
+  void awaitSame(String table, Duration timeout) throws SQLException {
+    try (Connection s = sourceConnection(); Connection t = targetConnection()) {
+      TableComparison.Result[] last = new TableComparison.Result[1];
+      Awaitility.await(table + " in the target to equal the source").atMost(timeout).pollInterval(Duration.ofSeconds(1))
+          .ignoreExceptions()
+          .until(() -> {
+            last[0] = TableComparison.compare(s, table, t, table);
+            return last[0].same();
+          });
+      assertThat(last[0].sourceRows()).as(table).isPositive();
+    }
+  }
+
   void assertSameRows(String table) throws SQLException {
     try (Connection s = sourceConnection(); Connection t = targetConnection()) {
       TableComparison.Result r = TableComparison.compare(s, table, t, table);

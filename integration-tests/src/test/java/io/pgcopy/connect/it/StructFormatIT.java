@@ -2,7 +2,6 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgcopy.connect.testkit.TableComparison;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -240,16 +239,7 @@ class StructFormatIT {
   }
 
   private static void awaitSame(String table) throws SQLException {
-    try (Connection s = pipeline.sourceConnection(); Connection t = pipeline.targetConnection()) {
-      TableComparison.Result[] last = new TableComparison.Result[1];
-      Awaitility.await(table + " in the target to equal the source").atMost(Duration.ofMinutes(2))
-          .pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
-          .until(() -> {
-            last[0] = TableComparison.compare(s, table, t, table);
-            return last[0].same();
-          });
-      assertThat(last[0].sourceRows()).as(table).isPositive();
-    }
+    pipeline.awaitSame(table, Duration.ofMinutes(2));
   }
 
   private static String scalar(Connection c, String sql) throws SQLException {
