@@ -117,7 +117,10 @@ public class PgCopySinkTask extends SinkTask {
   private void buffer(SinkRecord r) {
     RecordDecoder.Decoded d = decoder.decode(r);
     // struct records (record.format=struct) become tuples of text forms
-    boolean text = r.value() instanceof Struct || r.key() instanceof Struct;
+    TableBatch batch = batches.get(d.target());
+    boolean text = r.value() instanceof Struct || r.key() instanceof Struct
+        // a truncate has neither: it joins the table's batch in whatever format that has
+        || (r.value() == null && r.key() == null && batch != null && batch.text());
     byte[] value;
     byte[] key;
     if (text) {
@@ -141,7 +144,6 @@ public class PgCopySinkTask extends SinkTask {
       }
       case TRUNCATE -> { }
     }
-    TableBatch batch = batches.get(d.target());
     if (batch != null && (!batch.layout().equals(d.layout()) || batch.text() != text)) {
       write(); // the table's columns or the record format changed: write what came before as it was
       batch = null;
