@@ -81,7 +81,8 @@ class RestartIT {
     var source = pipeline.sourceConfig("rs2", "public.ledger");
     source.put("tasks.max", "2");
     source.put("snapshot.range.pages", "300");
-    source.put("batch.max.rows", "500"); // slow enough for the kill to land mid-snapshot
+    // small polls (one Kafka transaction each) keep the snapshot going for tens of seconds
+    source.put("batch.max.rows", "100");
     rest.putConnector("rs2-source", source);
 
     var sink = pipeline.sinkConfig("rs2");
@@ -89,13 +90,15 @@ class RestartIT {
     sink.put("consumer.override.max.poll.records", "1000");
     rest.putConnector("rs2-sink", sink);
     try (Connection t = pipeline.targetConnection()) {
-      Awaitility.await("part of the table in the target").atMost(Duration.ofMinutes(3))
+      // the kill lands once some ranges are done and the sink has applied part of the table
+      Awaitility.await("some ranges done and part of the table in the target").atMost(Duration.ofMinutes(3))
           .pollInterval(Duration.ofMillis(50))
-          .until(() -> Pipeline.count(t, "public.ledger") >= 40000);
+          .until(() -> finishedRanges("rs2-source-task") >= 2 && Pipeline.count(t, "public.ledger") >= 20000);
       // SIGKILL: no offset flush, an open Kafka transaction, rows committed in the target ahead
       // of Kafka's consumer offsets
       pipeline.worker.kill();
-      assertThat(Pipeline.count(t, "public.ledger")).as("the kill must land mid-stream").isLessThan(400000);
+      assertThat(finishedRanges("rs2-source-task")).as("the kill must land mid-snapshot").isLessThan(9);
+      assertThat(Pipeline.count(t, "public.ledger")).as("the kill must land mid-apply").isLessThan(400000);
     }
     pipeline.worker.start();
 
@@ -109,4 +112,9 @@ class RestartIT {
     assertThat(log).containsPattern("rewound [1-9]\\d* to offsets stored in");
   }
 
+  /** Snapshot ranges the tasks of the current worker log as finished. */
+  private static long finishedRanges(String taskName) throws java.io.IOException {
+    return Files.readString(pipeline.worker.logFile()).lines()
+        .filter(l -> l.contains(taskName + ": finished ")).count();
+  }
 }
