@@ -125,6 +125,8 @@ final class ChangeStreamReader implements AutoCloseable {
       boolean keyless, byte[] schema, byte[] name, byte[] columns, StructRows structs) {}
 
   private final SourceTaskMetrics metrics;
+  /** record.format=struct: the stream sends text forms (no binary option), which StructRows reads. */
+  private final boolean textForms;
   /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
   private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
   private static final long SLOT_METRICS_INTERVAL_MS = 10_000;
@@ -135,6 +137,7 @@ final class ChangeStreamReader implements AutoCloseable {
     this.metrics = metrics;
     metrics.phase = "stream";
     this.config = config;
+    this.textForms = config.structRecords();
     this.sizeGuard = new RecordSizeGuard(config);
     this.taskName = taskName;
     this.partition = SourceOffsets.streamPartition(config.slotName());
@@ -332,7 +335,7 @@ final class ChangeStreamReader implements AutoCloseable {
     } else if (m instanceof PgOutputMessage.Insert i) {
       Relation r = relationFor(i.relationId());
       if (!r.skip) {
-        byte[] value = i.newTuple().toCopyTuple(config.structRecords());
+        byte[] value = i.newTuple().toCopyTuple(textForms);
         emit(out, tx, r, Operation.INSERT, r.keyless ? null : Tuples.project(value, r.keyFields), value, null);
       }
     } else if (m instanceof PgOutputMessage.Update u) {
@@ -343,7 +346,7 @@ final class ChangeStreamReader implements AutoCloseable {
     } else if (m instanceof PgOutputMessage.Delete d) {
       Relation r = relationFor(d.relationId());
       if (!r.skip) {
-        byte[] old = d.oldTuple().toCopyTuple(config.structRecords());
+        byte[] old = d.oldTuple().toCopyTuple(textForms);
         emit(out, tx, r, Operation.DELETE, r.keyless ? old : Tuples.project(old, r.keyFields), null, null);
       }
     } else if (m instanceof PgOutputMessage.Truncate t) {
@@ -359,29 +362,25 @@ final class ChangeStreamReader implements AutoCloseable {
 
   private void update(List<SourceRecord> out, Tx tx, Relation r, PgOutputMessage.Update u) {
     TupleData newTuple = u.newTuple();
-    byte[] value = newTuple.toCopyTuple(config.structRecords());
+    byte[] value = newTuple.toCopyTuple(textForms);
     int[] absent = unchanged(newTuple);
-    if (r.keyless) {
-      if (u.oldTuple() == null) {
-        throw new ConnectException(taskName + ": an update of keyless table " + r.table + " came without its old row; "
-            + "set REPLICA IDENTITY FULL on it");
-      }
-      byte[] old = u.oldTuple().toCopyTuple(config.structRecords());
-      if (absent != null) {
-        value = Tuples.replaceFields(value, absent, old); // the full old row has the unchanged values
-        absent = null;
-      }
-      emit(out, tx, r, Operation.UPDATE, old, value, null);
-      return;
+    if (r.keyless && u.oldTuple() == null) {
+      throw new ConnectException(taskName + ": an update of keyless table " + r.table + " came without its old row; "
+          + "set REPLICA IDENTITY FULL on it");
     }
+    byte[] old = u.oldTuple() == null ? null : u.oldTuple().toCopyTuple(textForms);
     if (absent != null && u.oldKind() == 'O' && !u.oldTuple().hasUnchangedToast()) {
       // REPLICA IDENTITY FULL: the old row has the unchanged values, so every consumer gets whole rows
-      value = Tuples.replaceFields(value, absent, u.oldTuple().toCopyTuple(config.structRecords()));
+      value = Tuples.replaceFields(value, absent, old);
       absent = null;
     }
+    if (r.keyless) {
+      emit(out, tx, r, Operation.UPDATE, old, value, absent);
+      return;
+    }
     byte[] key = Tuples.project(value, r.keyFields);
-    if (u.oldTuple() != null) {
-      byte[] oldKey = Tuples.project(u.oldTuple().toCopyTuple(config.structRecords()), r.keyFields);
+    if (old != null) {
+      byte[] oldKey = Tuples.project(old, r.keyFields);
       if (!Arrays.equals(oldKey, key)) {
         emit(out, tx, r, Operation.DELETE, oldKey, null, null); // the key changed: the old key is gone
       }
@@ -438,15 +437,12 @@ final class ChangeStreamReader implements AutoCloseable {
     metrics.records.incrementAndGet();
     metrics.bytes.addAndGet(value == null ? 0 : value.length);
     metrics.lastCommitEpochMillis = (tx.commitTimeMicros + PG_EPOCH_MICROS) / 1000;
-    if (r.structs != null) {
-      StructRows rows = r.structs;
-      out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.topic, kafkaPartition,
-          rows.keySchema(), key == null ? null : rows.key(key), rows.valueSchema(), value == null ? null : rows.value(value),
-          null, headers));
-    } else {
-      out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.topic, kafkaPartition,
-          Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers));
-    }
+    StructRows structs = r.structs;
+    out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.topic, kafkaPartition,
+        structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : structs.keySchema(),
+        structs == null || key == null ? key : structs.key(key),
+        structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : structs.valueSchema(),
+        structs == null || value == null ? value : structs.value(value), null, headers));
   }
 
   private SourceRecord startMarker() {

@@ -150,14 +150,12 @@ final class SnapshotReader implements AutoCloseable {
       headers.addBytes(RecordHeaders.TABLE, t.table);
       headers.addBytes(RecordHeaders.COLUMNS, t.columns);
       // a keyless table's rows all go to partition 0, where its changes follow them in order
-      if (t.structs != null) {
-        records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid), t.topic, kafkaPartition,
-            t.structs.keySchema(), key == null ? null : t.structs.key(key), t.structs.valueSchema(),
-            t.structs.value(value), null, headers));
-      } else {
-        records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid), t.topic, kafkaPartition,
-            Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers));
-      }
+      StructRows structs = t.structs;
+      records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid), t.topic, kafkaPartition,
+          structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : structs.keySchema(),
+          structs == null || key == null ? key : structs.key(key),
+          structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : structs.valueSchema(),
+          structs == null ? value : structs.value(value), null, headers));
       c.pending.after = ctid;
       c.rows++;
       bytes += value.length;

@@ -37,6 +37,7 @@ public final class ColumnLayout {
 
   private final List<Column> columns;
   private final int[] keyFieldIndexes;
+  private final List<Column> keyColumns;
 
   public ColumnLayout(List<Column> columns) {
     this.columns = List.copyOf(columns);
@@ -48,6 +49,11 @@ public final class ColumnLayout {
     }
     keys.sort(Comparator.comparingInt(i -> this.columns.get(i).keyPosition()));
     this.keyFieldIndexes = keys.stream().mapToInt(Integer::intValue).toArray();
+    List<Column> keyList = new ArrayList<>();
+    for (int i : keyFieldIndexes) {
+      keyList.add(this.columns.get(i));
+    }
+    this.keyColumns = Collections.unmodifiableList(keyList);
   }
 
   public List<Column> columns() {
@@ -68,11 +74,7 @@ public final class ColumnLayout {
   }
 
   public List<Column> keyColumns() {
-    List<Column> keys = new ArrayList<>();
-    for (int i : keyFieldIndexes) {
-      keys.add(columns.get(i));
-    }
-    return Collections.unmodifiableList(keys);
+    return keyColumns;
   }
 
   public byte[] encode() {
