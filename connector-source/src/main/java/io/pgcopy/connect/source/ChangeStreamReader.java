@@ -75,12 +75,15 @@ final class ChangeStreamReader implements AutoCloseable {
   private static final long SLOT_REPORT_INTERVAL_MS = 60_000;
   /** How often the confirmed position is sent to the server (also whenever it asks). */
   private static final int STATUS_INTERVAL_MS = 1000;
+  /** Transactions waiting this long for Kafka's acknowledgement are reported, once per interval. */
+  private static final long STALL_WARN_MS = 120_000;
 
   private final PgCopySourceConfig config;
   private final RecordSizeGuard sizeGuard;
   private final String taskName;
   private final Map<String, Object> partition;
   private final Set<TableId> tables;
+  private final Map<TableId, Long> skipBefore;
   /** Changes at or below this position were sent already (committed offset, then what this task sent). */
   private StreamPosition sentUpTo;
   private boolean startMarkerNeeded;
@@ -104,6 +107,8 @@ final class ChangeStreamReader implements AutoCloseable {
   private long confirmed;
   private long lastHeartbeat = System.currentTimeMillis();
   private long lastSlotReport;
+  private long lastConfirmProgress = System.currentTimeMillis();
+  private long lastStallWarning;
   private boolean heartbeatFailed;
 
   /** A source transaction: its records in flight and whether its commit was seen. */
@@ -122,7 +127,7 @@ final class ChangeStreamReader implements AutoCloseable {
 
   /** A published table as the stream describes it. */
   private record Relation(TableId table, boolean skip, String topic, ColumnLayout layout, int[] keyFields,
-      boolean keyless, byte[] schema, byte[] name, byte[] columns, StructRows structs) {}
+      boolean keyless, byte[] schema, byte[] name, byte[] columns, StructRows structs, long skipBefore) {}
 
   private final SourceTaskMetrics metrics;
   /** record.format=struct: the stream sends text forms (no binary option), which StructRows reads. */
@@ -132,8 +137,13 @@ final class ChangeStreamReader implements AutoCloseable {
   private static final long SLOT_METRICS_INTERVAL_MS = 10_000;
   private long lastSlotMetrics;
 
+  /**
+   * @param skipBefore per table, the LSN below which its changes are skipped: they are in the
+   *     snapshot its rows were read under (a keyless table read again under a later snapshot)
+   */
   ChangeStreamReader(PgCopySourceConfig config, String taskName, Map<String, Object> committedOffset,
-      SourceTaskMetrics metrics) {
+      Map<TableId, Long> skipBefore, SourceTaskMetrics metrics) {
+    this.skipBefore = Map.copyOf(skipBefore);
     this.metrics = metrics;
     metrics.phase = "stream";
     this.config = config;
@@ -154,12 +164,32 @@ final class ChangeStreamReader implements AutoCloseable {
     return partition;
   }
 
-  /** The next records; empty when nothing arrived. */
+  /**
+   * The next records; empty when nothing arrived. When it throws, nothing of this call counts as
+   * sent: the changes it had turned into records are sent again after the reconnect, and no
+   * transaction waits for an acknowledgement of a record Connect never got.
+   */
   List<SourceRecord> poll() throws SQLException, IOException {
+    StreamPosition sentBefore = sentUpTo;
+    boolean markerBefore = startMarkerNeeded;
+    List<SourceRecord> out = new ArrayList<>();
+    try {
+      fill(out);
+      return out;
+    } catch (SQLException | IOException | RuntimeException e) {
+      sentUpTo = sentBefore;
+      startMarkerNeeded = markerBefore;
+      for (SourceRecord r : out) {
+        acknowledged(r); // never sent: it must not hold up the confirmation of its transaction
+      }
+      throw e;
+    }
+  }
+
+  private void fill(List<SourceRecord> out) throws SQLException, IOException {
     if (stream == null) {
       open();
     }
-    List<SourceRecord> out = new ArrayList<>();
     if (startMarkerNeeded) {
       out.add(startMarker());
       startMarkerNeeded = false;
@@ -194,7 +224,6 @@ final class ChangeStreamReader implements AutoCloseable {
         }
       }
     }
-    return out;
   }
 
   private void open() throws SQLException {
@@ -418,6 +447,9 @@ final class ChangeStreamReader implements AutoCloseable {
     if (sentUpTo != null && sentUpTo.covers(tx.commitLsn, seq)) {
       return; // sent before a restart or reconnect
     }
+    if (Long.compareUnsigned(tx.commitLsn, r.skipBefore) < 0) {
+      return; // committed before the snapshot the table was read under: the snapshot holds it
+    }
     if (value != null && value.length > 512 * 1024) {
       sizeGuard.check(r.table, "transaction committed at " + lsn(tx.commitLsn), key, value, r.columns);
     }
@@ -466,7 +498,7 @@ final class ChangeStreamReader implements AutoCloseable {
     if (!tables.contains(table)) {
       log.info("{}: publication {} publishes {}, which is not in table.include.list: its changes are skipped",
           taskName, config.publicationName(), table);
-      return new Relation(table, true, null, null, null, false, null, null, null, null);
+      return new Relation(table, true, null, null, null, false, null, null, null, null, 0);
     }
     ColumnLayout layout = layout(table, m);
     boolean keyless = !layout.hasKey();
@@ -477,7 +509,8 @@ final class ChangeStreamReader implements AutoCloseable {
     log.info("{}: {} streams with {} columns{}", taskName, table, layout.size(), keyless ? ", keyless" : "");
     return new Relation(table, false, config.topicFor(table), layout, layout.keyFieldIndexes(), keyless,
         table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8), layout.encode(),
-        config.structRecords() ? new StructRows(config.topicFor(table), layout, config.temporalMode()) : null);
+        config.structRecords() ? new StructRows(config.topicFor(table), layout, config.temporalMode()) : null,
+        skipBefore.getOrDefault(table, 0L));
   }
 
   /**
@@ -556,6 +589,17 @@ final class ChangeStreamReader implements AutoCloseable {
       // nothing in flight: everything up to what the server last reported was sent and acknowledged
       to = Math.max(to, stream.getLastReceiveLSN().asLong());
     }
+    long now = System.currentTimeMillis();
+    if (Long.compareUnsigned(to, confirmed) > 0 || inflight.isEmpty()) {
+      lastConfirmProgress = now;
+    } else if (now - lastConfirmProgress >= STALL_WARN_MS && now - lastStallWarning >= STALL_WARN_MS) {
+      lastStallWarning = now;
+      Tx head = inflight.peek();
+      log.warn("{}: the slot's confirmed position has not moved for {} s: the transaction committed at {} waits for "
+          + "{} (its commit {}); WAL is retained meanwhile. If this repeats, restart the task", taskName,
+          (now - lastConfirmProgress) / 1000, lsn(head.commitLsn), head.outstanding.get() + " records to be acknowledged",
+          head.committed ? "was seen" : "was not seen yet");
+    }
     if (Long.compareUnsigned(to, confirmed) > 0) {
       confirmed = to;
       metrics.confirmedLsn = lsn(to);
@@ -592,6 +636,9 @@ final class ChangeStreamReader implements AutoCloseable {
   /** Drops the connection after a failure; the next poll reconnects and skips what was sent. */
   void reset() {
     closeStream();
+    // the server sends every unconfirmed transaction again after the reconnect: a commit seen
+    // before counts only once it is seen again, with whatever records the new pass adds
+    inflight.forEach(tx -> tx.committed = false);
     current = null;
     spoolInBlock = null;
     spools.values().forEach(Spool::close);

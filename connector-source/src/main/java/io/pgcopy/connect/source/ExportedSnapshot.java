@@ -1,9 +1,11 @@
 package io.pgcopy.connect.source;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,11 +20,15 @@ final class ExportedSnapshot implements AutoCloseable {
   private final Connection conn;
   private final String name;
   private final boolean replication;
+  private final long lsn;
+  private final int backendPid;
 
-  private ExportedSnapshot(Connection conn, String name, boolean replication) {
+  private ExportedSnapshot(Connection conn, String name, boolean replication, long lsn) throws SQLException {
     this.conn = conn;
     this.name = name;
     this.replication = replication;
+    this.lsn = lsn;
+    this.backendPid = conn.unwrap(PGConnection.class).getBackendPID();
   }
 
   /**
@@ -33,7 +39,23 @@ final class ExportedSnapshot implements AutoCloseable {
   static ExportedSnapshot createSlot(Connection replicationConn, String slot) throws SQLException {
     try {
       ReplicationSetup.CreatedSlot created = ReplicationSetup.createSlot(replicationConn, slot, true);
-      return new ExportedSnapshot(replicationConn, created.snapshotName(), true);
+      return new ExportedSnapshot(replicationConn, created.snapshotName(), true, created.consistentLsn());
+    } catch (SQLException e) {
+      replicationConn.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Exports a snapshot from a new temporary slot on {@code replicationConn}: a snapshot whose
+   * consistent LSN is known, so the stream (from the connector's own slot, which started earlier)
+   * can tell the changes it already holds from those it does not. The temporary slot goes away
+   * with the connection.
+   */
+  static ExportedSnapshot createTemporarySlot(Connection replicationConn, String slot) throws SQLException {
+    try {
+      ReplicationSetup.CreatedSlot created = ReplicationSetup.createTemporarySlot(replicationConn, slot);
+      return new ExportedSnapshot(replicationConn, created.snapshotName(), true, created.consistentLsn());
     } catch (SQLException e) {
       replicationConn.close();
       throw e;
@@ -47,7 +69,7 @@ final class ExportedSnapshot implements AutoCloseable {
         st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
         try (ResultSet rs = st.executeQuery("SELECT pg_export_snapshot()")) {
           rs.next();
-          return new ExportedSnapshot(conn, rs.getString(1), false);
+          return new ExportedSnapshot(conn, rs.getString(1), false, 0);
         }
       }
     } catch (SQLException e) {
@@ -63,6 +85,24 @@ final class ExportedSnapshot implements AutoCloseable {
 
   String name() {
     return name;
+  }
+
+  /** The LSN from which a slot streams what this snapshot does not hold; 0 when not known (no slot). */
+  long lsn() {
+    return lsn;
+  }
+
+  /**
+   * Whether the session holding the snapshot is still there, asked on another connection (the
+   * holding one must stay idle: any command on it would end the snapshot).
+   */
+  boolean alive(Connection other) throws SQLException {
+    try (PreparedStatement ps = other.prepareStatement("SELECT 1 FROM pg_stat_activity WHERE pid = ?")) {
+      ps.setInt(1, backendPid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
   }
 
   @Override

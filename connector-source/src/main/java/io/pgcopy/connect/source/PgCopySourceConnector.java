@@ -1,16 +1,24 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
+import io.pgcopy.connect.common.Mbeans;
+import io.pgcopy.connect.common.Version;
+import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
+import io.pgcopy.connect.source.SourceOffsets.RangeProgress;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import javax.management.ObjectName;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.connect.connector.Task;
@@ -31,21 +39,25 @@ import org.slf4j.LoggerFactory;
 public class PgCopySourceConnector extends SourceConnector {
   private static final Logger log = LoggerFactory.getLogger(PgCopySourceConnector.class);
 
+  private final SourceConnectorMetrics metrics = new SourceConnectorMetrics();
   private Map<String, String> props;
   private PgCopySourceConfig config;
   private String name;
   private boolean slotExists;
   private List<CtidRange> ranges = List.of();
-  private List<CtidRange> remaining = List.of();
-  private ExportedSnapshot snapshot;
+  private Set<TableId> keyless = Set.of();
+  private volatile RemainingRanges plan = new RemainingRanges(List.of(), Set.of());
+  private volatile Map<TableId, Long> streamSkips = Map.of();
+  private volatile ExportedSnapshot snapshot;
   private ScheduledExecutorService monitor;
+  /** The monitor thread's connection, on which it asks whether the snapshot's session is alive. */
+  private Connection monitorConn;
   private volatile boolean snapshotComplete;
-  private final SourceConnectorMetrics metrics = new SourceConnectorMetrics();
-  private javax.management.ObjectName metricsName;
+  private ObjectName metricsName;
 
   @Override
   public String version() {
-    return io.pgcopy.connect.common.Version.get();
+    return Version.get();
   }
 
   @Override
@@ -55,63 +67,60 @@ public class PgCopySourceConnector extends SourceConnector {
     name = props.getOrDefault("name", "pgcopy-source");
     SnapshotMode mode = config.snapshotMode();
     boolean streams = mode != SnapshotMode.INITIAL_ONLY;
-    metricsName = io.pgcopy.connect.common.Mbeans.register("source-connector", name, metrics);
+    metricsName = Mbeans.register("source-connector", name, metrics);
+    boolean streamOnly;
     try (Connection conn = ConnectionSettings.open(config, "pgcopy-source planner")) {
       if (streams) {
         ReplicationSetup.ensurePublication(conn, config.publicationName(), config.tables(), config.publicationAutoCreate());
         slotExists = ReplicationSetup.slot(conn, config.slotName()) != null;
       }
-      if (streams && (mode == SnapshotMode.NEVER || streamStarted())) {
-        if (!slotExists && mode == SnapshotMode.NEVER && !streamStarted()) {
-          try (Connection repl = ConnectionSettings.openReplication(config, "pgcopy-source slot")) {
-            ReplicationSetup.createSlot(repl, config.slotName(), false);
+      streamOnly = streams && (mode == SnapshotMode.NEVER || streamStarted());
+      if (streamOnly && !slotExists && mode == SnapshotMode.NEVER && !streamStarted()) {
+        try (Connection repl = ConnectionSettings.openReplication(config, "pgcopy-source slot")) {
+          ReplicationSetup.createSlot(repl, config.slotName(), false);
+        }
+      }
+      if (mode != SnapshotMode.NEVER) {
+        SourceCatalog catalog = new SourceCatalog(conn);
+        List<TableExtent> extents = catalog.extents(config.tables());
+        ranges = new RangePlanner(config.rangePages()).plan(extents);
+        Set<TableId> noKey = new HashSet<>();
+        for (TableId t : config.tables()) {
+          if (!catalog.columns(t).hasKey()) {
+            noKey.add(t);
           }
         }
-        snapshotComplete = true;
-        metrics.phase("stream");
-        log.info("{}: streaming changes from slot {}", name, config.slotName());
-        return;
+        keyless = noKey;
+        if (!streamOnly) {
+          log.info("{}: planned {} ranges of at most {} pages over {} tables ({} physical)", name, ranges.size(),
+              config.rangePages(), config.tables().size(), extents.size());
+        }
       }
-      List<TableExtent> extents = new SourceCatalog(conn).extents(config.tables());
-      ranges = new RangePlanner(config.rangePages()).plan(extents);
-      log.info("{}: planned {} ranges of at most {} pages over {} tables ({} physical)", name, ranges.size(),
-          config.rangePages(), config.tables().size(), extents.size());
     } catch (SQLException e) {
       throw new RetriableException(name + ": planning the snapshot failed: " + e.getMessage(), e);
     } catch (SourceCatalog.TableProblem e) {
       throw new ConnectException(name + ": " + e.getMessage() + "; fix " + PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG);
     }
-    remaining = notDone(ranges);
-    metrics.progress(ranges, remaining);
-    if (remaining.isEmpty() && (!streams || slotExists)) {
-      snapshotComplete = true;
-      metrics.phase(streams ? "stream" : "done");
+    if (streamOnly) {
+      completeSnapshot();
+      log.info("{}: streaming changes from slot {}", name, config.slotName());
+      return;
+    }
+    plan = RemainingRanges.of(ranges, progress(ranges), keyless, null);
+    metrics.progress(ranges, plan.remaining());
+    if (plan.remaining().isEmpty() && (!streams || slotExists)) {
+      completeSnapshot();
       log.info("{}: every snapshot range is already done{}", name, streams ? "; streaming changes" : "; nothing to read");
       return;
     }
-    log.info("{}: {} of {} ranges left to read", name, remaining.size(), ranges.size());
+    log.info("{}: {} of {} ranges left to read", name, plan.remaining().size(), ranges.size());
     try {
-      if (streams && !slotExists) {
-        // the slot's own snapshot: the stream starts exactly where it ends
-        snapshot = ExportedSnapshot.createSlot(ConnectionSettings.openReplication(config, "pgcopy-source snapshot"),
-            config.slotName());
-        slotExists = true;
-      } else {
-        snapshot = ExportedSnapshot.export(ConnectionSettings.open(config, "pgcopy-source snapshot"));
-      }
+      exportSnapshot();
     } catch (SQLException e) {
       throw new RetriableException(name + ": exporting a snapshot failed: " + e.getMessage(), e);
     }
-    if (remaining.size() < ranges.size() || (streams && !snapshotFromSlot())) {
-      log.warn("{}: resuming under a new snapshot {}: ranges finished before the restart were read under the "
-          + "old one, so rows changed in between may differ until change data capture catches up{}", name,
-          snapshot.name(), streams ? " (the stream replays from the slot's consistent point)" : "");
-    } else {
-      log.info("{}: exported snapshot {}", name, snapshot.name());
-    }
-    if (remaining.isEmpty()) {
-      snapshotComplete = true;
-      metrics.phase(streams ? "stream" : "done");
+    if (plan.remaining().isEmpty()) {
+      completeSnapshot();
       closeSnapshot();
       return;
     }
@@ -124,8 +133,51 @@ public class PgCopySourceConnector extends SourceConnector {
         TimeUnit.MILLISECONDS);
   }
 
-  private boolean snapshotFromSlot() {
-    return snapshot != null && snapshot.fromSlot();
+  /**
+   * Exports the snapshot the remaining ranges are read under: the new slot's own when the slot is
+   * created now (the stream starts exactly where it ends); otherwise, with a stream, a temporary
+   * slot's, whose consistent LSN tells the stream which changes it holds; without one,
+   * {@code pg_export_snapshot()}. Keyless tables begun under an older snapshot are read again.
+   */
+  private synchronized void exportSnapshot() throws SQLException {
+    boolean streams = config.snapshotMode() != SnapshotMode.INITIAL_ONLY;
+    boolean ownSlot = streams && !slotExists;
+    if (ownSlot) {
+      snapshot = ExportedSnapshot.createSlot(ConnectionSettings.openReplication(config, "pgcopy-source snapshot"),
+          config.slotName());
+      slotExists = true;
+    } else if (streams) {
+      snapshot = ExportedSnapshot.createTemporarySlot(ConnectionSettings.openReplication(config,
+          "pgcopy-source snapshot"), temporarySlotName());
+    } else {
+      snapshot = ExportedSnapshot.export(ConnectionSettings.open(config, "pgcopy-source snapshot"));
+    }
+    plan = RemainingRanges.of(ranges, progress(ranges), keyless, snapshot.name());
+    if (!ownSlot && plan.remaining().size() < ranges.size()) {
+      log.warn("{}: resuming under a new snapshot {}: {} of {} ranges left; ranges of tables with a key finished "
+          + "under the old one stay as they are{}{}", name, snapshot.name(), plan.remaining().size(), ranges.size(),
+          streams ? " and converge through the stream, which replays from the slot's consistent point" : "",
+          plan.restarted().isEmpty() ? "" : "; keyless tables " + plan.restarted()
+              + " are read again whole (their target rows removed first), so no row is kept twice");
+    } else {
+      log.info("{}: exported snapshot {}", name, snapshot.name());
+    }
+  }
+
+  private String temporarySlotName() {
+    String suffix = "_snap_" + Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
+    String base = config.slotName();
+    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length()) : base) + suffix;
+  }
+
+  /** Every range done: the stream task's skips come from the ranges' committed offsets. */
+  private void completeSnapshot() {
+    streamSkips = RemainingRanges.streamSkips(ranges, progress(ranges), keyless);
+    if (!streamSkips.isEmpty()) {
+      log.info("{}: the stream skips changes of {} below these LSNs: their snapshot holds them", name, streamSkips);
+    }
+    snapshotComplete = true;
+    metrics.phase(config.snapshotMode() == SnapshotMode.INITIAL_ONLY ? "done" : "stream");
   }
 
   /** Whether the stream task has started before: its offset exists. */
@@ -134,35 +186,60 @@ public class PgCopySourceConnector extends SourceConnector {
     return SourceOffsets.streamPosition(offset) != null;
   }
 
-  private List<CtidRange> notDone(List<CtidRange> ranges) {
+  private Map<Map<String, Object>, RangeProgress> progress(List<CtidRange> ranges) {
     List<Map<String, Object>> partitions = new ArrayList<>();
     ranges.forEach(r -> partitions.add(r.partition()));
     Map<Map<String, Object>, Map<String, Object>> offsets = context().offsetStorageReader().offsets(partitions);
-    List<CtidRange> left = new ArrayList<>();
+    Map<Map<String, Object>, RangeProgress> progress = new HashMap<>();
     for (CtidRange r : ranges) {
-      if (!SourceOffsets.progress(offsets.get(r.partition())).done()) {
-        left.add(r);
-      }
+      progress.put(r.partition(), SourceOffsets.progress(offsets.get(r.partition())));
     }
-    return left;
+    return progress;
   }
 
   private void checkProgress() {
     try {
-      List<CtidRange> left = notDone(remaining);
-      metrics.progress(ranges, left);
-      log.debug("snapshot progress: {} of {} ranges left", left.size(), remaining.size());
-      if (left.isEmpty()) {
-        snapshotComplete = true;
-        metrics.phase(config.snapshotMode() == SnapshotMode.INITIAL_ONLY ? "done" : "stream");
-        log.info("{}: snapshot complete, all {} ranges done; releasing the snapshot{}", name, remaining.size(),
+      RemainingRanges left = RemainingRanges.of(ranges, progress(ranges), keyless, snapshot.name());
+      metrics.progress(ranges, left.remaining());
+      log.debug("snapshot progress: {} of {} ranges left", left.remaining().size(), ranges.size());
+      if (left.remaining().isEmpty()) {
+        completeSnapshot();
+        log.info("{}: snapshot complete, all {} ranges done; releasing the snapshot{}", name, ranges.size(),
             config.snapshotMode() == SnapshotMode.INITIAL ? " and starting the stream" : "");
         closeSnapshot();
         context.requestTaskReconfiguration();
         monitor.shutdown();
+      } else if (!snapshotAlive()) {
+        log.warn("{}: the session holding snapshot {} is gone (terminated, or the server restarted); exporting a new "
+            + "one and reconfiguring the snapshot tasks", name, snapshot.name());
+        closeSnapshot();
+        exportSnapshot();
+        metrics.progress(ranges, plan.remaining());
+        context.requestTaskReconfiguration();
       }
-    } catch (RuntimeException e) {
-      log.warn("Reading snapshot progress failed, will retry: {}", e.toString());
+    } catch (SQLException | RuntimeException e) {
+      log.warn("{}: checking snapshot progress failed, will retry in {} ms: {}", name, config.progressIntervalMs(),
+          e.toString());
+      closeMonitorConnection();
+    }
+  }
+
+  private boolean snapshotAlive() throws SQLException {
+    if (monitorConn == null || monitorConn.isClosed()) {
+      monitorConn = ConnectionSettings.open(config, "pgcopy-source monitor");
+    }
+    return snapshot.alive(monitorConn);
+  }
+
+  private void closeMonitorConnection() {
+    Connection c = monitorConn;
+    monitorConn = null;
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException e) {
+        log.debug("{}: closing the monitor connection: {}", name, e.getMessage());
+      }
     }
   }
 
@@ -179,18 +256,27 @@ public class PgCopySourceConnector extends SourceConnector {
       }
       Map<String, String> task = new HashMap<>(props);
       task.put(TaskRanges.KIND, TaskRanges.KIND_STREAM);
+      task.putAll(TaskRanges.encodeStreamSkips(streamSkips));
       return List.of(task);
     }
-    if (snapshot == null) {
-      return List.of();
+    synchronized (this) {
+      if (snapshot == null) {
+        return List.of();
+      }
+      List<Map<String, String>> configs = new ArrayList<>();
+      for (List<CtidRange> own : TaskAssigner.assign(plan.remaining(), maxTasks, plan.restarted())) {
+        Set<TableId> restarted = new TreeSet<>();
+        own.forEach(r -> {
+          if (plan.restarted().contains(r.table())) {
+            restarted.add(r.table());
+          }
+        });
+        Map<String, String> task = new HashMap<>(props);
+        task.putAll(TaskRanges.encode(snapshot.name(), snapshot.lsn(), own, restarted));
+        configs.add(task);
+      }
+      return configs;
     }
-    List<Map<String, String>> configs = new ArrayList<>();
-    for (List<CtidRange> ranges : TaskAssigner.assign(remaining, maxTasks)) {
-      Map<String, String> task = new HashMap<>(props);
-      task.putAll(TaskRanges.encode(snapshot.name(), ranges));
-      configs.add(task);
-    }
-    return configs;
   }
 
   @Override
@@ -198,8 +284,9 @@ public class PgCopySourceConnector extends SourceConnector {
     if (monitor != null) {
       monitor.shutdownNow();
     }
-    io.pgcopy.connect.common.Mbeans.unregister(metricsName);
+    Mbeans.unregister(metricsName);
     closeSnapshot();
+    closeMonitorConnection();
   }
 
   private synchronized void closeSnapshot() {

@@ -42,7 +42,8 @@ public class PgCopySourceTask extends SourceTask {
     if (TaskRanges.KIND_STREAM.equals(props.get(TaskRanges.KIND))) {
       name = props.getOrDefault("name", "pgcopy-source") + "-stream";
       Map<String, Object> partition = SourceOffsets.streamPartition(config.slotName());
-      stream = new ChangeStreamReader(config, name, context.offsetStorageReader().offset(partition), metrics);
+      stream = new ChangeStreamReader(config, name, context.offsetStorageReader().offset(partition),
+          TaskRanges.streamSkips(props), metrics);
       return;
     }
     List<CtidRange> ranges = TaskRanges.decode(props);
@@ -51,7 +52,8 @@ public class PgCopySourceTask extends SourceTask {
       partitions.add(r.partition());
     }
     Map<Map<String, Object>, Map<String, Object>> offsets = context.offsetStorageReader().offsets(partitions);
-    reader = new SnapshotReader(config, name, TaskRanges.snapshotName(props), ranges, offsets, metrics);
+    reader = new SnapshotReader(config, name, TaskRanges.snapshotName(props), TaskRanges.snapshotLsn(props),
+        TaskRanges.restarted(props), ranges, offsets, metrics);
   }
 
   @Override

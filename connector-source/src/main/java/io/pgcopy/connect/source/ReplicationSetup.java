@@ -151,5 +151,19 @@ final class ReplicationSetup {
     }
   }
 
+  /** Creates a temporary slot (gone with the connection) that exports its snapshot. */
+  static CreatedSlot createTemporarySlot(Connection replication, String slot) throws SQLException {
+    try (Statement st = replication.createStatement();
+         ResultSet rs = st.executeQuery("CREATE_REPLICATION_SLOT " + TableId.quoteIdentifier(slot)
+             + " TEMPORARY LOGICAL pgoutput EXPORT_SNAPSHOT")) {
+      rs.next();
+      CreatedSlot created = new CreatedSlot(LogSequenceNumber.valueOf(rs.getString("consistent_point")).asLong(),
+          rs.getString("snapshot_name"));
+      log.info("Created temporary replication slot {} at consistent point {} with snapshot {}", slot,
+          LogSequenceNumber.valueOf(created.consistentLsn()).asString(), created.snapshotName());
+      return created;
+    }
+  }
+
   record CreatedSlot(long consistentLsn, String snapshotName) {}
 }

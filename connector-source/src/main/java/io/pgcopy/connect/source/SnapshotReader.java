@@ -16,8 +16,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.header.ConnectHeaders;
@@ -49,6 +51,8 @@ final class SnapshotReader implements AutoCloseable {
   private final PgCopySourceConfig config;
   private final RecordSizeGuard sizeGuard;
   private final String snapshotName;
+  private final long snapshotLsn;
+  private final Set<TableId> truncateFirst = new HashSet<>();
   private final Deque<PendingRange> pending = new ArrayDeque<>();
   private final Map<TableId, TableRecords> tables = new HashMap<>();
   private final byte[] readOperation = {Operation.READ.code()};
@@ -89,8 +93,14 @@ final class SnapshotReader implements AutoCloseable {
 
   private final SourceTaskMetrics metrics;
 
-  SnapshotReader(PgCopySourceConfig config, String taskName, String snapshotName, List<CtidRange> ranges,
-      Map<Map<String, Object>, Map<String, Object>> committedOffsets, SourceTaskMetrics metrics) {
+  /**
+   * @param snapshotLsn the snapshot's consistent LSN, recorded with each finished range (0: unknown)
+   * @param restarted keyless tables read again whole under this snapshot: progress recorded under
+   *     another one is ignored, and their first record is a truncate of the table
+   */
+  SnapshotReader(PgCopySourceConfig config, String taskName, String snapshotName, long snapshotLsn,
+      Set<TableId> restarted, List<CtidRange> ranges, Map<Map<String, Object>, Map<String, Object>> committedOffsets,
+      SourceTaskMetrics metrics) {
     this.metrics = metrics;
     if (!SNAPSHOT_NAME.matcher(snapshotName).matches()) {
       throw new IllegalArgumentException("bad snapshot name '" + snapshotName + "'");
@@ -99,9 +109,20 @@ final class SnapshotReader implements AutoCloseable {
     this.sizeGuard = new RecordSizeGuard(config);
     this.taskName = taskName;
     this.snapshotName = snapshotName;
+    this.snapshotLsn = snapshotLsn;
+    // a table read again whole starts with a truncate, unless this snapshot's reading of it has begun
+    truncateFirst.addAll(restarted);
+    for (CtidRange r : ranges) {
+      if (snapshotName.equals(SourceOffsets.progress(committedOffsets.get(r.partition())).snapshot())) {
+        truncateFirst.remove(r.table());
+      }
+    }
     int done = 0;
     for (CtidRange r : ranges) {
       SourceOffsets.RangeProgress progress = SourceOffsets.progress(committedOffsets.get(r.partition()));
+      if (restarted.contains(r.table()) && !snapshotName.equals(progress.snapshot())) {
+        progress = SourceOffsets.RangeProgress.NOT_STARTED; // read under another snapshot: read again
+      }
       metrics.rangesTotal.incrementAndGet();
       metrics.pagesTotal.addAndGet(r.estimatedPages());
       if (progress.done()) {
@@ -125,6 +146,9 @@ final class SnapshotReader implements AutoCloseable {
         return null;
       }
       cursor = open(pending.peek());
+      if (truncateFirst.remove(cursor.pending.range.table())) {
+        return List.of(truncate(cursor));
+      }
     }
     List<SourceRecord> records = new ArrayList<>(Math.min(config.batchMaxRows(), 1024));
     long bytes = 0;
@@ -132,9 +156,15 @@ final class SnapshotReader implements AutoCloseable {
     CopyBinaryReader reader = c.reader;
     TableRecords t = c.table;
     Map<String, Object> partition = c.pending.range.partition();
+    // where the range resumes moves only when the batch is handed to Connect: a failure mid-batch
+    // drops the batch, and the next poll must read its rows again
+    Ctid last = c.pending.after;
     while (records.size() < config.batchMaxRows() && bytes < MAX_BATCH_BYTES) {
       if (!reader.next()) {
-        records.add(finishRange(c));
+        SourceRecord done = finishRange(c, records.size());
+        metrics.records.addAndGet(records.size());
+        metrics.bytes.addAndGet(bytes);
+        records.add(done);
         return records;
       }
       Ctid ctid = Ctid.fromBinary(reader.fieldInt(0, 0), reader.fieldShort(0, 4));
@@ -151,17 +181,18 @@ final class SnapshotReader implements AutoCloseable {
       headers.addBytes(RecordHeaders.COLUMNS, t.columns);
       // a keyless table's rows all go to partition 0, where its changes follow them in order
       StructRows structs = t.structs;
-      records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid), t.topic, kafkaPartition,
+      records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid, snapshotName), t.topic, kafkaPartition,
           structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : structs.keySchema(),
           structs == null || key == null ? key : structs.key(key),
           structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : structs.valueSchema(),
           structs == null ? value : structs.value(value), null, headers));
-      c.pending.after = ctid;
-      c.rows++;
+      last = ctid;
       bytes += value.length;
-      metrics.records.incrementAndGet();
-      metrics.bytes.addAndGet(value.length);
     }
+    c.pending.after = last;
+    c.rows += records.size();
+    metrics.records.addAndGet(records.size());
+    metrics.bytes.addAndGet(bytes);
     if (log.isDebugEnabled()) {
       log.debug("{}: {} rows of {} (last {})", taskName, records.size(), c.pending.range, c.pending.after);
     }
@@ -219,7 +250,8 @@ final class SnapshotReader implements AutoCloseable {
     return t;
   }
 
-  private SourceRecord finishRange(RangeCursor c) throws SQLException {
+  /** Ends the range's COPY and transaction; {@code lastRows} rows of the range are in the batch being returned. */
+  private SourceRecord finishRange(RangeCursor c, int lastRows) throws SQLException {
     // the trailer was read; the driver still has CopyDone and CommandComplete to consume
     while (c.copy.isActive() && c.copy.readFromCopy() != null) {
       // nothing follows the trailer
@@ -227,6 +259,7 @@ final class SnapshotReader implements AutoCloseable {
     conn.commit();
     cursor = null;
     pending.remove();
+    c.rows += lastRows;
     log.info("{}: finished {}: {} rows", taskName, c.pending.range, c.rows);
     metrics.rangesDone.incrementAndGet();
     metrics.pagesDone.addAndGet(c.pending.range.estimatedPages());
@@ -236,8 +269,30 @@ final class SnapshotReader implements AutoCloseable {
     byte[] key = (r.leaf().quoted() + "@" + r.startPage()).getBytes(StandardCharsets.UTF_8);
     byte[] value = ("{\"table\":\"" + r.table().quoted().replace("\\", "\\\\").replace("\"", "\\\"")
         + "\",\"rows\":" + c.rows + "}").getBytes(StandardCharsets.UTF_8);
-    return new SourceRecord(r.partition(), SourceOffsets.doneOffset(), config.progressTopic(), null,
+    return new SourceRecord(r.partition(), SourceOffsets.doneOffset(snapshotName, snapshotLsn), config.progressTopic(), null,
         Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers);
+  }
+
+  /**
+   * The truncate that removes a keyless table's rows from the target before it is read again:
+   * in partition 0, before every row of the table that follows. Its offset marks the table's
+   * reading under this snapshot as begun, so a restarted task does not truncate it again.
+   */
+  private SourceRecord truncate(RangeCursor c) {
+    CtidRange r = c.pending.range;
+    log.info("{}: {} is read again whole under snapshot {}: its target rows are removed first", taskName, r.table(),
+        snapshotName);
+    TableRecords t = c.table;
+    ConnectHeaders headers = new ConnectHeaders();
+    headers.addBytes(RecordHeaders.OPERATION, new byte[] {Operation.TRUNCATE.code()});
+    headers.addBytes(RecordHeaders.SCHEMA, t.schema);
+    headers.addBytes(RecordHeaders.TABLE, t.table);
+    headers.addBytes(RecordHeaders.COLUMNS, t.columns);
+    Schema keySchema = t.structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : t.structs.keySchema();
+    Schema valueSchema = t.structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : t.structs.valueSchema();
+    Ctid before = new Ctid(r.startPage(), 0);
+    return new SourceRecord(r.partition(), SourceOffsets.rowOffset(before, snapshotName), t.topic, 0, keySchema, null,
+        valueSchema, null, null, headers);
   }
 
   private Connection connection() throws SQLException {

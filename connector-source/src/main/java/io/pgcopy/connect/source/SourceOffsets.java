@@ -21,6 +21,13 @@ public final class SourceOffsets {
   public static final String OFFSET_ITEM = "item";
   /** Offset key: true once the whole range was sent. */
   public static final String OFFSET_DONE = "done";
+  /** Offset key: the name of the exported snapshot the range was read under. */
+  public static final String OFFSET_SNAPSHOT = "snapshot";
+  /**
+   * Offset key of a finished range: the LSN from which the stream holds every change the snapshot
+   * does not (0: the slot's own consistent point, or no stream).
+   */
+  public static final String OFFSET_SNAPSHOT_LSN = "snapshot_lsn";
 
   /** Stream partition key: the replication slot. */
   public static final String PARTITION_SLOT = "slot";
@@ -72,18 +79,21 @@ public final class SourceOffsets {
     return ordered(PARTITION_LEAF, leaf.quoted(), PARTITION_PAGE, startPage);
   }
 
-  public static Map<String, Object> rowOffset(Ctid ctid) {
-    return ordered(OFFSET_BLOCK, ctid.block(), OFFSET_ITEM, (long) ctid.item());
+  /** The offset of a range read up to {@code ctid} under {@code snapshot}. */
+  public static Map<String, Object> rowOffset(Ctid ctid, String snapshot) {
+    return ordered(OFFSET_BLOCK, ctid.block(), OFFSET_ITEM, (long) ctid.item(), OFFSET_SNAPSHOT, snapshot);
   }
 
-  public static Map<String, Object> doneOffset() {
-    return Map.of(OFFSET_DONE, true);
+  /** The offset of a range read whole under {@code snapshot}, whose changes the stream holds from {@code lsn}. */
+  public static Map<String, Object> doneOffset(String snapshot, long lsn) {
+    return ordered(OFFSET_DONE, true, OFFSET_SNAPSHOT, snapshot, OFFSET_SNAPSHOT_LSN, lsn);
   }
 
-  private static Map<String, Object> ordered(String k1, Object v1, String k2, Object v2) {
-    Map<String, Object> m = new LinkedHashMap<>(4);
-    m.put(k1, v1);
-    m.put(k2, v2);
+  private static Map<String, Object> ordered(Object... keysAndValues) {
+    Map<String, Object> m = new LinkedHashMap<>(keysAndValues.length);
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    }
     return Collections.unmodifiableMap(m);
   }
 
@@ -92,8 +102,11 @@ public final class SourceOffsets {
     if (offset == null || offset.isEmpty()) {
       return RangeProgress.NOT_STARTED;
     }
+    Object snapshot = offset.get(OFFSET_SNAPSHOT);
+    String snapshotName = snapshot == null ? null : snapshot.toString();
     if (Boolean.TRUE.equals(offset.get(OFFSET_DONE))) {
-      return RangeProgress.DONE;
+      Object lsn = offset.get(OFFSET_SNAPSHOT_LSN);
+      return new RangeProgress(true, null, snapshotName, lsn instanceof Number n ? n.longValue() : 0);
     }
     Object block = offset.get(OFFSET_BLOCK);
     Object item = offset.get(OFFSET_ITEM);
@@ -101,16 +114,20 @@ public final class SourceOffsets {
       throw new IllegalArgumentException("snapshot offset " + offset + " has no numeric '" + OFFSET_BLOCK
           + "' and '" + OFFSET_ITEM + "', nor '" + OFFSET_DONE + "': true");
     }
-    return RangeProgress.after(new Ctid(((Number) block).longValue(), ((Number) item).intValue()));
+    return new RangeProgress(false, new Ctid(((Number) block).longValue(), ((Number) item).intValue()), snapshotName, 0);
   }
 
-  /** Not started, done, or resumed after a row. */
-  public record RangeProgress(boolean done, Ctid after) {
-    public static final RangeProgress NOT_STARTED = new RangeProgress(false, null);
-    public static final RangeProgress DONE = new RangeProgress(true, null);
+  /**
+   * Not started, done, or resumed after a row; with the snapshot it was read under (null: not
+   * recorded) and, when done, the LSN from which the stream holds what that snapshot does not.
+   */
+  public record RangeProgress(boolean done, Ctid after, String snapshot, long snapshotLsn) {
+    public static final RangeProgress NOT_STARTED = new RangeProgress(false, null, null, 0);
+    public static final RangeProgress DONE = new RangeProgress(true, null, null, 0);
 
-    static RangeProgress after(Ctid ctid) {
-      return new RangeProgress(false, ctid);
+    /** Whether any row of the range was sent. */
+    public boolean started() {
+      return done || after != null;
     }
   }
 }

@@ -3,8 +3,11 @@ package io.pgcopy.connect.source;
 import io.pgcopy.connect.format.TableId;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 /** Carries a task's snapshot name and ranges in its task config: one key per field, no splitting of names. */
 final class TaskRanges {
@@ -13,9 +16,61 @@ final class TaskRanges {
   static final String KIND = "task.kind";
   static final String KIND_STREAM = "stream";
   static final String RANGE_COUNT = "task.range.count";
+  /** The snapshot's consistent LSN (0: unknown, a snapshot without a slot). */
+  static final String SNAPSHOT_LSN = "task.snapshot.lsn";
   private static final String RANGE = "task.range.";
+  /** Tables read again whole: their target rows are removed first (a truncate before their first row). */
+  private static final String RESTARTED = "task.restarted.";
+  /** Stream task: per keyless table, the LSN below which its changes are in its snapshot already. */
+  private static final String SKIP = "task.stream.skip.";
 
   private TaskRanges() {}
+
+  static Map<String, String> encode(String snapshotName, long snapshotLsn, List<CtidRange> ranges,
+      Set<TableId> restarted) {
+    Map<String, String> m = encode(snapshotName, ranges);
+    m.put(SNAPSHOT_LSN, Long.toString(snapshotLsn));
+    m.put(RESTARTED + "count", String.valueOf(restarted.size()));
+    int i = 0;
+    for (TableId t : restarted) {
+      m.put(RESTARTED + i++, t.quoted());
+    }
+    return m;
+  }
+
+  static long snapshotLsn(Map<String, String> props) {
+    return Long.parseLong(props.getOrDefault(SNAPSHOT_LSN, "0"));
+  }
+
+  static Set<TableId> restarted(Map<String, String> props) {
+    Set<TableId> tables = new LinkedHashSet<>();
+    int count = Integer.parseInt(props.getOrDefault(RESTARTED + "count", "0"));
+    for (int i = 0; i < count; i++) {
+      tables.add(TableId.parse(require(props, RESTARTED + i)));
+    }
+    return tables;
+  }
+
+  static Map<String, String> encodeStreamSkips(Map<TableId, Long> skips) {
+    Map<String, String> m = new HashMap<>();
+    m.put(SKIP + "count", String.valueOf(skips.size()));
+    int i = 0;
+    for (Map.Entry<TableId, Long> e : new TreeMap<>(skips).entrySet()) {
+      m.put(SKIP + i + ".table", e.getKey().quoted());
+      m.put(SKIP + i + ".lsn", Long.toString(e.getValue()));
+      i++;
+    }
+    return m;
+  }
+
+  static Map<TableId, Long> streamSkips(Map<String, String> props) {
+    Map<TableId, Long> skips = new HashMap<>();
+    int count = Integer.parseInt(props.getOrDefault(SKIP + "count", "0"));
+    for (int i = 0; i < count; i++) {
+      skips.put(TableId.parse(require(props, SKIP + i + ".table")), Long.parseLong(require(props, SKIP + i + ".lsn")));
+    }
+    return skips;
+  }
 
   static Map<String, String> encode(String snapshotName, List<CtidRange> ranges) {
     Map<String, String> m = new HashMap<>();

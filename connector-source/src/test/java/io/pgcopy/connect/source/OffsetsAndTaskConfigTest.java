@@ -7,6 +7,7 @@ import io.pgcopy.connect.format.TableId;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.connect.json.JsonConverter;
 import org.junit.jupiter.api.Test;
 
@@ -23,14 +24,31 @@ class OffsetsAndTaskConfigTest {
   }
 
   @Test
+  void taskConfigCarriesTheSnapshotLsnTablesReadAgainAndStreamSkips() {
+    List<CtidRange> ranges = List.of(new CtidRange(P, LEAF, 0, 10, 10));
+    Map<String, String> config = TaskRanges.encode("00000003-00000002-1", 1234L, ranges, Set.of(P));
+    assertThat(TaskRanges.decode(config)).isEqualTo(ranges);
+    assertThat(TaskRanges.snapshotLsn(config)).isEqualTo(1234L);
+    assertThat(TaskRanges.restarted(config)).containsExactly(P);
+    assertThat(TaskRanges.streamSkips(TaskRanges.encodeStreamSkips(Map.of(P, 99L, LEAF, 7L))))
+        .isEqualTo(Map.of(P, 99L, LEAF, 7L));
+    assertThat(TaskRanges.restarted(Map.of())).isEmpty();
+    assertThat(TaskRanges.streamSkips(Map.of())).isEmpty();
+  }
+
+  @Test
   void offsetsTellNotStartedResumedAndDone() {
     assertThat(SourceOffsets.progress(null)).isEqualTo(SourceOffsets.RangeProgress.NOT_STARTED);
-    assertThat(SourceOffsets.progress(SourceOffsets.doneOffset()).done()).isTrue();
+    assertThat(SourceOffsets.progress(SourceOffsets.doneOffset("s1", 42)))
+        .isEqualTo(new SourceOffsets.RangeProgress(true, null, "s1", 42));
+    // offsets written before the snapshot was recorded
+    assertThat(SourceOffsets.progress(Map.of("done", true)).snapshot()).isNull();
     // Connect's JSON offset store hands numbers back as Long
     SourceOffsets.RangeProgress p = SourceOffsets.progress(Map.of("block", 12L, "item", 3L));
     assertThat(p.done()).isFalse();
     assertThat(p.after()).isEqualTo(new Ctid(12, 3));
-    assertThat(SourceOffsets.progress(SourceOffsets.rowOffset(new Ctid(5, 1))).after()).isEqualTo(new Ctid(5, 1));
+    assertThat(SourceOffsets.progress(SourceOffsets.rowOffset(new Ctid(5, 1), "s1")))
+        .isEqualTo(new SourceOffsets.RangeProgress(false, new Ctid(5, 1), "s1", 0));
   }
 
   /**
@@ -45,7 +63,8 @@ class OffsetsAndTaskConfigTest {
     Map<String, Object> partition = new CtidRange(P, LEAF, 4096, CtidRange.OPEN, 3).partition();
     String serialized = new String(json.fromConnectData("", null, List.of("src", partition)), StandardCharsets.UTF_8);
     assertThat(serialized).isEqualTo("[\"src\",{\"leaf\":\"\\\"Sales Schema\\\".\\\"orders_q1\\\"\",\"page\":4096}]");
-    assertThat(List.copyOf(SourceOffsets.rowOffset(new Ctid(7, 2)).keySet())).containsExactly("block", "item");
+    assertThat(List.copyOf(SourceOffsets.rowOffset(new Ctid(7, 2), "s").keySet()))
+        .containsExactly("block", "item", "snapshot");
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.pgcopy.connect.format.TableId;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class TaskAssignerTest {
@@ -43,5 +44,17 @@ class TaskAssignerTest {
     for (List<CtidRange> task : TaskAssigner.assign(ranges(5, 50, 5, 50, 5, 50), 2)) {
       assertThat(task).isSortedAccordingTo((a, b) -> Long.compare(a.startPage(), b.startPage()));
     }
+  }
+
+  @Test
+  void everyRangeOfATableReadAgainGoesToOneTask() {
+    TableId other = new TableId("public", "other");
+    List<CtidRange> all = new ArrayList<>(ranges(10, 10, 10, 10));
+    all.add(new CtidRange(other, other, 0, 5, 5));
+    all.add(new CtidRange(other, other, 5, 10, 5));
+    List<List<CtidRange>> tasks = TaskAssigner.assign(all, 3, Set.of(T));
+    assertThat(tasks).filteredOn(list -> list.stream().anyMatch(r -> r.table().equals(T))).hasSize(1)
+        .allSatisfy(list -> assertThat(list).filteredOn(r -> r.table().equals(T)).hasSize(4));
+    assertThat(tasks).hasSize(3);
   }
 }

@@ -1,0 +1,94 @@
+package io.pgcopy.connect.source;
+
+import io.pgcopy.connect.format.TableId;
+import io.pgcopy.connect.source.SourceOffsets.RangeProgress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a snapshot still has to read, from the committed progress of every planned range. Pure.
+ *
+ * <p>A table with a key may mix ranges read under different snapshots: the stream replays every
+ * change from the slot's consistent point, and the last change of each key wins in the target. A
+ * keyless table may not: a row changed between two snapshots would be kept twice or lost. So a
+ * keyless table whose ranges were not all read under one snapshot is read again whole, under the
+ * current one, after its rows in the target are removed ({@link #restarted()}), and the stream
+ * skips its changes that this snapshot already holds ({@link #streamSkips}).
+ *
+ * @param remaining ranges to read under the current snapshot
+ * @param restarted keyless tables read again from their first row, their target rows removed first
+ */
+record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
+
+  /**
+   * @param snapshot the snapshot the remaining ranges will be read under (null: none exported
+   *     yet, so no committed progress can belong to it)
+   */
+  static RemainingRanges of(List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> progress,
+      Set<TableId> keyless, String snapshot) {
+    Map<TableId, List<CtidRange>> byTable = new HashMap<>();
+    ranges.forEach(r -> byTable.computeIfAbsent(r.table(), t -> new ArrayList<>()).add(r));
+    Set<TableId> restarted = new LinkedHashSet<>();
+    for (TableId table : keyless) {
+      List<CtidRange> own = byTable.getOrDefault(table, List.of());
+      if (!consistent(own, progress, snapshot)) {
+        restarted.add(table);
+      }
+    }
+    List<CtidRange> remaining = new ArrayList<>();
+    for (CtidRange r : ranges) {
+      if (restarted.contains(r.table()) || !of(progress, r).done()) {
+        remaining.add(r);
+      }
+    }
+    return new RemainingRanges(remaining, restarted);
+  }
+
+  /**
+   * Whether a keyless table's ranges can be finished without reading any again: all done under
+   * one snapshot, or every range begun so far begun under the current one.
+   */
+  private static boolean consistent(List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> progress,
+      String snapshot) {
+    Set<String> snapshots = new LinkedHashSet<>();
+    boolean allDone = true;
+    for (CtidRange r : ranges) {
+      RangeProgress p = of(progress, r);
+      allDone &= p.done();
+      if (p.started()) {
+        snapshots.add(String.valueOf(p.snapshot()));
+      }
+    }
+    if (snapshots.isEmpty()) {
+      return true;
+    }
+    if (allDone) {
+      return snapshots.size() == 1;
+    }
+    return snapshots.size() == 1 && snapshots.contains(String.valueOf(snapshot));
+  }
+
+  /**
+   * For each keyless table read whole under a snapshot newer than the slot's own: the LSN below
+   * which the stream must skip its changes, which that snapshot already holds.
+   */
+  static Map<TableId, Long> streamSkips(List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> progress,
+      Set<TableId> keyless) {
+    Map<TableId, Long> skips = new HashMap<>();
+    for (CtidRange r : ranges) {
+      RangeProgress p = of(progress, r);
+      if (keyless.contains(r.table()) && p.done() && p.snapshotLsn() != 0) {
+        skips.merge(r.table(), p.snapshotLsn(), (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+      }
+    }
+    return skips;
+  }
+
+  private static RangeProgress of(Map<Map<String, Object>, RangeProgress> progress, CtidRange r) {
+    return progress.getOrDefault(r.partition(), RangeProgress.NOT_STARTED);
+  }
+}

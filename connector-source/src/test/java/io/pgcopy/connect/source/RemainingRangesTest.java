@@ -1,0 +1,89 @@
+package io.pgcopy.connect.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgcopy.connect.format.TableId;
+import io.pgcopy.connect.source.SourceOffsets.RangeProgress;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class RemainingRangesTest {
+  private static final TableId KEYED = new TableId("public", "accounts");
+  private static final TableId KEYLESS = new TableId("public", "history");
+  private static final CtidRange K0 = new CtidRange(KEYED, KEYED, 0, 10, 10);
+  private static final CtidRange K1 = new CtidRange(KEYED, KEYED, 10, CtidRange.OPEN, 10);
+  private static final CtidRange H0 = new CtidRange(KEYLESS, KEYLESS, 0, 10, 10);
+  private static final CtidRange H1 = new CtidRange(KEYLESS, KEYLESS, 10, CtidRange.OPEN, 10);
+  private static final List<CtidRange> ALL = List.of(K0, K1, H0, H1);
+
+  private static RangeProgress done(String snapshot, long lsn) {
+    return new RangeProgress(true, null, snapshot, lsn);
+  }
+
+  private static RangeProgress after(String snapshot) {
+    return new RangeProgress(false, new Ctid(3, 4), snapshot, 0);
+  }
+
+  private static RemainingRanges of(Map<CtidRange, RangeProgress> progress, String snapshot) {
+    Map<Map<String, Object>, RangeProgress> byPartition = new HashMap<>();
+    progress.forEach((r, p) -> byPartition.put(r.partition(), p));
+    return RemainingRanges.of(ALL, byPartition, Set.of(KEYLESS), snapshot);
+  }
+
+  @Test
+  void nothingStartedMeansEverythingRemainsAndNothingIsReadAgain() {
+    RemainingRanges r = of(Map.of(), null);
+    assertThat(r.remaining()).containsExactly(K0, K1, H0, H1);
+    assertThat(r.restarted()).isEmpty();
+  }
+
+  @Test
+  void aKeyedTableKeepsRangesFinishedUnderAnOlderSnapshot() {
+    RemainingRanges r = of(Map.of(K0, done("old", 0), K1, after("old")), "new");
+    assertThat(r.remaining()).containsExactly(K1, H0, H1);
+    assertThat(r.restarted()).isEmpty();
+  }
+
+  @Test
+  void aKeylessTableBegunUnderAnotherSnapshotIsReadAgainWhole() {
+    RemainingRanges r = of(Map.of(H0, done("old", 0), H1, after("old")), "new");
+    assertThat(r.remaining()).containsExactly(K0, K1, H0, H1);
+    assertThat(r.restarted()).containsExactly(KEYLESS);
+    // at the connector's start no snapshot exists yet: the old one is gone all the same
+    assertThat(of(Map.of(H0, done("old", 0)), null).restarted()).containsExactly(KEYLESS);
+  }
+
+  @Test
+  void aKeylessTableBegunUnderTheCurrentSnapshotResumes() {
+    RemainingRanges r = of(Map.of(H0, done("new", 5), H1, after("new")), "new");
+    assertThat(r.remaining()).containsExactly(K0, K1, H1);
+    assertThat(r.restarted()).isEmpty();
+  }
+
+  @Test
+  void aKeylessTableHalfReadAgainStaysRestartedUntilEveryRangeIsUnderTheNewSnapshot() {
+    RemainingRanges r = of(Map.of(H0, done("new", 5), H1, done("old", 0)), "new");
+    assertThat(r.restarted()).containsExactly(KEYLESS);
+    assertThat(r.remaining()).contains(H0, H1);
+  }
+
+  @Test
+  void aKeylessTableDoneUnderOneSnapshotIsDoneWhateverTheCurrentOne() {
+    RemainingRanges r = of(Map.of(K0, done("a", 0), K1, done("b", 0), H0, done("a", 7), H1, done("a", 7)), "c");
+    assertThat(r.remaining()).isEmpty();
+    assertThat(r.restarted()).isEmpty();
+  }
+
+  @Test
+  void theStreamSkipsAKeylessTablesChangesBelowItsSnapshotsLsn() {
+    Map<Map<String, Object>, RangeProgress> progress = new HashMap<>();
+    progress.put(H0.partition(), done("b", 900));
+    progress.put(H1.partition(), done("b", 900));
+    progress.put(K0.partition(), done("a", 100));
+    assertThat(RemainingRanges.streamSkips(ALL, progress, Set.of(KEYLESS))).isEqualTo(Map.of(KEYLESS, 900L));
+    assertThat(RemainingRanges.streamSkips(ALL, Map.of(), Set.of(KEYLESS))).isEmpty();
+  }
+}
