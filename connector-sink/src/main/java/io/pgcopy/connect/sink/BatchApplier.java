@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  *       UPDATE}; an update whose unchanged TOASTed values were not sent sets only the columns it
  *       carries, so the target keeps those values.</li>
  * </ul>
- * Keyless tables apply their changes in order: inserts by COPY, and an update or delete changes
- * one row equal to the old row (compared as text, so every type compares).
+ * Keyless tables: the batch's changes reduced to old rows to remove and new rows to add, each set
+ * applied with one statement ({@link KeylessChanges}).
  */
 final class BatchApplier {
   private static final Logger log = LoggerFactory.getLogger(BatchApplier.class);
@@ -134,46 +134,34 @@ final class BatchApplier {
     }
   }
 
-  /** Keyless: runs of new rows by COPY; each update or delete changes one row equal to the old row. */
+  /**
+   * Keyless: the batch reduced to old rows to remove and new rows to add ({@link KeylessChanges});
+   * the old rows are removed with one statement (one target row per occurrence, matched on the
+   * text form of every column, so every type compares), the new rows added with one COPY.
+   */
   private void applyKeyless(Connection conn, TableBatch batch) throws SQLException {
     List<Column> all = batch.layout().columns();
-    String table = batch.target().quoted();
-    List<byte[]> run = new ArrayList<>();
-    for (TableBatch.Change c : batch.changes()) {
-      if (c.op() == Operation.READ || c.op() == Operation.INSERT) {
-        run.add(c.value());
-        continue;
-      }
-      if (!run.isEmpty()) {
-        copy(conn, table, all, run);
-        run.clear();
-      }
-      if (c.key() == null) {
-        throw new SQLException("a " + c.op() + " of keyless table " + batch.target() + " carries no old row", "22023");
-      }
-      deleteOneRow(conn, batch.target(), all, c.key());
-      if (c.op() == Operation.UPDATE) {
-        run.add(c.value());
+    KeylessChanges changes;
+    try {
+      changes = KeylessChanges.of(batch.changes());
+    } catch (IllegalArgumentException e) {
+      throw new SQLException(batch.target() + ": " + e.getMessage(), "22023");
+    }
+    if (!changes.deletes().isEmpty()) {
+      String stage = staging(conn, batch.target(), all);
+      copy(conn, stage, all, changes.deletes());
+      String row = "ROW(" + columnList(all) + ")::text";
+      String target = batch.target().quoted();
+      try (Statement st = conn.createStatement()) {
+        st.execute("DELETE FROM " + target + " t USING (SELECT m.ctid FROM (SELECT x.ctid, row_number() OVER "
+            + "(PARTITION BY x.r) AS rn, d.n FROM (SELECT ctid, " + row + " AS r FROM " + target + ") x JOIN (SELECT "
+            + row + " AS r, count(*) AS n FROM " + stage + " GROUP BY 1) d ON d.r = x.r) m WHERE m.rn <= m.n) gone"
+            + " WHERE t.ctid = gone.ctid");
+        st.execute("TRUNCATE " + stage);
       }
     }
-    if (!run.isEmpty()) {
-      copy(conn, table, all, run);
-    }
-  }
-
-  private void deleteOneRow(Connection conn, TableId target, List<Column> columns, byte[] oldRow) throws SQLException {
-    String stage = staging(conn, target, columns);
-    copy(conn, stage, columns, List.of(oldRow));
-    StringBuilder match = new StringBuilder();
-    for (Column c : columns) {
-      String q = TableId.quoteIdentifier(c.name());
-      match.append(match.length() == 0 ? "" : " AND ").append("t.").append(q).append("::text IS NOT DISTINCT FROM s.")
-          .append(q).append("::text");
-    }
-    try (Statement st = conn.createStatement()) {
-      st.execute("DELETE FROM " + target.quoted() + " WHERE ctid = (SELECT t.ctid FROM " + target.quoted() + " t, "
-          + stage + " s WHERE " + match + " LIMIT 1)");
-      st.execute("TRUNCATE " + stage);
+    if (!changes.inserts().isEmpty()) {
+      copy(conn, batch.target().quoted(), all, changes.inserts());
     }
   }
 

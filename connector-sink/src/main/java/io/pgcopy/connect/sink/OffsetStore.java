@@ -6,9 +6,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -57,22 +61,55 @@ final class OffsetStore {
     return offsets;
   }
 
-  void save(Connection conn, Map<TopicPartition, Long> nextOffsets) throws SQLException {
-    if (nextOffsets.isEmpty()) {
-      return;
-    }
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + table.quoted()
-        + " (connector, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?)"
-        + " ON CONFLICT (connector, topic, kafka_partition) DO UPDATE"
-        + " SET next_offset = EXCLUDED.next_offset, updated_at = now()")) {
+  /**
+   * Stores the next offsets of {@code nextOffsets}' partitions, each only if the stored value is
+   * still the one this task last read or wrote ({@code expected}; none stored when absent). Returns
+   * the partitions where it was not: another writer (a task that took the partition over, or this
+   * task's own commit whose answer was lost) moved them, and the caller must roll back.
+   */
+  Set<TopicPartition> save(Connection conn, Map<TopicPartition, Long> nextOffsets, Map<TopicPartition, Long> expected)
+      throws SQLException {
+    Set<TopicPartition> moved = new HashSet<>();
+    List<TopicPartition> updated = new ArrayList<>();
+    List<TopicPartition> inserted = new ArrayList<>();
+    try (PreparedStatement update = conn.prepareStatement("UPDATE " + table.quoted()
+        + " SET next_offset = ?, updated_at = now() WHERE connector = ? AND topic = ? AND kafka_partition = ?"
+        + " AND next_offset = ?");
+         PreparedStatement insert = conn.prepareStatement("INSERT INTO " + table.quoted()
+             + " (connector, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?)"
+             + " ON CONFLICT (connector, topic, kafka_partition) DO NOTHING")) {
       for (Map.Entry<TopicPartition, Long> e : nextOffsets.entrySet()) {
-        ps.setString(1, connector);
-        ps.setString(2, e.getKey().topic());
-        ps.setInt(3, e.getKey().partition());
-        ps.setLong(4, e.getValue());
-        ps.addBatch();
+        TopicPartition tp = e.getKey();
+        Long before = expected.get(tp);
+        if (before != null) {
+          update.setLong(1, e.getValue());
+          update.setString(2, connector);
+          update.setString(3, tp.topic());
+          update.setInt(4, tp.partition());
+          update.setLong(5, before);
+          update.addBatch();
+          updated.add(tp);
+        } else {
+          insert.setString(1, connector);
+          insert.setString(2, tp.topic());
+          insert.setInt(3, tp.partition());
+          insert.setLong(4, e.getValue());
+          insert.addBatch();
+          inserted.add(tp);
+        }
       }
-      ps.executeBatch();
+      collectUnchanged(updated.isEmpty() ? new int[0] : update.executeBatch(), updated, moved);
+      collectUnchanged(inserted.isEmpty() ? new int[0] : insert.executeBatch(), inserted, moved);
+    }
+    return moved;
+  }
+
+  private static void collectUnchanged(int[] counts, List<TopicPartition> partitions, Set<TopicPartition> moved) {
+    for (int i = 0; i < counts.length; i++) {
+      // SUCCESS_NO_INFO (-2) cannot happen with pgjdbc's batches of DML; count it as written
+      if (counts[i] == 0) {
+        moved.add(partitions.get(i));
+      }
     }
   }
 }

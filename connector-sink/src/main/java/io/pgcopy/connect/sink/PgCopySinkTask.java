@@ -8,8 +8,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.data.Struct;
@@ -51,6 +53,8 @@ public class PgCopySinkTask extends SinkTask {
   private final Map<TopicPartition, Long> pendingOffsets = new HashMap<>();
   /** Offsets stored in the target. */
   private final Map<TopicPartition, Long> committedOffsets = new HashMap<>();
+  /** Per partition: the first offset buffered since the last write, where to go back to if the buffer is dropped. */
+  private final Map<TopicPartition, Long> firstPending = new HashMap<>();
 
   @Override
   public String version() {
@@ -107,6 +111,7 @@ public class PgCopySinkTask extends SinkTask {
       }
       nextOffsets.put(tp, r.kafkaOffset() + 1);
       pendingOffsets.put(tp, r.kafkaOffset() + 1);
+      firstPending.putIfAbsent(tp, r.kafkaOffset());
     }
     if (bufferedRows >= config.batchMaxRows() || bufferedBytes >= config.batchMaxBytes()
         || (!pendingOffsets.isEmpty() && System.currentTimeMillis() - oldestBufferedAt >= config.batchLingerMs())) {
@@ -191,7 +196,17 @@ public class PgCopySinkTask extends SinkTask {
         applier.apply(c, b);
       }
       current = config.offsetsTable();
-      offsetStore.save(c, pendingOffsets);
+      Set<TopicPartition> moved = offsetStore.save(c, pendingOffsets, committedOffsets);
+      if (!moved.isEmpty()) {
+        c.rollback();
+        log.warn("{}: the offsets stored for {} moved since this task read them (another task took the partitions "
+            + "over, or a commit whose answer was lost went through): dropping {} buffered rows and resuming from the "
+            + "stored offsets", name, moved, bufferedRows);
+        Map<TopicPartition, Long> stored = offsetStore.load(c, heldPartitions());
+        c.commit();
+        restartFrom(stored, heldPartitions());
+        return;
+      }
       c.commit();
     } catch (SQLException e) {
       rollbackQuietly();
@@ -206,6 +221,7 @@ public class PgCopySinkTask extends SinkTask {
     metrics.batch(bufferedRows, (System.nanoTime() - start) / 1_000_000);
     committedOffsets.putAll(pendingOffsets);
     pendingOffsets.clear();
+    firstPending.clear();
     batches.clear();
     bufferedRows = 0;
     bufferedBytes = 0;
@@ -232,21 +248,51 @@ public class PgCopySinkTask extends SinkTask {
       // nothing of what is buffered may be written once these partitions belong to another task:
       // drop it all and go back to what the target holds for the partitions still ours
       log.warn("{}: writing buffered rows before a rebalance failed; they will be consumed again: {}", name, e.getMessage());
-      batches.clear();
-      bufferedRows = 0;
-      bufferedBytes = 0;
-      pendingOffsets.clear();
-      nextOffsets.clear();
-      nextOffsets.putAll(committedOffsets);
-      Map<TopicPartition, Long> rewind = new HashMap<>(committedOffsets);
-      partitions.forEach(rewind::remove);
-      if (!rewind.isEmpty()) {
-        context.offset(rewind);
-      }
+      Set<TopicPartition> kept = heldPartitions();
+      kept.removeAll(partitions);
+      restartFrom(new HashMap<>(committedOffsets), kept);
     }
     for (TopicPartition tp : partitions) {
       nextOffsets.remove(tp);
       committedOffsets.remove(tp);
+      firstPending.remove(tp);
+    }
+  }
+
+  /** The partitions this task has consumed from since they were opened. */
+  private Set<TopicPartition> heldPartitions() {
+    Set<TopicPartition> held = new HashSet<>(nextOffsets.keySet());
+    held.addAll(committedOffsets.keySet());
+    return held;
+  }
+
+  /**
+   * Drops everything buffered and goes back, for each of {@code partitions}, to its offset in
+   * {@code stored} (what the target holds) or, with none stored, to the first record buffered.
+   */
+  private void restartFrom(Map<TopicPartition, Long> stored, Set<TopicPartition> partitions) {
+    Map<TopicPartition, Long> rewind = new HashMap<>();
+    for (TopicPartition tp : partitions) {
+      Long offset = stored.containsKey(tp) ? stored.get(tp) : firstPending.get(tp);
+      if (stored.containsKey(tp)) {
+        committedOffsets.put(tp, offset);
+        nextOffsets.put(tp, offset);
+      } else {
+        committedOffsets.remove(tp);
+        nextOffsets.remove(tp);
+      }
+      if (offset != null) {
+        rewind.put(tp, offset);
+      }
+    }
+    batches.clear();
+    bufferedRows = 0;
+    bufferedBytes = 0;
+    pendingOffsets.clear();
+    firstPending.clear();
+    applier.reset();
+    if (!rewind.isEmpty()) {
+      context.offset(rewind);
     }
   }
 
