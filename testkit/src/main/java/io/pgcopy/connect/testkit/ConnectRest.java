@@ -48,6 +48,16 @@ public final class ConnectRest {
     call("POST", "/connectors/" + enc(name) + "/tasks/" + task + "/restart", null, -1);
   }
 
+  /** PUT /connectors/{name}/pause: the connector's tasks stop polling until resumed. */
+  public void pause(String name) {
+    call("PUT", "/connectors/" + enc(name) + "/pause", null, -1);
+  }
+
+  /** PUT /connectors/{name}/resume. */
+  public void resume(String name) {
+    call("PUT", "/connectors/" + enc(name) + "/resume", null, -1);
+  }
+
   /** GET /connectors/{name}/offsets. */
   public JsonNode offsets(String name) {
     return getJson("/connectors/" + enc(name) + "/offsets");

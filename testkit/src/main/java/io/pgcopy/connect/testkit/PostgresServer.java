@@ -112,6 +112,8 @@ public final class PostgresServer implements AutoCloseable {
         "full_page_writes = off",
         "max_wal_size = 4GB",
         "logical_decoding_work_mem = 64MB",
+        // a statement waiting on a lock for more than deadlock_timeout is logged with the holder
+        "log_lock_waits = on",
         "");
     String hba = String.join("\n",
         "local all all trust",

@@ -1,0 +1,302 @@
+package io.pgcopy.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgcopy.connect.testkit.TableComparison;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Exactly once under failure: rounds of snapshot, handoff and stream under a pgbench write load,
+ * each hit by faults at random moments (the worker SIGKILLed and started again, the source's or
+ * the target's connections terminated, the walsender terminated, the source paused past
+ * {@code wal_sender_timeout}), each round ending with every table, keyed and keyless, equal to its
+ * source row by row: no row lost, none doubled.
+ *
+ * <p>Sized for CI by default; {@code -Dpgcopy.chaos.rounds}, {@code -Dpgcopy.chaos.faults} (per
+ * round) and {@code -Dpgcopy.chaos.seed} make longer or repeated runs ({@code bench/chaos.sh}).
+ * Every fault and the phase it hit is logged to {@code target/it-work/chaos-*.log} and stdout.
+ */
+class ChaosIT {
+  private static final List<String> TABLES = List.of("public.pgbench_accounts", "public.pgbench_branches",
+      "public.pgbench_tellers", "public.pgbench_history", "public.ledger");
+  /** Short, so a pause outlives it within seconds (production default: 60 s). */
+  private static final int WAL_SENDER_TIMEOUT_S = 5;
+
+  private enum Fault { KILL_WORKER, TERMINATE_SOURCE, TERMINATE_WALSENDER, TERMINATE_TARGET, PAUSE_SOURCE }
+
+  /** The faults drawn from: all, or those named in {@code -Dpgcopy.chaos.only} (comma-separated). */
+  private static final List<Fault> FAULTS = System.getProperty("pgcopy.chaos.only", "").isBlank()
+      ? List.of(Fault.values())
+      : java.util.Arrays.stream(System.getProperty("pgcopy.chaos.only").split(",")).map(String::trim)
+          .map(Fault::valueOf).toList();
+
+  private static Pipeline pipeline;
+  private static Path script;
+  private static final List<String> journal = new ArrayList<>();
+
+  @BeforeAll
+  static void startPipeline() throws IOException {
+    pipeline = new Pipeline("replica");
+    pipeline.source.execute("postgres", "ALTER SYSTEM SET wal_sender_timeout = '" + WAL_SENDER_TIMEOUT_S + "s'",
+        "SELECT pg_reload_conf()");
+    // keyless changes: an update and a delete of one row each, and an insert
+    script = Files.createTempFile("chaos-ledger-", ".sql");
+    Files.writeString(script, String.join("\n",
+        "\\set k random(1, 1000)",
+        "\\set d random(1, 100)",
+        "BEGIN;",
+        "UPDATE ledger SET v = v + :d WHERE ctid = (SELECT ctid FROM ledger WHERE k = :k LIMIT 1);",
+        "INSERT INTO ledger (k, v, note) VALUES (:k, :d, 'i' || :d);",
+        "DELETE FROM ledger WHERE ctid = (SELECT ctid FROM ledger WHERE k = :k + 1 LIMIT 1);",
+        "END;", ""));
+  }
+
+  @AfterAll
+  static void stopPipeline() {
+    journal.forEach(System.out::println);
+    if (pipeline != null) {
+      pipeline.close();
+    }
+  }
+
+  @Test
+  void everyTableEqualsItsSourceAfterRandomFaultsInEveryPhase() throws Exception {
+    int rounds = Integer.getInteger("pgcopy.chaos.rounds", 2);
+    int faults = Integer.getInteger("pgcopy.chaos.faults", 5);
+    long seed = Long.getLong("pgcopy.chaos.seed", System.nanoTime());
+    note("seed " + seed + ", " + rounds + " rounds of " + faults + " faults");
+    Random random = new Random(seed);
+    for (int round = 1; round <= rounds; round++) {
+      round(round, faults, random);
+    }
+    assertThat(journal.stream().filter(l -> l.contains(" fault ")).count()).isEqualTo((long) rounds * faults);
+  }
+
+  private void round(int round, int faults, Random random) throws Exception {
+    String db = "chaos" + round;
+    String prefix = "c" + round;
+    pipeline.source.createDatabase(db);
+    pipeline.target.createDatabase(db);
+    pipeline.source.runTool("pgbench", List.of("-i", "-s", "3", "-q", db));
+    pipeline.source.execute(db,
+        "ALTER TABLE public.pgbench_history REPLICA IDENTITY FULL",
+        "CREATE TABLE public.ledger (k integer, v integer, note text)",
+        "ALTER TABLE public.ledger REPLICA IDENTITY FULL",
+        "INSERT INTO public.ledger SELECT g % 1000 + 1, g, 'n' || g FROM generate_series(1, 20000) g");
+    Process pgbench = pipeline.source.startTool("pgbench", List.of("-n", "-c", "2", "-j", "2", "-T", "3600",
+        "-R", "150", "-b", "tpcb-like@3", "-f", script + "@1", db));
+    var rest = pipeline.rest();
+    String sourceName = prefix + "-source";
+    Map<String, String> source = pipeline.sourceConfig(prefix, String.join(",", TABLES));
+    source.put("name", sourceName);
+    source.put("connection.url", pipeline.source.jdbcUrl(db));
+    source.put("snapshot.mode", "initial");
+    source.put("slot.name", "chaos_" + round);
+    source.put("publication.name", "chaos_pub");
+    source.put("tasks.max", "2");
+    source.put("snapshot.range.pages", "300");
+    source.put("batch.max.rows", "200"); // many small Kafka transactions: a snapshot of tens of seconds
+    source.put("heartbeat.interval.ms", "1000");
+    Map<String, String> sink = pipeline.sinkConfig(prefix);
+    sink.put("connection.url", pipeline.target.jdbcUrl(db));
+    sink.put("batch.max.rows", "2000");
+    rest.putConnector(sourceName, source);
+    rest.putConnector(prefix + "-sink", sink);
+    try {
+      for (int i = 1; i <= faults; i++) {
+        if (i == faults / 2 + 1) {
+          awaitPhase(sourceName, "stream", Duration.ofMinutes(4)); // the next fault hits the handoff
+        } else {
+          Thread.sleep(1000 + random.nextInt(7000));
+        }
+        inject(round, i, FAULTS.get(random.nextInt(FAULTS.size())), sourceName, random);
+      }
+      awaitPhase(sourceName, "stream", Duration.ofMinutes(4));
+      Thread.sleep(3000); // some load on the stream after the last fault
+    } finally {
+      pgbench.destroy();
+      pgbench.waitFor();
+    }
+    List<String> unequal = new ArrayList<>();
+    try (Connection s = pipeline.source.connect(db); Connection t = pipeline.target.connect(db)) {
+      long deadline = System.currentTimeMillis() + Duration.ofMinutes(4).toMillis();
+      for (String table : TABLES) {
+        TableComparison.Result[] last = new TableComparison.Result[1];
+        try {
+          Awaitility.await(table + " of round " + round + " to equal its source")
+              .atMost(Duration.ofMillis(Math.max(30_000, deadline - System.currentTimeMillis())))
+              .pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+              .until(() -> (last[0] = TableComparison.compare(s, table, t, table)).same());
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          unequal.add(table);
+        } finally {
+          note("round " + round + ": " + table + ": " + last[0]);
+          if (last[0] != null && !last[0].same()) {
+            describeDifferences(s, t, table);
+          }
+        }
+      }
+    }
+    if (!unequal.isEmpty()) {
+      try (Connection t = pipeline.target.connect("postgres"); Statement st = t.createStatement();
+           ResultSet rs = st.executeQuery("SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid),"
+               + " now() - xact_start, left(query, 120) FROM pg_stat_activity WHERE application_name LIKE 'pgcopy%'")) {
+        while (rs.next()) {
+          note("  target session " + rs.getInt(1) + " " + rs.getString(2) + " waiting " + rs.getString(3) + "/"
+              + rs.getString(4) + " blocked by " + rs.getString(5) + " in a transaction for " + rs.getString(6) + ": "
+              + rs.getString(7));
+        }
+      }
+      replay(round, db, prefix, unequal);
+    }
+    assertThat(unequal).as("tables of round " + round + " unequal to their source (see the [chaos] lines)").isEmpty();
+    rest.deleteConnector(sourceName);
+    rest.deleteConnector(prefix + "-sink");
+    dropSlot(db, "chaos_" + round);
+  }
+
+  private void inject(int round, int i, Fault fault, String sourceName, Random random) throws Exception {
+    String phase = phase(sourceName);
+    note("round " + round + " fault " + i + ": " + fault + " in phase " + phase);
+    switch (fault) {
+      case KILL_WORKER -> {
+        pipeline.worker.kill();
+        Thread.sleep(random.nextInt(3000));
+        pipeline.worker.start();
+      }
+      case TERMINATE_SOURCE -> terminate(pipeline.source.connect("postgres"), "application_name LIKE 'pgcopy%'");
+      case TERMINATE_WALSENDER -> terminate(pipeline.source.connect("postgres"),
+          "application_name LIKE 'pgcopy%' AND backend_type = 'walsender'");
+      case TERMINATE_TARGET -> terminate(pipeline.target.connect("postgres"), "application_name LIKE 'pgcopy%'");
+      case PAUSE_SOURCE -> {
+        pipeline.rest().pause(sourceName);
+        Thread.sleep((WAL_SENDER_TIMEOUT_S + 3) * 1000L);
+        pipeline.rest().resume(sourceName);
+      }
+    }
+  }
+
+  private static void terminate(Connection c, String where) throws SQLException {
+    try (c; Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE " + where)) {
+      rs.next();
+      note("  terminated " + rs.getInt(1) + " backends");
+    }
+  }
+
+  /** The source connector's phase from its MBean ("snapshot", "stream"), or "unknown" while it restarts. */
+  private static String phase(String connector) {
+    try {
+      return String.valueOf(pipeline.worker.jmxAttribute(
+          "io.pgcopy.connect:type=source-connector,connector=\"" + connector + "\"", "Phase"));
+    } catch (Exception e) {
+      return "unknown";
+    }
+  }
+
+  private static void awaitPhase(String connector, String phase, Duration timeout) {
+    Awaitility.await(connector + " in phase " + phase).atMost(timeout).pollInterval(Duration.ofMillis(200))
+        .until(() -> phase.equals(phase(connector)));
+  }
+
+  private static void dropSlot(String db, String slot) {
+    Awaitility.await("slot " + slot + " dropped").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+        .ignoreExceptions().until(() -> {
+          pipeline.source.execute(db, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+              + " WHERE slot_name = '" + slot + "'");
+          return true;
+        });
+  }
+
+  /**
+   * Tells whether the topics hold what the target lacks: a fresh sink (own consumer group, own
+   * target database) reads the unequal tables' topics from the beginning, without any fault.
+   */
+  private static void replay(int round, String db, String prefix, List<String> tables) throws Exception {
+    String replayDb = db + "_replay";
+    pipeline.target.createDatabase(replayDb);
+    Map<String, String> sink = pipeline.sinkConfig(prefix + "r");
+    sink.put("topics.regex", java.util.regex.Pattern.quote(prefix) + "\\..*");
+    sink.put("connection.url", pipeline.target.jdbcUrl(replayDb));
+    pipeline.rest().putConnector(prefix + "r-sink", sink);
+    try (Connection s = pipeline.source.connect(db); Connection t = pipeline.target.connect(replayDb)) {
+      for (String table : tables) {
+        TableComparison.Result[] last = new TableComparison.Result[1];
+        try {
+          Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+              .until(() -> (last[0] = TableComparison.compare(s, table, t, table)).same());
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          // reported below
+        }
+        note("round " + round + " replay of the topics by a fresh sink: " + table + ": " + last[0]);
+      }
+    }
+  }
+
+  /** Which rows differ, by the first column (the key of the pgbench tables), for the journal. */
+  private static void describeDifferences(Connection s, Connection t, String table) throws SQLException {
+    Map<String, List<String>> source = rows(s, table);
+    Map<String, List<String>> target = rows(t, table);
+    int shown = 0;
+    int differing = 0;
+    Map<Long, Integer> buckets = new java.util.TreeMap<>();
+    for (String k : new java.util.TreeSet<>(java.util.Set.copyOf(union(source.keySet(), target.keySet())))) {
+      List<String> a = source.getOrDefault(k, List.of());
+      List<String> b = target.getOrDefault(k, List.of());
+      if (!new java.util.TreeSet<>(a).equals(new java.util.TreeSet<>(b)) || a.size() != b.size()) {
+        differing++;
+        try {
+          buckets.merge(Long.parseLong(k) / 1000, 1, Integer::sum);
+        } catch (NumberFormatException e) {
+          // not a number: no bucket
+        }
+        if (shown++ < 10) {
+          note("  " + table + " key " + k + ": source " + a + " target " + b);
+        }
+      }
+    }
+    note("  " + table + ": " + differing + " first-column values differ; by thousands: " + buckets);
+  }
+
+  private static List<String> union(java.util.Set<String> a, java.util.Set<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  private static Map<String, List<String>> rows(Connection c, String table) throws SQLException {
+    Map<String, List<String>> rows = new java.util.HashMap<>();
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT t::text FROM " + table + " t")) {
+      while (rs.next()) {
+        String row = rs.getString(1);
+        String key = row.substring(1, Math.max(1, row.indexOf(',')));
+        rows.computeIfAbsent(key, k -> new ArrayList<>()).add(row.length() > 120 ? row.substring(0, 120) : row);
+      }
+    } finally {
+      if (!c.getAutoCommit()) {
+        c.rollback(); // hold no lock on the table while the sink goes on
+      }
+    }
+    return rows;
+  }
+
+  private static synchronized void note(String line) {
+    journal.add(line);
+    System.out.println("[chaos] " + line);
+  }
+}
