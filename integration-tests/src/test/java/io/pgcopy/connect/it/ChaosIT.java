@@ -119,12 +119,13 @@ class ChaosIT {
     rest.putConnector(prefix + "-sink", sink);
     try {
       for (int i = 1; i <= faults; i++) {
-        if (i == faults / 2 + 1) {
-          awaitPhase(sourceName, "stream", Duration.ofMinutes(4)); // the next fault hits the handoff
+        boolean handoff = i == faults / 2 + 1;
+        if (handoff) {
+          awaitPhase(sourceName, "stream", Duration.ofMinutes(4)); // the snapshot just ended: hit the handoff
         } else {
           Thread.sleep(1000 + random.nextInt(7000));
         }
-        inject(round, i, FAULTS.get(random.nextInt(FAULTS.size())), sourceName, random);
+        inject(round, i, FAULTS.get(random.nextInt(FAULTS.size())), sourceName, handoff, random);
       }
       awaitPhase(sourceName, "stream", Duration.ofMinutes(4));
       Thread.sleep(3000); // some load on the stream after the last fault
@@ -170,8 +171,9 @@ class ChaosIT {
     dropSlot(db, "chaos_" + round);
   }
 
-  private void inject(int round, int i, Fault fault, String sourceName, Random random) throws Exception {
-    String phase = phase(sourceName);
+  private void inject(int round, int i, Fault fault, String sourceName, boolean handoff, Random random)
+      throws Exception {
+    String phase = handoff ? "handoff" : phase(sourceName);
     note("round " + round + " fault " + i + ": " + fault + " in phase " + phase);
     switch (fault) {
       case KILL_WORKER -> {
