@@ -11,6 +11,7 @@ import io.pgcopy.connect.format.Tuples;
 import io.pgcopy.connect.format.pgoutput.PgOutputDecoder;
 import io.pgcopy.connect.format.pgoutput.PgOutputMessage;
 import io.pgcopy.connect.format.pgoutput.TupleData;
+import io.pgcopy.connect.source.PendingTransactions.Tx;
 import io.pgcopy.connect.source.SourceOffsets.StreamPosition;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -27,7 +28,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -35,9 +35,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.header.ConnectHeaders;
@@ -101,29 +99,13 @@ final class ChangeStreamReader implements AutoCloseable {
   private Spool spoolInBlock;
   private Replay replay;
 
-  /** Transactions seen, in commit order, until every record of theirs is acknowledged. */
-  private final ArrayDeque<Tx> inflight = new ArrayDeque<>();
-  private final Map<Long, Tx> byCommitLsn = new ConcurrentHashMap<>();
+  private final PendingTransactions pending = new PendingTransactions();
   private long confirmed;
   private long lastHeartbeat = System.currentTimeMillis();
   private long lastSlotReport;
   private long lastConfirmProgress = System.currentTimeMillis();
   private long lastStallWarning;
   private boolean heartbeatFailed;
-
-  /** A source transaction: its records in flight and whether its commit was seen. */
-  private static final class Tx {
-    final long commitLsn;
-    final AtomicInteger outstanding = new AtomicInteger();
-    long commitTimeMicros;
-    volatile long endLsn;
-    volatile boolean committed;
-    long seq;
-
-    Tx(long commitLsn) {
-      this.commitLsn = commitLsn;
-    }
-  }
 
   /** A published table as the stream describes it. */
   private record Relation(TableId table, boolean skip, String topic, ColumnLayout layout, int[] keyFields,
@@ -281,14 +263,13 @@ final class ChangeStreamReader implements AutoCloseable {
     }
     PgOutputMessage m = decoder.decode(message);
     if (m instanceof PgOutputMessage.Begin b) {
-      current = transaction(b.finalLsn());
+      current = pending.begin(b.finalLsn());
       current.commitTimeMicros = b.commitTimeMicros();
     } else if (m instanceof PgOutputMessage.Commit c) {
       if (current == null) {
         throw new ConnectException(taskName + ": Commit without Begin at " + lsn(c.commitLsn()));
       }
-      current.endLsn = c.endLsn();
-      current.committed = true;
+      current.committed(c.endLsn());
       current = null;
     } else if (m instanceof PgOutputMessage.StreamStart s) {
       spoolInBlock = spools.get(s.xid());
@@ -298,11 +279,10 @@ final class ChangeStreamReader implements AutoCloseable {
       }
     } else if (m instanceof PgOutputMessage.StreamCommit c) {
       Spool spool = spools.remove(c.xid());
-      Tx tx = transaction(c.commitLsn());
+      Tx tx = pending.begin(c.commitLsn());
       tx.commitTimeMicros = c.commitTimeMicros();
       if (spool == null) {
-        tx.endLsn = c.endLsn();
-        tx.committed = true;
+        tx.committed(c.endLsn());
       } else {
         replay = new Replay(spool, tx, c.endLsn());
       }
@@ -338,18 +318,6 @@ final class ChangeStreamReader implements AutoCloseable {
       return t.xid();
     }
     return 0;
-  }
-
-  /** The transaction committed at {@code commitLsn}, the same object when it is sent again after a reconnect. */
-  private Tx transaction(long commitLsn) {
-    Tx tx = byCommitLsn.get(commitLsn);
-    if (tx == null) {
-      tx = new Tx(commitLsn);
-      byCommitLsn.put(commitLsn, tx);
-      inflight.add(tx);
-    }
-    tx.seq = 0;
-    return tx;
   }
 
   /** Relation, Insert, Update, Delete, Truncate (and what needs no record) of transaction {@code tx}. */
@@ -465,7 +433,7 @@ final class ChangeStreamReader implements AutoCloseable {
     }
     // rows of a keyless table, and truncates, keep their order in one partition
     Integer kafkaPartition = r.keyless || op == Operation.TRUNCATE ? 0 : null;
-    tx.outstanding.incrementAndGet();
+    tx.sent();
     metrics.records.incrementAndGet();
     metrics.bytes.addAndGet(value == null ? 0 : value.length);
     metrics.lastCommitEpochMillis = (tx.commitTimeMicros + PG_EPOCH_MICROS) / 1000;
@@ -566,39 +534,28 @@ final class ChangeStreamReader implements AutoCloseable {
     }
     Object lsn = record.sourceOffset().get(SourceOffsets.OFFSET_LSN);
     if (lsn instanceof Number n) {
-      Tx tx = byCommitLsn.get(n.longValue());
-      if (tx != null) {
-        tx.outstanding.decrementAndGet();
-      }
+      pending.acknowledged(n.longValue());
     }
   }
 
   /** Confirms to the server every transaction whose records are all acknowledged, in commit order. */
   private void confirm() {
-    long to = confirmed;
-    while (!inflight.isEmpty()) {
-      Tx head = inflight.peek();
-      if (!head.committed || head.outstanding.get() > 0) {
-        break;
-      }
-      to = Math.max(to, head.endLsn);
-      inflight.poll();
-      byCommitLsn.remove(head.commitLsn);
-    }
-    if (inflight.isEmpty() && current == null && replay == null) {
+    long to = pending.confirmable(confirmed);
+    if (pending.isEmpty() && current == null && replay == null) {
       // nothing in flight: everything up to what the server last reported was sent and acknowledged
-      to = Math.max(to, stream.getLastReceiveLSN().asLong());
+      long received = stream.getLastReceiveLSN().asLong();
+      to = Long.compareUnsigned(received, to) > 0 ? received : to;
     }
     long now = System.currentTimeMillis();
-    if (Long.compareUnsigned(to, confirmed) > 0 || inflight.isEmpty()) {
+    if (Long.compareUnsigned(to, confirmed) > 0 || pending.isEmpty()) {
       lastConfirmProgress = now;
     } else if (now - lastConfirmProgress >= STALL_WARN_MS && now - lastStallWarning >= STALL_WARN_MS) {
       lastStallWarning = now;
-      Tx head = inflight.peek();
+      Tx head = pending.oldest();
       log.warn("{}: the slot's confirmed position has not moved for {} s: the transaction committed at {} waits for "
-          + "{} (its commit {}); WAL is retained meanwhile. If this repeats, restart the task", taskName,
-          (now - lastConfirmProgress) / 1000, lsn(head.commitLsn), head.outstanding.get() + " records to be acknowledged",
-          head.committed ? "was seen" : "was not seen yet");
+          + "{} records to be acknowledged (its commit {}); WAL is retained meanwhile. If this repeats, restart the "
+          + "task", taskName, (now - lastConfirmProgress) / 1000, lsn(head.commitLsn), head.outstanding(),
+          head.commitSeen() ? "was seen" : "was not seen yet");
     }
     if (Long.compareUnsigned(to, confirmed) > 0) {
       confirmed = to;
@@ -638,7 +595,7 @@ final class ChangeStreamReader implements AutoCloseable {
     closeStream();
     // the server sends every unconfirmed transaction again after the reconnect: a commit seen
     // before counts only once it is seen again, with whatever records the new pass adds
-    inflight.forEach(tx -> tx.committed = false);
+    pending.reconnected();
     current = null;
     spoolInBlock = null;
     spools.values().forEach(Spool::close);
@@ -744,8 +701,7 @@ final class ChangeStreamReader implements AutoCloseable {
         } catch (EOFException e) {
           in.close();
           spool.close();
-          tx.endLsn = endLsn;
-          tx.committed = true;
+          tx.committed(endLsn);
           replay = null;
           return;
         }

@@ -1,5 +1,7 @@
 package io.pgcopy.connect.source;
 
+import io.pgcopy.connect.common.Mbeans;
+import io.pgcopy.connect.common.Version;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -7,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import javax.management.ObjectName;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -24,21 +27,21 @@ public class PgCopySourceTask extends SourceTask {
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private SnapshotReader reader;
   private final SourceTaskMetrics metrics = new SourceTaskMetrics();
-  private javax.management.ObjectName metricsName;
+  private ObjectName metricsName;
   private ChangeStreamReader stream;
   private String name;
 
   @Override
   public String version() {
-    return io.pgcopy.connect.common.Version.get();
+    return Version.get();
   }
 
   @Override
   public void start(Map<String, String> props) {
     PgCopySourceConfig config = new PgCopySourceConfig(props);
     name = props.getOrDefault("name", "pgcopy-source") + "-task";
-    metricsName = io.pgcopy.connect.common.Mbeans.register("source-task", props.getOrDefault("name", "pgcopy-source"),
-        io.pgcopy.connect.common.Mbeans.taskNumber(), metrics);
+    metricsName = Mbeans.register("source-task", props.getOrDefault("name", "pgcopy-source"),
+        Mbeans.taskNumber(), metrics);
     if (TaskRanges.KIND_STREAM.equals(props.get(TaskRanges.KIND))) {
       name = props.getOrDefault("name", "pgcopy-source") + "-stream";
       Map<String, Object> partition = SourceOffsets.streamPartition(config.slotName());
@@ -135,7 +138,7 @@ public class PgCopySourceTask extends SourceTask {
       reader.cancel();
       reader.close();
     }
-    io.pgcopy.connect.common.Mbeans.unregister(metricsName);
+    Mbeans.unregister(metricsName);
     log.info("{} stopped", name);
   }
 }

@@ -138,29 +138,26 @@ final class ReplicationSetup {
    * snapshot the slot starts from, valid while the connection stays open and idle.
    */
   static CreatedSlot createSlot(Connection replication, String slot, boolean exportSnapshot) throws SQLException {
-    try (Statement st = replication.createStatement();
-         ResultSet rs = st.executeQuery("CREATE_REPLICATION_SLOT " + TableId.quoteIdentifier(slot) + " LOGICAL pgoutput "
-             + (exportSnapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT"))) {
-      rs.next();
-      CreatedSlot created = new CreatedSlot(LogSequenceNumber.valueOf(rs.getString("consistent_point")).asLong(),
-          rs.getString("snapshot_name"));
-      log.info("Created replication slot {} at consistent point {}{}", slot,
-          LogSequenceNumber.valueOf(created.consistentLsn()).asString(),
-          exportSnapshot ? " with snapshot " + created.snapshotName() : "");
-      return created;
-    }
+    return create(replication, slot, false, exportSnapshot);
   }
 
   /** Creates a temporary slot (gone with the connection) that exports its snapshot. */
   static CreatedSlot createTemporarySlot(Connection replication, String slot) throws SQLException {
+    return create(replication, slot, true, true);
+  }
+
+  private static CreatedSlot create(Connection replication, String slot, boolean temporary, boolean exportSnapshot)
+      throws SQLException {
     try (Statement st = replication.createStatement();
          ResultSet rs = st.executeQuery("CREATE_REPLICATION_SLOT " + TableId.quoteIdentifier(slot)
-             + " TEMPORARY LOGICAL pgoutput EXPORT_SNAPSHOT")) {
+             + (temporary ? " TEMPORARY" : "") + " LOGICAL pgoutput "
+             + (exportSnapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT"))) {
       rs.next();
       CreatedSlot created = new CreatedSlot(LogSequenceNumber.valueOf(rs.getString("consistent_point")).asLong(),
           rs.getString("snapshot_name"));
-      log.info("Created temporary replication slot {} at consistent point {} with snapshot {}", slot,
-          LogSequenceNumber.valueOf(created.consistentLsn()).asString(), created.snapshotName());
+      log.info("Created {}replication slot {} at consistent point {}{}", temporary ? "temporary " : "", slot,
+          LogSequenceNumber.valueOf(created.consistentLsn()).asString(),
+          created.snapshotName() == null ? "" : " with snapshot " + created.snapshotName());
       return created;
     }
   }
