@@ -13,4 +13,4 @@ seed=${3:-$RANDOM$RANDOM}
 mvn -B -q install -DskipTests
 mvn -B verify -pl integration-tests -Dit.test=ChaosIT -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
   -Dpgcopy.chaos.rounds="$rounds" -Dpgcopy.chaos.faults="$faults" -Dpgcopy.chaos.seed="$seed" \
-  | grep -E '^\[chaos\]|Tests run|BUILD|ERROR'
+  | grep --line-buffered -E '^\[chaos\]|Tests run|BUILD|ERROR'
