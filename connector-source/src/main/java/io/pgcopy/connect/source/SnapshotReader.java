@@ -159,13 +159,11 @@ final class SnapshotReader implements AutoCloseable {
     // where the range resumes moves only when the batch is handed to Connect: a failure mid-batch
     // drops the batch, and the next poll must read its rows again
     Ctid last = c.pending.after;
+    SourceRecord rangeDone = null;
     while (records.size() < config.batchMaxRows() && bytes < MAX_BATCH_BYTES) {
       if (!reader.next()) {
-        SourceRecord done = finishRange(c, records.size());
-        metrics.records.addAndGet(records.size());
-        metrics.bytes.addAndGet(bytes);
-        records.add(done);
-        return records;
+        rangeDone = finishRange(c, records.size());
+        break;
       }
       Ctid ctid = Ctid.fromBinary(reader.fieldInt(0, 0), reader.fieldShort(0, 4));
       byte[] value = reader.tupleWithoutLeadingFields(1);
@@ -189,10 +187,14 @@ final class SnapshotReader implements AutoCloseable {
       last = ctid;
       bytes += value.length;
     }
-    c.pending.after = last;
-    c.rows += records.size();
     metrics.records.addAndGet(records.size());
     metrics.bytes.addAndGet(bytes);
+    if (rangeDone != null) {
+      records.add(rangeDone);
+      return records;
+    }
+    c.pending.after = last;
+    c.rows += records.size();
     if (log.isDebugEnabled()) {
       log.debug("{}: {} rows of {} (last {})", taskName, records.size(), c.pending.range, c.pending.after);
     }
