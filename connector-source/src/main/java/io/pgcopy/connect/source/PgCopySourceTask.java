@@ -22,9 +22,8 @@ import org.slf4j.LoggerFactory;
 public class PgCopySourceTask extends SourceTask {
   private static final Logger log = LoggerFactory.getLogger(PgCopySourceTask.class);
 
-  private static final String OBJECT_IN_USE = "55006";
-
   private final CountDownLatch stopRequested = new CountDownLatch(1);
+  private final Backoff backoff = new Backoff(500, 30_000);
   private SnapshotReader reader;
   private final SourceTaskMetrics metrics = new SourceTaskMetrics();
   private ObjectName metricsName;
@@ -67,55 +66,59 @@ public class PgCopySourceTask extends SourceTask {
     if (stream != null) {
       return pollStream();
     }
+    String where = reader.position();
     try {
       List<SourceRecord> records = reader.poll();
+      backoff.succeeded();
       if (records == null) {
         // every range is done: idle until the connector reconfigures its tasks
         stopRequested.await(1, TimeUnit.SECONDS);
       }
       return records;
-    } catch (SQLException e) {
+    } catch (SQLException | IOException e) {
       reader.reset();
       if (stopRequested.getCount() == 0) {
         return null;
       }
-      ConnectException failure = SqlErrors.translate(e, name + " reading the snapshot");
-      if (failure instanceof RetriableException) {
-        // Connect polls again at once: back off so a lost snapshot or a down server is not hammered
-        stopRequested.await(1, TimeUnit.SECONDS);
-      }
-      throw failure;
-    } catch (IOException e) {
-      reader.reset();
-      throw new RetriableException(name + ": reading the COPY stream failed; the range resumes after the last row sent", e);
+      throw failure(e, name + " reading " + where);
     }
+  }
+
+  /**
+   * The exception that ends this poll: permanent (the task fails, with the server's message and
+   * what to do) or retriable, after a backoff that grows with each failure in a row. A server
+   * error inside an I/O exception (the COPY stream reports errors as I/O errors) is classified
+   * by its SQLState like any other.
+   */
+  private ConnectException failure(Exception e, String doing) throws InterruptedException {
+    SQLException sql = SqlErrors.sqlCause(e);
+    ConnectException failure = sql != null
+        ? SqlErrors.translate(sql, doing)
+        : new RetriableException(doing + " failed: " + e.getMessage() + "; retrying from the last row sent", e);
+    if (failure instanceof RetriableException) {
+      long delay = backoff.nextDelayMs();
+      log.warn("{}: {}; retrying in {} ms", name, failure.getMessage(), delay);
+      stopRequested.await(delay, TimeUnit.MILLISECONDS);
+    }
+    return failure;
   }
 
   private List<SourceRecord> pollStream() throws InterruptedException {
     try {
       List<SourceRecord> records = stream.poll();
+      backoff.succeeded();
       if (records.isEmpty()) {
         stopRequested.await(20, TimeUnit.MILLISECONDS); // nothing pending: do not spin
         return null;
       }
       return records;
-    } catch (SQLException e) {
+    } catch (SQLException | IOException e) {
+      // the stream restarts from the slot's confirmed position and skips what Kafka has
       stream.reset();
       if (stopRequested.getCount() == 0) {
         return null;
       }
-      ConnectException failure = OBJECT_IN_USE.equals(e.getSQLState())
-          // the slot is still held by the walsender of a task that just stopped (restart, rebalance)
-          ? new RetriableException(name + ": " + e.getMessage() + "; retrying", e)
-          : SqlErrors.translate(e, name + " streaming changes");
-      if (failure instanceof RetriableException) {
-        stopRequested.await(1, TimeUnit.SECONDS);
-      }
-      throw failure;
-    } catch (IOException e) {
-      stream.reset();
-      throw new RetriableException(name + ": spooling a streamed transaction failed; the stream restarts from the "
-          + "last confirmed position", e);
+      throw failure(e, name + " streaming changes");
     }
   }
 

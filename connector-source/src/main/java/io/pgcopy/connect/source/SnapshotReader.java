@@ -306,6 +306,15 @@ final class SnapshotReader implements AutoCloseable {
     return conn;
   }
 
+  /** The range being read or next to read, and where in it, for messages. */
+  String position() {
+    PendingRange p = pending.peek();
+    if (p == null) {
+      return "the snapshot (every range done)";
+    }
+    return p.range + (p.after == null ? "" : " after row " + p.after) + " under snapshot " + snapshotName;
+  }
+
   /**
    * Drops the open COPY and connection after a failure; the next poll resumes the range after the
    * last row already handed to Connect.

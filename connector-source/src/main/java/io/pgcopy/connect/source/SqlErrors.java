@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
 /** Sorts SQL failures into those worth retrying and those a person must fix; cancels running statements. */
 final class SqlErrors {
   private static final Logger log = LoggerFactory.getLogger(SqlErrors.class);
+  private static final String UNDEFINED_FUNCTION = "42883";
+  private static final String OBJECT_IN_USE = "55006";
 
   private SqlErrors() {}
 
@@ -33,6 +35,24 @@ final class SqlErrors {
       return new RetriableException(message + ". The exported snapshot is gone (the connector restarted?); "
           + "the connector exports a new one and reconfigures this task", e);
     }
+    if (OBJECT_IN_USE.equals(state)) {
+      return new RetriableException(message + ". The replication slot is still held by the session of a task that "
+          + "just stopped (restart, rebalance)", e);
+    }
+    if (UNDEFINED_FUNCTION.equals(state) && String.valueOf(e.getMessage()).contains("binary")) {
+      return new ConnectException(message + ". A column's type has no binary send/receive functions, which "
+          + "binary COPY needs: take the table out of table.include.list, then restart the task", e);
+    }
     return SqlStates.isTransient(e) ? new RetriableException(message, e) : new ConnectException(message, e);
+  }
+
+  /** The SQLException in {@code e}'s cause chain (the COPY streams wrap server errors in I/O exceptions), or null. */
+  static SQLException sqlCause(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql) {
+        return sql;
+      }
+    }
+    return null;
   }
 }

@@ -2,12 +2,15 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,6 +82,33 @@ class InitialLoadIT {
     }
     rest.deleteConnector("it1-source");
     rest.deleteConnector("it1-sink");
+  }
+
+  /**
+   * A permanent error fails the task at once with the range and the way out, instead of a
+   * RUNNING task retrying in a tight loop (binary COPY reports this one inside the COPY stream).
+   */
+  @Test
+  void aColumnTypeWithoutBinaryOutputFailsTheTaskAfterOneAttempt() throws Exception {
+    pipeline.source.execute(Pipeline.SOURCE_DB, "CREATE EXTENSION IF NOT EXISTS seg",
+        "CREATE TABLE public.measures (id integer PRIMARY KEY, range seg)",
+        "INSERT INTO public.measures SELECT g, (g || ' .. ' || g + 1)::seg FROM generate_series(1, 100) g");
+    var rest = pipeline.rest();
+    var source = pipeline.sourceConfig("segs", "public.measures");
+    source.put("tasks.max", "1");
+    rest.putConnector("segs-source", source);
+    JsonNode[] status = new JsonNode[1];
+    Awaitility.await("the snapshot task to fail").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+        .ignoreExceptions()
+        .until(() -> "FAILED".equals((status[0] = rest.status("segs-source")).path("tasks").path(0).path("state").asText()));
+    String trace = status[0].path("tasks").path(0).path("trace").asText();
+    assertThat(trace).contains("\"public\".\"measures\" pages [0, end)", "no binary output function available",
+        "table.include.list");
+    Thread.sleep(3000); // a retry loop would go on meanwhile
+    long attempts = Files.readAllLines(pipeline.source.serverLog()).stream()
+        .filter(l -> l.contains("no binary output function available for type seg")).count();
+    assertThat(attempts).as("COPY attempts the source saw").isBetween(1L, 3L);
+    rest.deleteConnector("segs-source");
   }
 
   @Test

@@ -195,6 +195,11 @@ public final class PostgresServer implements AutoCloseable {
     }
   }
 
+  /** The server's own log (pg_ctl -l): errors, and lock waits (log_lock_waits). */
+  public Path serverLog() {
+    return data.resolve("postgres.log");
+  }
+
   public Path binDirectory() {
     return bin;
   }
