@@ -78,11 +78,6 @@ final class ExportedSnapshot implements AutoCloseable {
     }
   }
 
-  /** Whether this is the snapshot of a replication slot created with it. */
-  boolean fromSlot() {
-    return replication;
-  }
-
   String name() {
     return name;
   }
