@@ -234,13 +234,7 @@ public class PgCopySourceConnector extends SourceConnector {
   private void closeMonitorConnection() {
     Connection c = monitorConn;
     monitorConn = null;
-    if (c != null) {
-      try {
-        c.close();
-      } catch (SQLException e) {
-        log.debug("{}: closing the monitor connection: {}", name, e.getMessage());
-      }
-    }
+    SqlErrors.closeQuietly(c, name);
   }
 
   @Override

@@ -94,7 +94,7 @@ public class PgCopySourceTask extends SourceTask {
     SQLException sql = SqlErrors.sqlCause(e);
     ConnectException failure = sql != null
         ? SqlErrors.translate(sql, doing)
-        : new RetriableException(doing + " failed: " + e.getMessage() + "; retrying from the last row sent", e);
+        : new RetriableException(doing + " failed: " + e.getMessage(), e);
     if (failure instanceof RetriableException) {
       long delay = backoff.nextDelayMs();
       log.warn("{}: {}; retrying in {} ms", name, failure.getMessage(), delay);

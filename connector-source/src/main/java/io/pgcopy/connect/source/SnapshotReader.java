@@ -348,12 +348,6 @@ final class SnapshotReader implements AutoCloseable {
   private void closeConnection() {
     Connection c = conn;
     conn = null;
-    if (c != null) {
-      try {
-        c.close();
-      } catch (SQLException e) {
-        log.debug("{}: closing connection: {}", taskName, e.getMessage());
-      }
-    }
+    SqlErrors.closeQuietly(c, taskName);
   }
 }

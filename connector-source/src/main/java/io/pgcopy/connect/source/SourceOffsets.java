@@ -24,8 +24,8 @@ public final class SourceOffsets {
   /** Offset key: the name of the exported snapshot the range was read under. */
   public static final String OFFSET_SNAPSHOT = "snapshot";
   /**
-   * Offset key of a finished range: the LSN from which the stream holds every change the snapshot
-   * does not (0: the slot's own consistent point, or no stream).
+   * Offset key of a finished range: the consistent LSN of the snapshot it was read under, from
+   * which a slot holds every change the snapshot does not (0: a snapshot without a slot).
    */
   public static final String OFFSET_SNAPSHOT_LSN = "snapshot_lsn";
 
@@ -123,7 +123,6 @@ public final class SourceOffsets {
    */
   public record RangeProgress(boolean done, Ctid after, String snapshot, long snapshotLsn) {
     public static final RangeProgress NOT_STARTED = new RangeProgress(false, null, null, 0);
-    public static final RangeProgress DONE = new RangeProgress(true, null, null, 0);
 
     /** Whether any row of the range was sent. */
     public boolean started() {

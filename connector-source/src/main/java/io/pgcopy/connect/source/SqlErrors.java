@@ -28,6 +28,17 @@ final class SqlErrors {
     }
   }
 
+  /** Closes {@code c} if there is one; a failure is only logged. */
+  static void closeQuietly(Connection c, String who) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException e) {
+        log.debug("{}: closing a connection: {}", who, e.getMessage());
+      }
+    }
+  }
+
   static ConnectException translate(SQLException e, String doing) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     String message = doing + " failed: " + e.getMessage() + " (SQLState " + state + ")";

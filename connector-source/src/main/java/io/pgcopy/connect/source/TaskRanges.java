@@ -72,7 +72,7 @@ final class TaskRanges {
     return skips;
   }
 
-  static Map<String, String> encode(String snapshotName, List<CtidRange> ranges) {
+  private static Map<String, String> encode(String snapshotName, List<CtidRange> ranges) {
     Map<String, String> m = new HashMap<>();
     m.put(SNAPSHOT_NAME, snapshotName);
     m.put(RANGE_COUNT, String.valueOf(ranges.size()));

@@ -18,7 +18,7 @@ class OffsetsAndTaskConfigTest {
   @Test
   void taskConfigRoundTripsNamesThatNeedQuoting() {
     List<CtidRange> ranges = List.of(new CtidRange(P, LEAF, 0, 10, 10), new CtidRange(P, LEAF, 10, CtidRange.OPEN, 3));
-    Map<String, String> config = TaskRanges.encode("00000003-00000002-1", ranges);
+    Map<String, String> config = TaskRanges.encode("00000003-00000002-1", 0, ranges, Set.of());
     assertThat(TaskRanges.decode(config)).isEqualTo(ranges);
     assertThat(TaskRanges.snapshotName(config)).isEqualTo("00000003-00000002-1");
   }
