@@ -3,8 +3,11 @@ package io.pgcopy.connect.sink;
 import io.pgcopy.connect.format.Column;
 import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.Operation;
+import io.pgcopy.connect.format.RowBatch;
+import io.pgcopy.connect.format.RowBatchReader;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.format.Tuples;
+import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
@@ -48,6 +51,9 @@ final class BatchApplier {
         st.execute("TRUNCATE " + batch.target().quoted());
       }
     }
+    if (!batch.runs().isEmpty()) {
+      applyRuns(conn, batch);
+    }
     if (!batch.layout().hasKey()) {
       applyKeyless(conn, batch);
       return;
@@ -88,6 +94,46 @@ final class BatchApplier {
         rows.add(Tuples.project(c.value(), present));
       }
       upsert(conn, batch.target(), batch.layout(), present, rows);
+    }
+  }
+
+  /**
+   * Snapshot rows: the runs go into one binary COPY as they came. Keys already in the target (a
+   * source task read rows again after a restart) make it fail; then the runs are upserted instead,
+   * the last row of a key winning, except for keys a newer change of this batch will write.
+   */
+  private void applyRuns(Connection conn, TableBatch batch) throws SQLException {
+    if (!batch.layout().hasKey()) {
+      copy(conn, batch.target().quoted(), batch.layout().columns(), batch.runs());
+      return;
+    }
+    Savepoint beforeCopy = conn.setSavepoint();
+    try {
+      copy(conn, batch.target().quoted(), batch.layout().columns(), batch.runs());
+      conn.releaseSavepoint(beforeCopy);
+      return;
+    } catch (SQLException e) {
+      if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+        throw e;
+      }
+      conn.rollback(beforeCopy);
+    }
+    int[] keyFields = batch.layout().keyFieldIndexes();
+    Map<ByteBuffer, byte[]> byKey = new LinkedHashMap<>();
+    for (byte[] run : batch.runs()) {
+      RowBatchReader rows = RowBatchReader.of(RowBatch.ROWS, run);
+      while (rows.next()) {
+        byte[] row = rows.newTuple();
+        byte[] key = Tuples.project(row, keyFields);
+        if (!batch.hasChange(key)) {
+          byKey.put(ByteBuffer.wrap(key), row);
+        }
+      }
+    }
+    log.debug("{}: snapshot rows meet existing keys, upserting {} rows through a staging table", batch.target(),
+        byKey.size());
+    if (!byKey.isEmpty()) {
+      upsert(conn, batch.target(), batch.layout(), allFields(batch.layout()), new ArrayList<>(byKey.values()));
     }
   }
 

@@ -70,6 +70,32 @@ final class EmbeddedOids {
     }
   }
 
+  /** Rewrites every tuple of a run of binary COPY tuples (a snapshot batch). */
+  static void rewriteRun(byte[] run, Shape[] shapes) {
+    int at = 0;
+    while (at < run.length) {
+      int count = getShort(run, at);
+      int o = at + 2;
+      for (int i = 0; i < count; i++) {
+        int len = getInt(run, o);
+        o += 4;
+        if (len >= 0 && i < shapes.length && shapes[i] != null) {
+          try {
+            rewrite(run, o, len, shapes[i]);
+          } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+            throw new FieldException(i, e.getMessage());
+          }
+        }
+        o += Math.max(0, len);
+      }
+      at = o;
+    }
+  }
+
+  private static int getShort(byte[] b, int at) {
+    return (short) (((b[at] & 0xFF) << 8) | (b[at + 1] & 0xFF));
+  }
+
   /** Rewrites one value of {@code length} bytes at {@code at}. */
   static void rewrite(byte[] b, int at, int length, Shape shape) {
     int end = at + length;

@@ -1,7 +1,8 @@
 package io.pgcopy.connect.sink;
 
 import io.pgcopy.connect.common.ConnectionSettings;
-import io.pgcopy.connect.format.ColumnLayout;
+import io.pgcopy.connect.common.Mbeans;
+import io.pgcopy.connect.common.Version;
 import io.pgcopy.connect.format.SqlStates;
 import io.pgcopy.connect.format.TableId;
 import java.sql.Connection;
@@ -9,12 +10,12 @@ import java.sql.SQLException;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import javax.management.ObjectName;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -41,11 +42,13 @@ public class PgCopySinkTask extends SinkTask {
   private final BatchApplier applier = new BatchApplier();
   private RecordDecoder decoder;
   private final SinkTaskMetrics metrics = new SinkTaskMetrics();
-  private javax.management.ObjectName metricsName;
+  private ObjectName metricsName;
 
-  private final Map<TableId, TableBatch> batches = new LinkedHashMap<>();
-  private long bufferedRows;
-  private long bufferedBytes;
+  private SinkBuffer buffer;
+  private TruncateBarrier barrier;
+  /** Partitions stopped at a keyed table's truncate until every bucket's entry of it has arrived. */
+  private final Map<TopicPartition, TruncateBarrier.Truncate> waiting = new HashMap<>();
+  private long lastWaitCheck;
   private long oldestBufferedAt;
   /** Per partition: the offset after the last record buffered or applied; records below it are skipped. */
   private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
@@ -58,7 +61,7 @@ public class PgCopySinkTask extends SinkTask {
 
   @Override
   public String version() {
-    return io.pgcopy.connect.common.Version.get();
+    return Version.get();
   }
 
   @Override
@@ -68,8 +71,9 @@ public class PgCopySinkTask extends SinkTask {
     offsetStore = new OffsetStore(config.offsetsTable(), name);
     targetTables = new TargetTables(config.autoCreate());
     decoder = new RecordDecoder(config.tableNameFormat());
-    metricsName = io.pgcopy.connect.common.Mbeans.register("sink-task", name, io.pgcopy.connect.common.Mbeans.taskNumber(),
-        metrics);
+    buffer = new SinkBuffer(decoder, () -> write(null));
+    barrier = new TruncateBarrier(config.offsetsTable());
+    metricsName = Mbeans.register("sink-task", name, Mbeans.taskNumber(), metrics);
     log.info("{}: task started, writing to {}", name, config.connectionUrl());
   }
 
@@ -78,8 +82,16 @@ public class PgCopySinkTask extends SinkTask {
     try {
       Connection c = connection();
       offsetStore.createIfAbsent(c);
+      barrier.createIfAbsent(c);
       Map<TopicPartition, Long> stored = offsetStore.load(c, partitions);
+      Map<TopicPartition, TruncateBarrier.Truncate> stopped = barrier.waiting(c, partitions);
       c.commit();
+      if (!stopped.isEmpty()) {
+        log.info("{}: {} wait for truncates whose other buckets have not arrived yet: {}", name, stopped.keySet(),
+            stopped.values());
+        waiting.putAll(stopped);
+        context.pause(stopped.keySet().toArray(new TopicPartition[0]));
+      }
       for (Map.Entry<TopicPartition, Long> e : stored.entrySet()) {
         nextOffsets.put(e.getKey(), e.getValue());
         committedOffsets.put(e.getKey(), e.getValue());
@@ -97,88 +109,108 @@ public class PgCopySinkTask extends SinkTask {
 
   @Override
   public void put(Collection<SinkRecord> records) {
+    if (!waiting.isEmpty()) {
+      releaseTruncated();
+    }
     for (SinkRecord r : records) {
       TopicPartition tp = new TopicPartition(r.topic(), r.kafkaPartition());
       Long next = nextOffsets.get(tp);
       if (next != null && r.kafkaOffset() < next) {
         continue; // already buffered or applied
       }
+      TruncateBarrier.Truncate stoppedAt = waiting.get(tp);
+      if (stoppedAt != null && !stoppedAt.equals(buffer.truncateIn(r))) {
+        continue; // after a truncate still waiting for other buckets: consumed again once it is done
+      }
       if (pendingOffsets.isEmpty()) {
         oldestBufferedAt = System.currentTimeMillis();
       }
-      if (!RecordDecoder.isControl(r)) {
-        buffer(r);
-      }
+      SinkBuffer.BarrierEntry truncate = RecordDecoder.isControl(r) ? null : buffer.add(r);
       nextOffsets.put(tp, r.kafkaOffset() + 1);
       pendingOffsets.put(tp, r.kafkaOffset() + 1);
       firstPending.putIfAbsent(tp, r.kafkaOffset());
+      if (truncate != null) {
+        arrive(tp, truncate);
+      }
     }
-    if (bufferedRows >= config.batchMaxRows() || bufferedBytes >= config.batchMaxBytes()
+    if (buffer.rows() >= config.batchMaxRows() || buffer.bytes() >= config.batchMaxBytes()
         || (!pendingOffsets.isEmpty() && System.currentTimeMillis() - oldestBufferedAt >= config.batchLingerMs())) {
-      write();
+      write(null);
     }
   }
 
-  private void buffer(SinkRecord r) {
-    RecordDecoder.Decoded d = decoder.decode(r);
-    // struct records (record.format=struct) become tuples of text forms
-    TableBatch batch = batches.get(d.target());
-    boolean text = r.value() instanceof Struct || r.key() instanceof Struct
-        // a truncate has neither: it joins the table's batch in whatever format that has
-        || (r.value() == null && r.key() == null && batch != null && batch.text());
-    byte[] value;
-    byte[] key;
-    if (text) {
-      ColumnLayout layout = d.layout();
-      value = RecordDecoder.textTuple(r, r.value(), "value", layout.columns());
-      key = RecordDecoder.textTuple(r, r.key(), "key", layout.hasKey() ? layout.keyColumns() : layout.columns());
-    } else {
-      value = RecordDecoder.value(r);
-      key = RecordDecoder.key(r);
+  /**
+   * One bucket's entry of a keyed table's truncate: what came before is written and the arrival
+   * recorded in one transaction; the partition then waits until every bucket's entry arrived and
+   * the table was truncated (by whichever task completed the set).
+   */
+  private void arrive(TopicPartition tp, SinkBuffer.BarrierEntry entry) {
+    Boolean done = write(new Arrival(entry, tp));
+    if (done == null) {
+      return; // the offsets moved under this task: it consumes again from what the target holds
     }
-    switch (d.operation()) {
-      case READ, INSERT, UPDATE -> {
-        if (value == null) {
-          throw new DataException(RecordDecoder.where(r) + " is a " + d.operation() + " without a value");
-        }
-      }
-      case DELETE -> {
-        if (key == null) {
-          throw new DataException(RecordDecoder.where(r) + " is a delete without a key");
-        }
-      }
-      case TRUNCATE -> { }
-    }
-    if (batch != null && (!batch.layout().equals(d.layout()) || batch.text() != text)) {
-      write(); // the table's columns or the record format changed: write what came before as it was
-      batch = null;
-    }
-    if (batch == null) {
-      batch = new TableBatch(d.target(), d.layout(), text);
-      batches.put(d.target(), batch);
-    }
-    int before = batch.size();
-    try {
-      bufferedBytes += batch.add(d.operation(), key, value, d.absent());
-    } catch (IllegalArgumentException e) {
-      throw new DataException(RecordDecoder.where(r) + ": " + e.getMessage(), e);
-    }
-    bufferedRows += Math.max(0, batch.size() - before);
-    if (d.operation() == io.pgcopy.connect.format.Operation.TRUNCATE) {
-      bufferedRows = batches.values().stream().mapToLong(TableBatch::size).sum();
+    if (done) {
+      release(entry.truncate());
+    } else if (waiting.put(tp, entry.truncate()) == null) {
+      log.info("{}: {} waits at a truncate of {} for the entries of other buckets", name, tp, entry.truncate().target());
+      context.pause(tp);
     }
   }
 
-  /** Writes every buffered row and the pending offsets in one transaction. */
-  private void write() {
-    if (pendingOffsets.isEmpty()) {
+  /** Partitions waiting at truncates that are done now are consumed again from where they stopped. */
+  private void releaseTruncated() {
+    long now = System.currentTimeMillis();
+    if (now - lastWaitCheck < 200) {
       return;
     }
+    lastWaitCheck = now;
+    try {
+      Connection c = connection();
+      Set<TruncateBarrier.Truncate> done = barrier.done(c, waiting.values());
+      c.commit();
+      done.forEach(this::release);
+    } catch (SQLException e) {
+      rollbackQuietly();
+      throw translate(e, "checking truncates waited for");
+    }
+  }
+
+  /** The partitions waiting at {@code truncate} are consumed again from the record after their entry. */
+  private void release(TruncateBarrier.Truncate truncate) {
+    Map<TopicPartition, Long> rewind = new HashMap<>();
+    waiting.entrySet().removeIf(e -> {
+      if (e.getValue().equals(truncate)) {
+        rewind.put(e.getKey(), nextOffsets.get(e.getKey()));
+        return true;
+      }
+      return false;
+    });
+    rewind.values().removeIf(Objects::isNull);
+    if (!rewind.isEmpty()) {
+      log.info("{}: truncate of {} done; consuming {} again", name, truncate.target(), rewind.keySet());
+      context.offset(rewind);
+      context.resume(rewind.keySet().toArray(new TopicPartition[0]));
+    }
+  }
+
+  /** One bucket's truncate entry to record with the next write, and the partition it came from. */
+  private record Arrival(SinkBuffer.BarrierEntry entry, TopicPartition from) {}
+
+  /**
+   * Writes every buffered row and the pending offsets in one transaction, with a truncate entry's
+   * arrival when given. Returns whether that truncate is done, null when the write was dropped
+   * (the offsets moved under this task) or without an arrival.
+   */
+  private Boolean write(Arrival arrival) {
+    if (pendingOffsets.isEmpty()) {
+      return null;
+    }
+    Boolean truncated = null;
     long start = System.nanoTime();
     TableId current = null;
     try {
       Connection c = connection();
-      for (TableBatch b : batches.values()) {
+      for (TableBatch b : buffer.batches()) {
         current = b.target();
         targetTables.ensure(c, b.target(), b.layout());
         EmbeddedOids.Shape[] shapes = b.text() ? null : targetTypes.shapes(c, b.target(), b.layout());
@@ -191,9 +223,14 @@ public class PgCopySinkTask extends SinkTask {
           }
         }
       }
-      for (TableBatch b : batches.values()) {
+      for (TableBatch b : buffer.batches()) {
         current = b.target();
         applier.apply(c, b);
+      }
+      if (arrival != null) {
+        current = null;
+        truncated = barrier.arrive(c, arrival.entry().truncate(), arrival.entry().entries(), arrival.entry().bucket(),
+            arrival.from());
       }
       current = config.offsetsTable();
       Set<TopicPartition> moved = offsetStore.save(c, pendingOffsets, committedOffsets);
@@ -201,35 +238,34 @@ public class PgCopySinkTask extends SinkTask {
         c.rollback();
         log.warn("{}: the offsets stored for {} moved since this task read them (another task took the partitions "
             + "over, or a commit whose answer was lost went through): dropping {} buffered rows and resuming from the "
-            + "stored offsets", name, moved, bufferedRows);
+            + "stored offsets", name, moved, buffer.rows());
         Map<TopicPartition, Long> stored = offsetStore.load(c, heldPartitions());
         c.commit();
         restartFrom(stored, heldPartitions());
-        return;
+        return null;
       }
       c.commit();
     } catch (SQLException e) {
       rollbackQuietly();
       applier.reset();
       context.timeout(1000);
-      throw translate(e, "writing " + bufferedRows + " rows to " + current);
+      throw translate(e, "writing " + buffer.rows() + " rows to " + (current == null ? "the truncate barrier" : current));
     }
     if (log.isDebugEnabled()) {
-      log.debug("{}: wrote {} rows ({} bytes) to {} tables in {} ms", name, bufferedRows, bufferedBytes, batches.size(),
-          (System.nanoTime() - start) / 1_000_000);
+      log.debug("{}: wrote {} rows ({} bytes) to {} tables in {} ms", name, buffer.rows(), buffer.bytes(),
+          buffer.batches().size(), (System.nanoTime() - start) / 1_000_000);
     }
-    metrics.batch(bufferedRows, (System.nanoTime() - start) / 1_000_000);
+    metrics.batch(buffer.rows(), (System.nanoTime() - start) / 1_000_000);
     committedOffsets.putAll(pendingOffsets);
     pendingOffsets.clear();
     firstPending.clear();
-    batches.clear();
-    bufferedRows = 0;
-    bufferedBytes = 0;
+    buffer.clear();
+    return truncated;
   }
 
   @Override
   public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
-    write();
+    write(null);
     Map<TopicPartition, OffsetAndMetadata> result = new HashMap<>();
     for (TopicPartition tp : currentOffsets.keySet()) {
       Long next = committedOffsets.get(tp);
@@ -243,7 +279,7 @@ public class PgCopySinkTask extends SinkTask {
   @Override
   public void close(Collection<TopicPartition> partitions) {
     try {
-      write();
+      write(null);
     } catch (ConnectException e) {
       // nothing of what is buffered may be written once these partitions belong to another task:
       // drop it all and go back to what the target holds for the partitions still ours
@@ -253,6 +289,7 @@ public class PgCopySinkTask extends SinkTask {
       restartFrom(new HashMap<>(committedOffsets), kept);
     }
     for (TopicPartition tp : partitions) {
+      waiting.remove(tp);
       nextOffsets.remove(tp);
       committedOffsets.remove(tp);
       firstPending.remove(tp);
@@ -285,9 +322,7 @@ public class PgCopySinkTask extends SinkTask {
         rewind.put(tp, offset);
       }
     }
-    batches.clear();
-    bufferedRows = 0;
-    bufferedBytes = 0;
+    buffer.clear();
     pendingOffsets.clear();
     firstPending.clear();
     applier.reset();
@@ -298,7 +333,7 @@ public class PgCopySinkTask extends SinkTask {
 
   @Override
   public void stop() {
-    io.pgcopy.connect.common.Mbeans.unregister(metricsName);
+    Mbeans.unregister(metricsName);
     dropConnection();
     log.info("{}: task stopped", name);
   }

@@ -5,6 +5,7 @@ import io.pgcopy.connect.format.Column;
 import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.Operation;
 import io.pgcopy.connect.format.RecordHeaders;
+import io.pgcopy.connect.format.RowBatch;
 import io.pgcopy.connect.format.TableId;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -37,8 +38,17 @@ final class RecordDecoder {
     ColumnLayout layout;
   }
 
-  /** What the sink needs of one record. */
-  record Decoded(Operation operation, TableId target, ColumnLayout layout, int[] absent) {}
+  /**
+   * What the sink needs of one record.
+   *
+   * @param operation the row's operation (struct records), or null for a batch
+   * @param batchKind {@link RowBatch#ROWS} or {@link RowBatch#CHANGES} for a batch (binary records), else 0
+   */
+  record Decoded(Operation operation, byte batchKind, TableId target, ColumnLayout layout, int[] absent) {
+    boolean isBatch() {
+      return batchKind != 0;
+    }
+  }
 
   RecordDecoder(TableNameFormat tableNameFormat) {
     this.tableNameFormat = tableNameFormat;
@@ -72,6 +82,9 @@ final class RecordDecoder {
       c.schema = schema;
       c.table = table;
     }
+    if (RowBatch.isBatch(op[0])) {
+      return new Decoded(null, op[0], c.target, c.layout, null);
+    }
     Operation operation;
     try {
       operation = Operation.fromCode(op[0]);
@@ -92,7 +105,7 @@ final class RecordDecoder {
         throw new DataException(where(record) + ": bad " + RecordHeaders.ABSENT + " header: " + e.getMessage(), e);
       }
     }
-    return new Decoded(operation, c.target, c.layout, absent);
+    return new Decoded(operation, (byte) 0, c.target, c.layout, absent);
   }
 
   static byte[] value(SinkRecord record) {

@@ -6,6 +6,7 @@ import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.format.Tuples;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,6 +34,9 @@ final class TableBatch {
   private final boolean text;
   private boolean truncate;
   private long bytes;
+  /** Snapshot rows as they came: runs of binary COPY tuples, in arrival order, before every change. */
+  private final List<byte[]> runs = new ArrayList<>();
+  private long runRows;
 
   TableBatch(TableId target, ColumnLayout layout) {
     this(target, layout, false);
@@ -73,6 +77,8 @@ final class TableBatch {
       } else {
         keyless.clear();
       }
+      runs.clear();
+      runRows = 0;
       bytes = 0;
       return bytes - before;
     }
@@ -104,12 +110,27 @@ final class TableBatch {
     return bytes - before;
   }
 
+  /**
+   * Adds a run of snapshot rows (the value of a snapshot batch record), kept as it is for one COPY.
+   * Snapshot rows of a key come before any change of it, so a run is never newer than a change
+   * already buffered.
+   */
+  void addRun(byte[] run, int rows) {
+    runs.add(run);
+    runRows += rows;
+    bytes += run.length;
+  }
+
+  /** The snapshot runs, oldest first. */
+  List<byte[]> runs() {
+    return runs;
+  }
+
   private static int[] stillAbsent(int[] absent, int[] previouslyAbsent) {
     if (previouslyAbsent == null) {
       return null;
     }
-    int[] both = java.util.Arrays.stream(absent)
-        .filter(f -> java.util.Arrays.stream(previouslyAbsent).anyMatch(p -> p == f)).toArray();
+    int[] both = Arrays.stream(absent).filter(f -> Arrays.stream(previouslyAbsent).anyMatch(p -> p == f)).toArray();
     return both.length == 0 ? null : both;
   }
 
@@ -126,8 +147,14 @@ final class TableBatch {
     return byKey != null ? byKey.values() : keyless;
   }
 
-  int size() {
-    return byKey != null ? byKey.size() : keyless.size();
+  /** Changes and snapshot rows buffered. */
+  long size() {
+    return runRows + (byKey != null ? byKey.size() : keyless.size());
+  }
+
+  /** Whether a change (not a snapshot row) is buffered for this key. */
+  boolean hasChange(byte[] key) {
+    return byKey != null && byKey.containsKey(ByteBuffer.wrap(key));
   }
 
   long bytes() {
@@ -145,6 +172,14 @@ final class TableBatch {
       keyShapes = new EmbeddedOids.Shape[keys.length];
       for (int i = 0; i < keys.length; i++) {
         keyShapes[i] = shapes[keys[i]];
+      }
+    }
+    for (byte[] run : runs) {
+      try {
+        EmbeddedOids.rewriteRun(run, shapes);
+      } catch (EmbeddedOids.FieldException e) {
+        throw new IllegalArgumentException("column " + layout.columns().get(e.field).name() + " ("
+            + layout.columns().get(e.field).typeName() + "): " + e.getMessage(), e);
       }
     }
     for (Change c : changes()) {

@@ -6,6 +6,8 @@ import io.pgcopy.connect.format.Column;
 import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.Operation;
 import io.pgcopy.connect.format.RecordHeaders;
+import io.pgcopy.connect.format.RowBatch;
+import io.pgcopy.connect.format.RowBatchWriter;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.format.Tuples;
 import io.pgcopy.connect.format.pgoutput.PgOutputDecoder;
@@ -109,9 +111,19 @@ final class ChangeStreamReader implements AutoCloseable {
 
   /** A published table as the stream describes it. */
   private record Relation(TableId table, boolean skip, String topic, ColumnLayout layout, int[] keyFields,
-      boolean keyless, byte[] schema, byte[] name, byte[] columns, StructRows structs, long skipBefore) {}
+      boolean keyless, byte[] schema, byte[] name, byte[] columns, StructRows structs, long skipBefore,
+      BatchRecords.Table batch) {}
+
+  /** The batch a change goes to: its table's, in its key bucket. */
+  private record Group(Relation relation, int bucket) {}
 
   private final SourceTaskMetrics metrics;
+  private final BatchRecords batchRecords;
+  /** This poll's batches (record.format=binary), and the ones completed so far. */
+  private BatchAssembler<Group, StreamPosition> batches;
+  private final List<BatchAssembler.Completed<Group, StreamPosition>> completed = new ArrayList<>();
+  /** Changes this poll turned into records or batch entries. */
+  private int polled;
   /** record.format=struct: the stream sends text forms (no binary option), which StructRows reads. */
   private final boolean textForms;
   /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
@@ -127,6 +139,7 @@ final class ChangeStreamReader implements AutoCloseable {
       Map<TableId, Long> skipBefore, SourceTaskMetrics metrics) {
     this.skipBefore = Map.copyOf(skipBefore);
     this.metrics = metrics;
+    this.batchRecords = new BatchRecords(config.keyBuckets());
     metrics.phase = "stream";
     this.config = config;
     this.textForms = config.structRecords();
@@ -155,12 +168,16 @@ final class ChangeStreamReader implements AutoCloseable {
     StreamPosition sentBefore = sentUpTo;
     boolean markerBefore = startMarkerNeeded;
     List<SourceRecord> out = new ArrayList<>();
+    polled = 0;
+    batches = new BatchAssembler<>(config.batchBytes(), sentUpTo);
     try {
       fill(out);
+      completeBatches(out);
       return out;
     } catch (SQLException | IOException | RuntimeException e) {
       sentUpTo = sentBefore;
       startMarkerNeeded = markerBefore;
+      completed.clear();
       for (SourceRecord r : out) {
         acknowledged(r); // never sent: it must not hold up the confirmation of its transaction
       }
@@ -181,7 +198,7 @@ final class ChangeStreamReader implements AutoCloseable {
     if (replay != null) {
       replay.drain(out, limit);
     }
-    while (out.size() < limit && replay == null) {
+    while (polled < limit && replay == null) {
       ByteBuffer message = stream.readPending();
       if (message == null) {
         break;
@@ -191,7 +208,7 @@ final class ChangeStreamReader implements AutoCloseable {
         replay.drain(out, limit);
       }
     }
-    if (out.isEmpty()) {
+    if (polled == 0 && out.isEmpty()) {
       idle();
     }
     long now = System.currentTimeMillis();
@@ -350,7 +367,11 @@ final class ChangeStreamReader implements AutoCloseable {
       for (int id : t.relationIds()) {
         Relation r = relationFor(id);
         if (!r.skip) {
-          emit(out, tx, r, Operation.TRUNCATE, null, null, null);
+          if (r.structs == null) {
+            truncate(tx, r);
+          } else {
+            emit(out, tx, r, Operation.TRUNCATE, null, null, null);
+          }
         }
       }
     }
@@ -410,18 +431,27 @@ final class ChangeStreamReader implements AutoCloseable {
     return idx;
   }
 
+  /**
+   * One change: appended to its table and key bucket's batch (record.format=binary), or a record
+   * of its own (struct). For a keyless table the key is the old row.
+   */
   private void emit(List<SourceRecord> out, Tx tx, Relation r, Operation op, byte[] key, byte[] value, int[] absent) {
     long seq = ++tx.seq;
-    if (sentUpTo != null && sentUpTo.covers(tx.commitLsn, seq)) {
-      return; // sent before a restart or reconnect
-    }
-    if (Long.compareUnsigned(tx.commitLsn, r.skipBefore) < 0) {
-      return; // committed before the snapshot the table was read under: the snapshot holds it
+    if (!toSend(tx, r, seq)) {
+      return;
     }
     if (value != null && value.length > 512 * 1024) {
       sizeGuard.check(r.table, "transaction committed at " + lsn(tx.commitLsn), key, value, r.columns);
     }
-    sentUpTo = new StreamPosition(tx.commitLsn, seq);
+    metrics.bytes.addAndGet(value == null ? 0 : value.length);
+    if (r.structs == null) {
+      byte[] old = op == Operation.DELETE || r.keyless ? key : null;
+      Group group = new Group(r, r.keyless ? BatchRecords.KEYLESS : batchRecords.bucket(key));
+      batches.writer(group, RowBatchWriter.changeSize(absent, old, value), completed)
+          .appendChange(op, tx.commitLsn, absent, old, value);
+      batches.appended(group, sentUpTo, tx.commitLsn);
+      return;
+    }
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.OPERATION, new byte[] {op.code()});
     headers.addBytes(RecordHeaders.SCHEMA, r.schema);
@@ -434,15 +464,67 @@ final class ChangeStreamReader implements AutoCloseable {
     // rows of a keyless table, and truncates, keep their order in one partition
     Integer kafkaPartition = r.keyless || op == Operation.TRUNCATE ? 0 : null;
     tx.sent();
-    metrics.records.incrementAndGet();
-    metrics.bytes.addAndGet(value == null ? 0 : value.length);
-    metrics.lastCommitEpochMillis = (tx.commitTimeMicros + PG_EPOCH_MICROS) / 1000;
     StructRows structs = r.structs;
     out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.topic, kafkaPartition,
-        structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : structs.keySchema(),
-        structs == null || key == null ? key : structs.key(key),
-        structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : structs.valueSchema(),
-        structs == null || value == null ? value : structs.value(value), null, headers));
+        structs.keySchema(), key == null ? null : structs.key(key), structs.valueSchema(),
+        value == null ? null : structs.value(value), null, headers));
+  }
+
+  /**
+   * Whether the change {@code seq} of {@code tx} is to be sent: not sent before a restart or
+   * reconnect, and not in the snapshot its table was read under. Counts it as sent.
+   */
+  private boolean toSend(Tx tx, Relation r, long seq) {
+    if (sentUpTo != null && sentUpTo.covers(tx.commitLsn, seq)) {
+      return false; // sent before a restart or reconnect
+    }
+    if (Long.compareUnsigned(tx.commitLsn, r.skipBefore) < 0) {
+      return false; // committed before the snapshot the table was read under: the snapshot holds it
+    }
+    sentUpTo = new StreamPosition(tx.commitLsn, seq);
+    polled++;
+    metrics.records.incrementAndGet();
+    metrics.lastCommitEpochMillis = (tx.commitTimeMicros + PG_EPOCH_MICROS) / 1000;
+    return true;
+  }
+
+  /**
+   * A truncate of a keyed table goes into every key bucket, each entry saying how many make the
+   * whole: the sink truncates once every bucket's rows before it are written ({@code
+   * docs/record-format.md}). A keyless table's has one entry, in partition 0 with its rows.
+   */
+  private void truncate(Tx tx, Relation r) {
+    long seq = ++tx.seq;
+    if (!toSend(tx, r, seq)) {
+      return;
+    }
+    int entries = r.keyless ? 1 : batchRecords.buckets();
+    // the table's batches so far go first; then each truncate entry is a record of its own, so in
+    // every partition they follow each other with nothing between
+    batches.completeGroups(g -> g.relation() == r, completed);
+    for (int b = 0; b < entries; b++) {
+      Group group = new Group(r, r.keyless ? BatchRecords.KEYLESS : b);
+      batches.writer(group, 18, completed).appendTruncate(tx.commitLsn, (int) seq, entries);
+      batches.appended(group, sentUpTo, tx.commitLsn);
+      batches.completeGroups(g -> g.equals(group), completed);
+    }
+  }
+
+  /** Turns the batches of this poll into records, in order; each counts as sent for every transaction it holds. */
+  private void completeBatches(List<SourceRecord> out) {
+    batches.completeAll(completed);
+    for (BatchAssembler.Completed<Group, StreamPosition> b : completed) {
+      StreamPosition at = b.coveredUpTo();
+      Map<String, Object> offset = at == null ? SourceOffsets.streamOffset(0, -1)
+          : SourceOffsets.streamOffset(at.commitLsn(), at.seq());
+      Relation r = b.group().relation();
+      for (long commitLsn : b.tags()) {
+        pending.sent(commitLsn);
+      }
+      out.add(new ChangeBatchRecord(batchRecords.record(partition, offset, r.batch, b.group().bucket(),
+          RowBatch.CHANGES, b.value(), b.rows()), b.tags()));
+    }
+    completed.clear();
   }
 
   private SourceRecord startMarker() {
@@ -466,7 +548,7 @@ final class ChangeStreamReader implements AutoCloseable {
     if (!tables.contains(table)) {
       log.info("{}: publication {} publishes {}, which is not in table.include.list: its changes are skipped",
           taskName, config.publicationName(), table);
-      return new Relation(table, true, null, null, null, false, null, null, null, null, 0);
+      return new Relation(table, true, null, null, null, false, null, null, null, null, 0, null);
     }
     ColumnLayout layout = layout(table, m);
     boolean keyless = !layout.hasKey();
@@ -478,7 +560,9 @@ final class ChangeStreamReader implements AutoCloseable {
     return new Relation(table, false, config.topicFor(table), layout, layout.keyFieldIndexes(), keyless,
         table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8), layout.encode(),
         config.structRecords() ? new StructRows(config.topicFor(table), layout, config.temporalMode()) : null,
-        skipBefore.getOrDefault(table, 0L));
+        skipBefore.getOrDefault(table, 0L), new BatchRecords.Table(config.topicFor(table),
+            table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8),
+            layout.encode()));
   }
 
   /**
@@ -529,6 +613,12 @@ final class ChangeStreamReader implements AutoCloseable {
 
   /** Kafka acknowledged a record (Connect's commitRecord). */
   void acknowledged(SourceRecord record) {
+    if (record instanceof ChangeBatchRecord batch) {
+      for (long commitLsn : batch.transactions()) {
+        pending.acknowledged(commitLsn);
+      }
+      return;
+    }
     if (!partition.equals(record.sourcePartition())) {
       return;
     }
@@ -694,7 +784,7 @@ final class ChangeStreamReader implements AutoCloseable {
     }
 
     void drain(List<SourceRecord> out, int limit) throws SQLException, IOException {
-      while (out.size() < limit) {
+      while (polled < limit) {
         int subXid;
         try {
           subXid = in.readInt();

@@ -71,6 +71,14 @@ final class PendingTransactions {
     return tx;
   }
 
+  /** A record holding changes of the transaction committed at {@code commitLsn} was handed to Connect. */
+  void sent(long commitLsn) {
+    Tx tx = byCommitLsn.get(commitLsn);
+    if (tx != null) {
+      tx.sent();
+    }
+  }
+
   /** Kafka acknowledged (or will never get) one record of the transaction committed at {@code commitLsn}. */
   void acknowledged(long commitLsn) {
     Tx tx = byCommitLsn.get(commitLsn);

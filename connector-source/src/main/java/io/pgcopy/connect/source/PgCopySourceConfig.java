@@ -62,7 +62,15 @@ public final class PgCopySourceConfig extends AbstractConfig {
       "How often the connector reads the committed offsets to learn whether every range is done, so it can "
           + "release the exported snapshot.";
   public static final String BATCH_MAX_ROWS_CONFIG = "batch.max.rows";
-  private static final String BATCH_MAX_ROWS_DOC = "Most rows a task hands to Connect in one poll().";
+  private static final String BATCH_MAX_ROWS_DOC = "Most rows (or changes) a task reads in one poll().";
+  public static final String BATCH_BYTES_CONFIG = "batch.bytes";
+  private static final String BATCH_BYTES_DOC = "record.format=binary: the size a record's batch of rows grows to "
+      + "before it is sent (before compression). Larger batches cost less per row; a batch must stay under the "
+      + "producer's max.request.size (1 MB unless overridden), and a row larger than this travels alone.";
+  public static final String BATCH_KEY_BUCKETS_CONFIG = "batch.key.buckets";
+  private static final String BATCH_KEY_BUCKETS_DOC = "record.format=binary: how many key buckets a keyed "
+      + "table's rows are spread over. The record key is the bucket, so every row and change of one key is in one "
+      + "partition; use at least as many buckets as the topics have partitions (more buckets, smaller batches).";
   public static final String SLOT_NAME_CONFIG = "slot.name";
   private static final String SLOT_NAME_DOC =
       "Logical replication slot (pgoutput) created with the exported snapshot for change data capture. "
@@ -131,6 +139,10 @@ public final class PgCopySourceConfig extends AbstractConfig {
             Importance.MEDIUM, SNAPSHOT_RANGE_PAGES_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Range size (pages)")
         .define(BATCH_MAX_ROWS_CONFIG, Type.INT, 4096, ConfigDef.Range.atLeast(1),
             Importance.LOW, BATCH_MAX_ROWS_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Rows per poll")
+        .define(BATCH_BYTES_CONFIG, Type.INT, 512 * 1024, ConfigDef.Range.between(1024, 64 << 20),
+            Importance.LOW, BATCH_BYTES_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Batch bytes")
+        .define(BATCH_KEY_BUCKETS_CONFIG, Type.INT, 16, ConfigDef.Range.between(1, 4096),
+            Importance.LOW, BATCH_KEY_BUCKETS_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Key buckets")
         .define(SNAPSHOT_PROGRESS_TOPIC_CONFIG, Type.STRING, null,
             Importance.LOW, SNAPSHOT_PROGRESS_TOPIC_DOC, GROUP_SNAPSHOT, ++order, Width.MEDIUM, "Progress topic")
         .define(SNAPSHOT_PROGRESS_INTERVAL_MS_CONFIG, Type.LONG, 5000L, ConfigDef.Range.atLeast(100),
@@ -176,6 +188,14 @@ public final class PgCopySourceConfig extends AbstractConfig {
 
   public int rangePages() {
     return getInt(SNAPSHOT_RANGE_PAGES_CONFIG);
+  }
+
+  public int batchBytes() {
+    return getInt(BATCH_BYTES_CONFIG);
+  }
+
+  public int keyBuckets() {
+    return getInt(BATCH_KEY_BUCKETS_CONFIG);
   }
 
   public int batchMaxRows() {

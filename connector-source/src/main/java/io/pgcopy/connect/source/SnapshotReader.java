@@ -6,6 +6,8 @@ import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.CopyBinaryReader;
 import io.pgcopy.connect.format.Operation;
 import io.pgcopy.connect.format.RecordHeaders;
+import io.pgcopy.connect.format.RowBatch;
+import io.pgcopy.connect.format.RowBatchWriter;
 import io.pgcopy.connect.format.TableId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -73,7 +75,7 @@ final class SnapshotReader implements AutoCloseable {
 
   /** What every record of one table shares: topic, column layout, header bytes. */
   private record TableRecords(String topic, ColumnLayout layout, int[] keyFields, byte[] schema, byte[] table, byte[] columns,
-      StructRows structs) {}
+      StructRows structs, BatchRecords.Table batch) {}
 
   /** An open COPY of one range. */
   private static final class RangeCursor {
@@ -81,17 +83,20 @@ final class SnapshotReader implements AutoCloseable {
     final TableRecords table;
     final CopyOut copy;
     final CopyBinaryReader reader;
+    final BatchAssembler<Integer, Ctid> batches;
     long rows;
 
-    RangeCursor(PendingRange pending, TableRecords table, CopyOut copy) {
+    RangeCursor(PendingRange pending, TableRecords table, CopyOut copy, int batchBytes) {
       this.pending = pending;
       this.table = table;
       this.copy = copy;
       this.reader = new CopyBinaryReader(new PGCopyInputStream(copy));
+      this.batches = new BatchAssembler<>(batchBytes, pending.after);
     }
   }
 
   private final SourceTaskMetrics metrics;
+  private final BatchRecords batchRecords;
 
   /**
    * @param snapshotLsn the snapshot's consistent LSN, recorded with each finished range (0: unknown)
@@ -102,6 +107,7 @@ final class SnapshotReader implements AutoCloseable {
       Set<TableId> restarted, List<CtidRange> ranges, Map<Map<String, Object>, Map<String, Object>> committedOffsets,
       SourceTaskMetrics metrics) {
     this.metrics = metrics;
+    this.batchRecords = new BatchRecords(config.keyBuckets());
     if (!SNAPSHOT_NAME.matcher(snapshotName).matches()) {
       throw new IllegalArgumentException("bad snapshot name '" + snapshotName + "'");
     }
@@ -139,7 +145,7 @@ final class SnapshotReader implements AutoCloseable {
     log.info("{}: {} snapshot ranges to read, {} already done", taskName, pending.size(), done);
   }
 
-  /** The next batch of records, empty when a range just ended without rows, null when every range is done. */
+  /** The next records, empty when a range just ended without rows, null when every range is done. */
   List<SourceRecord> poll() throws SQLException, IOException {
     if (cursor == null) {
       if (pending.isEmpty()) {
@@ -150,9 +156,67 @@ final class SnapshotReader implements AutoCloseable {
         return List.of(truncate(cursor));
       }
     }
+    return config.structRecords() ? pollRows(cursor) : pollBatches(cursor);
+  }
+
+  /**
+   * record.format=binary: reads up to {@code batch.max.rows} rows into key-bucket batches
+   * ({@link BatchAssembler}) and returns the batches completed (up to {@link #MAX_BATCH_BYTES} of
+   * them), or every batch at the range's end. A poll may return none: the rows wait in open batches.
+   */
+  private List<SourceRecord> pollBatches(RangeCursor c) throws SQLException, IOException {
+    List<BatchAssembler.Completed<Integer, Ctid>> completed = new ArrayList<>();
+    CopyBinaryReader reader = c.reader;
+    TableRecords t = c.table;
+    BatchAssembler<Integer, Ctid> batches = c.batches;
+    long bytes = 0;
+    long rows = 0;
+    while (bytes < MAX_BATCH_BYTES && rows < config.batchMaxRows()) {
+      if (!reader.next()) {
+        batches.completeAll(completed);
+        break;
+      }
+      Ctid ctid = Ctid.fromBinary(reader.fieldInt(0, 0), reader.fieldShort(0, 4));
+      int length = reader.tupleLengthWithoutLeadingFields(1);
+      int bucket = t.keyFields.length == 0 ? BatchRecords.KEYLESS : batchRecords.bucket(reader.project(t.keyFields));
+      if (length > SIZE_CHECK_FROM) {
+        sizeGuard.check(c.pending.range.table(), "ctid " + ctid, null, reader.tupleWithoutLeadingFields(1), t.columns);
+      }
+      int before = completed.size();
+      reader.appendTupleWithoutLeadingFields(1, batches.writer(bucket, length, completed));
+      batches.appended(bucket, ctid, 0);
+      rows++;
+      for (int i = before; i < completed.size(); i++) {
+        bytes += completed.get(i).value().length;
+      }
+    }
+    List<SourceRecord> records = new ArrayList<>(completed.size() + 1);
+    Map<String, Object> partition = c.pending.range.partition();
+    Ctid start = new Ctid(c.pending.range.startPage(), 0);
+    for (BatchAssembler.Completed<Integer, Ctid> b : completed) {
+      Ctid covered = b.coveredUpTo() == null ? start : b.coveredUpTo();
+      records.add(batchRecords.record(partition, SourceOffsets.rowOffset(covered, snapshotName), t.batch, b.group(),
+          RowBatch.ROWS, b.value(), b.rows()));
+    }
+    metrics.records.addAndGet(rows);
+    metrics.bytes.addAndGet(bytes);
+    if (reader.finished()) {
+      records.add(finishRange(c, rows));
+      return records;
+    }
+    c.rows += rows;
+    if (!records.isEmpty()) {
+      // where the range resumes moves only when the batch is handed to Connect: a failure drops
+      // the rows read, and the next poll reads them again
+      c.pending.after = completed.get(completed.size() - 1).coveredUpTo();
+    }
+    return records;
+  }
+
+  /** record.format=struct: one record per row. */
+  private List<SourceRecord> pollRows(RangeCursor c) throws SQLException, IOException {
     List<SourceRecord> records = new ArrayList<>(Math.min(config.batchMaxRows(), 1024));
     long bytes = 0;
-    RangeCursor c = cursor;
     CopyBinaryReader reader = c.reader;
     TableRecords t = c.table;
     Map<String, Object> partition = c.pending.range.partition();
@@ -173,17 +237,15 @@ final class SnapshotReader implements AutoCloseable {
       }
       ConnectHeaders headers = new ConnectHeaders();
       headers.addBytes(RecordHeaders.OPERATION, readOperation);
+      // a keyless table's rows all go to partition 0, where its changes follow them in order
       Integer kafkaPartition = key == null ? 0 : null;
       headers.addBytes(RecordHeaders.SCHEMA, t.schema);
       headers.addBytes(RecordHeaders.TABLE, t.table);
       headers.addBytes(RecordHeaders.COLUMNS, t.columns);
-      // a keyless table's rows all go to partition 0, where its changes follow them in order
       StructRows structs = t.structs;
       records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid, snapshotName), t.topic, kafkaPartition,
-          structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : structs.keySchema(),
-          structs == null || key == null ? key : structs.key(key),
-          structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : structs.valueSchema(),
-          structs == null ? value : structs.value(value), null, headers));
+          structs.keySchema(), key == null ? null : structs.key(key), structs.valueSchema(), structs.value(value), null,
+          headers));
       last = ctid;
       bytes += value.length;
     }
@@ -195,9 +257,6 @@ final class SnapshotReader implements AutoCloseable {
     }
     c.pending.after = last;
     c.rows += records.size();
-    if (log.isDebugEnabled()) {
-      log.debug("{}: {} rows of {} (last {})", taskName, records.size(), c.pending.range, c.pending.after);
-    }
     return records;
   }
 
@@ -229,7 +288,7 @@ final class SnapshotReader implements AutoCloseable {
         .append(") TO STDOUT (FORMAT binary)");
     log.debug("{}: {}", taskName, sql);
     CopyOut copy = c.unwrap(PGConnection.class).getCopyAPI().copyOut(sql.toString());
-    RangeCursor cursor = new RangeCursor(p, t, copy);
+    RangeCursor cursor = new RangeCursor(p, t, copy, config.batchBytes());
     cursor.reader.readHeader();
     log.info("{}: reading {}{}", taskName, p.range, p.after == null ? "" : " after " + p.after);
     return cursor;
@@ -246,14 +305,16 @@ final class SnapshotReader implements AutoCloseable {
       t = new TableRecords(config.topicFor(table), layout, keys,
           table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8),
           layout.encode(),
-          config.structRecords() ? new StructRows(config.topicFor(table), layout, config.temporalMode()) : null);
+          config.structRecords() ? new StructRows(config.topicFor(table), layout, config.temporalMode()) : null,
+          new BatchRecords.Table(config.topicFor(table), table.schema().getBytes(StandardCharsets.UTF_8),
+              table.table().getBytes(StandardCharsets.UTF_8), layout.encode()));
       tables.put(table, t);
     }
     return t;
   }
 
   /** Ends the range's COPY and transaction; {@code lastRows} rows of the range are in the batch being returned. */
-  private SourceRecord finishRange(RangeCursor c, int lastRows) throws SQLException {
+  private SourceRecord finishRange(RangeCursor c, long lastRows) throws SQLException {
     // the trailer was read; the driver still has CopyDone and CommandComplete to consume
     while (c.copy.isActive() && c.copy.readFromCopy() != null) {
       // nothing follows the trailer
@@ -285,16 +346,20 @@ final class SnapshotReader implements AutoCloseable {
     log.info("{}: {} is read again whole under snapshot {}: its target rows are removed first", taskName, r.table(),
         snapshotName);
     TableRecords t = c.table;
+    Ctid before = new Ctid(r.startPage(), 0);
+    if (t.structs == null) {
+      RowBatchWriter w = new RowBatchWriter(32);
+      w.appendTruncate(snapshotLsn, 0, 1);
+      return batchRecords.record(r.partition(), SourceOffsets.rowOffset(before, snapshotName), t.batch,
+          BatchRecords.KEYLESS, RowBatch.CHANGES, w.toByteArray(), 1);
+    }
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.OPERATION, new byte[] {Operation.TRUNCATE.code()});
     headers.addBytes(RecordHeaders.SCHEMA, t.schema);
     headers.addBytes(RecordHeaders.TABLE, t.table);
     headers.addBytes(RecordHeaders.COLUMNS, t.columns);
-    Schema keySchema = t.structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : t.structs.keySchema();
-    Schema valueSchema = t.structs == null ? Schema.OPTIONAL_BYTES_SCHEMA : t.structs.valueSchema();
-    Ctid before = new Ctid(r.startPage(), 0);
-    return new SourceRecord(r.partition(), SourceOffsets.rowOffset(before, snapshotName), t.topic, 0, keySchema, null,
-        valueSchema, null, null, headers);
+    return new SourceRecord(r.partition(), SourceOffsets.rowOffset(before, snapshotName), t.topic, 0,
+        t.structs.keySchema(), null, t.structs.valueSchema(), null, null, headers);
   }
 
   private Connection connection() throws SQLException {

@@ -2,14 +2,31 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgcopy.connect.format.Operation;
+import io.pgcopy.connect.format.RecordHeaders;
+import io.pgcopy.connect.format.RowBatchReader;
+import io.pgcopy.connect.format.Tuples;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -141,6 +158,100 @@ class ChangeDataCaptureIT {
     }
     pipeline.source.execute(Pipeline.SOURCE_DB, "INSERT INTO public.misc VALUES (1, 'after truncate', 3.00)");
     awaitSame("public.misc", Duration.ofMinutes(2));
+  }
+
+  /**
+   * A keyed table's rows are spread over several partitions (key buckets); truncates come while
+   * other keys keep changing. Rows written before a truncate must be gone from the target whatever
+   * partition they are in, rows written after it must stay. Then the topic, read by a plain
+   * consumer through the public {@link RowBatchReader}, holds the last truncate in every partition,
+   * and replaying what follows it gives the source's rows.
+   */
+  @Test
+  @Order(3)
+  void truncateOfAKeyedTableOnEveryPartitionWhileOtherKeysChange() throws Exception {
+    Random random = new Random(11);
+    int truncates = 0;
+    try (Connection s = pipeline.sourceConnection(); Statement st = s.createStatement()) {
+      for (int i = 1; i <= 1500; i++) {
+        int id = 1 + random.nextInt(3000);
+        if (i % 400 == 0 || i == 1300) {
+          st.execute("TRUNCATE public.misc");
+          truncates++;
+        } else if (random.nextInt(5) == 0) {
+          st.execute("DELETE FROM public.misc WHERE id = " + id);
+        } else {
+          st.execute("INSERT INTO public.misc (id, v) VALUES (" + id + ", 'w" + i + "') ON CONFLICT (id) DO UPDATE SET v"
+              + " = EXCLUDED.v");
+        }
+      }
+    }
+    assertThat(truncates).isEqualTo(4);
+    awaitSame("public.misc", Duration.ofMinutes(2));
+
+    Map<Integer, List<Object[]>> entries = new HashMap<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+      String topic = "cdc.public.misc";
+      var partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      assertThat(partitions).hasSizeGreaterThan(1);
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofSeconds(1))) {
+          byte op = r.headers().lastHeader(RecordHeaders.OPERATION).value()[0];
+          RowBatchReader rows = RowBatchReader.of(op, r.value());
+          while (rows.next()) {
+            List<Object[]> list = entries.computeIfAbsent(r.partition(), p -> new ArrayList<>());
+            if (rows.operation() == Operation.TRUNCATE) {
+              list.add(new Object[] {Operation.TRUNCATE, rows.commitLsn() * 100_000 + rows.truncateSeq(), null});
+            } else {
+              byte[][] values = Tuples.values(rows.operation() == Operation.DELETE ? rows.oldTuple() : rows.newTuple());
+              long id = ByteBuffer.wrap(values[0]).getLong();
+              String v = values.length > 1 && values[1] != null ? new String(values[1], StandardCharsets.UTF_8) : null;
+              list.add(new Object[] {rows.operation(), id, v});
+            }
+          }
+        }
+      }
+    }
+    long lastTruncate = entries.values().stream().flatMap(List::stream).filter(e -> e[0] == Operation.TRUNCATE)
+        .mapToLong(e -> (Long) e[1]).max().orElseThrow();
+    Map<Long, String> replayed = new TreeMap<>();
+    for (var e : entries.entrySet()) {
+      List<Object[]> list = e.getValue();
+      int at = -1;
+      for (int i = 0; i < list.size(); i++) {
+        if (list.get(i)[0] == Operation.TRUNCATE && (Long) list.get(i)[1] == lastTruncate) {
+          at = i;
+        }
+      }
+      assertThat(at).as("the last truncate in partition " + e.getKey()).isNotNegative();
+      for (Object[] entry : list.subList(at + 1, list.size())) {
+        if (entry[0] == Operation.DELETE) {
+          replayed.remove((Long) entry[1]);
+        } else if (entry[0] != Operation.TRUNCATE) {
+          replayed.put((Long) entry[1], (String) entry[2]);
+        }
+      }
+    }
+    assertThat(entries.keySet()).as("partitions with rows of the table").hasSizeGreaterThan(1);
+    Map<Long, String> source = new TreeMap<>();
+    try (Connection s = pipeline.sourceConnection(); Statement st = s.createStatement();
+         ResultSet rs = st.executeQuery("SELECT id, v FROM public.misc")) {
+      while (rs.next()) {
+        source.put(rs.getLong(1), rs.getString(2));
+      }
+    }
+    assertThat(source).isNotEmpty();
+    assertThat(replayed).isEqualTo(source);
+  }
+
+  private static KafkaConsumer<byte[], byte[]> consumer() {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.broker.bootstrapServers());
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   @Test

@@ -110,7 +110,9 @@ class ChaosIT {
     source.put("publication.name", "chaos_pub");
     source.put("tasks.max", "2");
     source.put("snapshot.range.pages", "300");
-    source.put("batch.max.rows", "200"); // many small Kafka transactions: a snapshot of tens of seconds
+    // many small batches and Kafka transactions: a snapshot of tens of seconds, many batch boundaries
+    source.put("batch.max.rows", "200");
+    source.put("batch.bytes", "4096");
     source.put("heartbeat.interval.ms", "1000");
     Map<String, String> sink = pipeline.sinkConfig(prefix);
     sink.put("connection.url", pipeline.target.jdbcUrl(db));

@@ -43,7 +43,9 @@ class RestartIT {
     var source = pipeline.sourceConfig("rs1", "public.events");
     source.put("tasks.max", "1");
     source.put("snapshot.range.pages", "100000"); // one range: the restart lands inside it
-    source.put("batch.max.rows", "200");          // many small transactions: slow enough to interrupt
+    // many small batches and transactions: slow enough to interrupt
+    source.put("batch.max.rows", "50");
+    source.put("batch.bytes", "1024");
     rest.putConnector("rs1-source", source);
     rest.putConnector("rs1-sink", pipeline.sinkConfig("rs1"));
 
@@ -83,6 +85,7 @@ class RestartIT {
     source.put("snapshot.range.pages", "300");
     // small polls (one Kafka transaction each) keep the snapshot going for tens of seconds
     source.put("batch.max.rows", "100");
+    source.put("batch.bytes", "1024");
     rest.putConnector("rs2-source", source);
 
     var sink = pipeline.sinkConfig("rs2");

@@ -162,6 +162,23 @@ public final class CopyBinaryReader {
     }
   }
 
+  /** Appends the current tuple without its first {@code skip} fields to a batch; returns the bytes appended. */
+  public int appendTupleWithoutLeadingFields(int skip, RowBatchWriter out) {
+    if (skip < 0 || skip > fieldCount) {
+      throw new IndexOutOfBoundsException("skip " + skip + " of " + fieldCount);
+    }
+    int from = skip == fieldCount ? pos - start : valueOffsets[skip] - 4;
+    int bodyLength = (pos - start) - from;
+    out.appendTuple(fieldCount - skip, buf, start + from, bodyLength);
+    return 2 + bodyLength;
+  }
+
+  /** The length of the current tuple without its first {@code skip} fields. */
+  public int tupleLengthWithoutLeadingFields(int skip) {
+    int from = skip == fieldCount ? pos - start : valueOffsets[skip] - 4;
+    return 2 + (pos - start) - from;
+  }
+
   /** The current tuple without its first {@code skip} fields, as a new array in binary COPY tuple form. */
   public byte[] tupleWithoutLeadingFields(int skip) {
     if (skip < 0 || skip > fieldCount) {

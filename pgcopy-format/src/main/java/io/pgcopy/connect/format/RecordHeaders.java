@@ -24,6 +24,8 @@ public final class RecordHeaders {
    * indexes. Those fields are NULL in the value and must be left as they are in the target.
    */
   public static final String ABSENT = "pgcopy.absent";
+  /** Binary records: the number of rows (or change entries) in the value, int32. */
+  public static final String ROWS = "pgcopy.rows";
 
   private RecordHeaders() {}
 

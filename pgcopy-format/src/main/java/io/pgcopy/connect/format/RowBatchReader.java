@@ -1,0 +1,141 @@
+package io.pgcopy.connect.format;
+
+import java.util.Arrays;
+
+/**
+ * Iterates the rows of one binary pgcopy record's value ({@link RowBatch}), without copying
+ * anything until asked. Usage: {@code RowBatchReader r = RowBatchReader.of(op, value);} then
+ * {@link #next()} until it returns false; after each {@code true} the accessors describe the
+ * current row. The tuples are binary COPY tuples: {@link Tuples} splits them into values.
+ */
+public final class RowBatchReader {
+  private final byte[] value;
+  private final boolean changes;
+  private int pos;
+  private Operation op;
+  private long commitLsn;
+  private int[] absent;
+  private int oldAt = -1;
+  private int oldLength;
+  private int newAt = -1;
+  private int newLength;
+  private int truncateSeq;
+  private int truncateEntries;
+
+  private RowBatchReader(byte[] value, boolean changes) {
+    this.value = value;
+    this.changes = changes;
+  }
+
+  /**
+   * A reader of {@code value}, the value of a record whose {@link RecordHeaders#OPERATION} header
+   * is {@code operation} ({@link RowBatch#ROWS} or {@link RowBatch#CHANGES}).
+   */
+  public static RowBatchReader of(byte operation, byte[] value) {
+    if (!RowBatch.isBatch(operation)) {
+      throw new IllegalArgumentException("operation '" + (char) operation + "' is not a row batch");
+    }
+    return new RowBatchReader(value == null ? new byte[0] : value, operation == RowBatch.CHANGES);
+  }
+
+  /** Advances to the next row; false after the last. */
+  public boolean next() {
+    if (pos >= value.length) {
+      return false;
+    }
+    oldAt = -1;
+    newAt = -1;
+    absent = null;
+    if (!changes) {
+      op = Operation.READ;
+      commitLsn = 0;
+      newAt = pos;
+      newLength = RowBatch.tupleLength(value, pos);
+      pos += newLength;
+      return true;
+    }
+    require(10);
+    op = Operation.fromCode(value[pos]);
+    int flags = value[pos + 1];
+    commitLsn = ((long) CopyBinary.getInt(value, pos + 2) << 32) | (CopyBinary.getInt(value, pos + 6) & 0xffffffffL);
+    pos += 10;
+    if (op == Operation.TRUNCATE) {
+      require(8);
+      truncateSeq = CopyBinary.getInt(value, pos);
+      truncateEntries = CopyBinary.getInt(value, pos + 4);
+      pos += 8;
+      return true;
+    }
+    if ((flags & RowBatch.HAS_ABSENT) != 0) {
+      require(2);
+      int n = CopyBinary.getShort(value, pos);
+      require(2 + 2 * n);
+      absent = new int[n];
+      for (int i = 0; i < n; i++) {
+        absent[i] = CopyBinary.getShort(value, pos + 2 + 2 * i);
+      }
+      pos += 2 + 2 * n;
+    }
+    if ((flags & RowBatch.HAS_OLD) != 0) {
+      oldAt = pos;
+      oldLength = RowBatch.tupleLength(value, pos);
+      pos += oldLength;
+    }
+    if ((flags & RowBatch.HAS_NEW) != 0) {
+      newAt = pos;
+      newLength = RowBatch.tupleLength(value, pos);
+      pos += newLength;
+    }
+    return true;
+  }
+
+  private void require(int n) {
+    if (pos + n > value.length) {
+      throw new IllegalArgumentException("row batch ends inside an entry at byte " + pos);
+    }
+  }
+
+  /** {@link Operation#READ} for snapshot rows; insert, update, delete or truncate for changes. */
+  public Operation operation() {
+    return op;
+  }
+
+  /** The commit LSN of the change's transaction; 0 for snapshot rows. */
+  public long commitLsn() {
+    return commitLsn;
+  }
+
+  /** Fields of the new row whose unchanged TOASTed value was not sent (keep the value you have), or null. */
+  public int[] absent() {
+    return absent;
+  }
+
+  /** The old tuple (a delete's or update's key, or a keyless table's whole old row) as a new array, or null. */
+  public byte[] oldTuple() {
+    return oldAt < 0 ? null : Arrays.copyOfRange(value, oldAt, oldAt + oldLength);
+  }
+
+  /** The new row as a new array, or null (deletes, truncates). */
+  public byte[] newTuple() {
+    return newAt < 0 ? null : Arrays.copyOfRange(value, newAt, newAt + newLength);
+  }
+
+  /** Where the new row starts in the value, -1 without one. */
+  public int newTupleOffset() {
+    return newAt;
+  }
+
+  public int newTupleLength() {
+    return newAt < 0 ? 0 : newLength;
+  }
+
+  /** A truncate's number within its transaction: with the commit LSN it names the truncate. */
+  public int truncateSeq() {
+    return truncateSeq;
+  }
+
+  /** How many truncate entries (one per key bucket) make up this truncate. */
+  public int truncateEntries() {
+    return truncateEntries;
+  }
+}
