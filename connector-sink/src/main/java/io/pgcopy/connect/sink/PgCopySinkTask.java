@@ -131,6 +131,8 @@ public class PgCopySinkTask extends SinkTask {
       firstPending.putIfAbsent(tp, r.kafkaOffset());
       if (truncate != null) {
         arrive(tp, truncate);
+      } else if (buffer.rows() >= config.batchMaxRows() || buffer.bytes() >= config.batchMaxBytes()) {
+        write(null); // one poll can bring many batches: memory stays within batch.max.bytes
       }
     }
     if (buffer.rows() >= config.batchMaxRows() || buffer.bytes() >= config.batchMaxBytes()

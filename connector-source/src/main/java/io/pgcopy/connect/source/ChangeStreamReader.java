@@ -2,8 +2,6 @@ package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.StructRows;
-import io.pgcopy.connect.format.Column;
-import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.Operation;
 import io.pgcopy.connect.format.RecordHeaders;
 import io.pgcopy.connect.format.RowBatch;
@@ -15,28 +13,17 @@ import io.pgcopy.connect.format.pgoutput.PgOutputMessage;
 import io.pgcopy.connect.format.pgoutput.TupleData;
 import io.pgcopy.connect.source.PendingTransactions.Tx;
 import io.pgcopy.connect.source.SourceOffsets.StreamPosition;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -69,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * transaction or of a subtransaction), and turned into records only at commit. Memory stays
  * bounded by one message.
  */
-final class ChangeStreamReader implements AutoCloseable {
+final class ChangeStreamReader implements SourceReader {
   private static final Logger log = LoggerFactory.getLogger(ChangeStreamReader.class);
   static final String HEARTBEAT_PREFIX = "pgcopy-heartbeat";
   private static final long SLOT_REPORT_INTERVAL_MS = 60_000;
@@ -82,8 +69,6 @@ final class ChangeStreamReader implements AutoCloseable {
   private final RecordSizeGuard sizeGuard;
   private final String taskName;
   private final Map<String, Object> partition;
-  private final Set<TableId> tables;
-  private final Map<TableId, Long> skipBefore;
   /** Changes at or below this position were sent already (committed offset, then what this task sent). */
   private StreamPosition sentUpTo;
   private boolean startMarkerNeeded;
@@ -92,14 +77,10 @@ final class ChangeStreamReader implements AutoCloseable {
   private Connection sqlConn;
   private PGReplicationStream stream;
   private PgOutputDecoder decoder;
-  private final Map<Integer, Relation> relations = new HashMap<>();
-  private final Map<Integer, PgOutputMessage.Relation> relationMessages = new HashMap<>();
-  private final Map<Long, String> typeNames = new HashMap<>();
+  private final StreamRelations relations;
 
   private Tx current;
-  private final Map<Integer, Spool> spools = new HashMap<>();
-  private Spool spoolInBlock;
-  private Replay replay;
+  private final StreamedTransactions streamed;
 
   private final PendingTransactions pending = new PendingTransactions();
   private long confirmed;
@@ -109,13 +90,8 @@ final class ChangeStreamReader implements AutoCloseable {
   private long lastStallWarning;
   private boolean heartbeatFailed;
 
-  /** A published table as the stream describes it. */
-  private record Relation(TableId table, boolean skip, String topic, ColumnLayout layout, int[] keyFields,
-      boolean keyless, byte[] schema, byte[] name, byte[] columns, StructRows structs, long skipBefore,
-      BatchRecords.Table batch) {}
-
   /** The batch a change goes to: its table's, in its key bucket. */
-  private record Group(Relation relation, int bucket) {}
+  private record Group(StreamRelations.Relation relation, int bucket) {}
 
   private final SourceTaskMetrics metrics;
   private final BatchRecords batchRecords;
@@ -137,7 +113,8 @@ final class ChangeStreamReader implements AutoCloseable {
    */
   ChangeStreamReader(PgCopySourceConfig config, String taskName, Map<String, Object> committedOffset,
       Map<TableId, Long> skipBefore, SourceTaskMetrics metrics) {
-    this.skipBefore = Map.copyOf(skipBefore);
+    this.relations = new StreamRelations(config, taskName, skipBefore);
+    this.streamed = new StreamedTransactions(taskName);
     this.metrics = metrics;
     this.batchRecords = new BatchRecords(config.keyBuckets());
     metrics.phase = "stream";
@@ -146,7 +123,6 @@ final class ChangeStreamReader implements AutoCloseable {
     this.sizeGuard = new RecordSizeGuard(config);
     this.taskName = taskName;
     this.partition = SourceOffsets.streamPartition(config.slotName());
-    this.tables = new HashSet<>(config.tables());
     this.sentUpTo = SourceOffsets.streamPosition(committedOffset);
     this.startMarkerNeeded = sentUpTo == null;
     if (sentUpTo != null) {
@@ -155,16 +131,24 @@ final class ChangeStreamReader implements AutoCloseable {
     }
   }
 
-  Map<String, Object> partition() {
-    return partition;
+  @Override
+  public long idleMillis() {
+    return 20;
+  }
+
+  @Override
+  public String position() {
+    return sentUpTo == null ? "the start of slot " + config.slotName()
+        : "change " + sentUpTo.seq() + " of the transaction committed at " + lsn(sentUpTo.commitLsn());
   }
 
   /**
-   * The next records; empty when nothing arrived. When it throws, nothing of this call counts as
+   * The next records; null when nothing arrived. When it throws, nothing of this call counts as
    * sent: the changes it had turned into records are sent again after the reconnect, and no
    * transaction waits for an acknowledgement of a record Connect never got.
    */
-  List<SourceRecord> poll() throws SQLException, IOException {
+  @Override
+  public List<SourceRecord> poll() throws SQLException, IOException {
     StreamPosition sentBefore = sentUpTo;
     boolean markerBefore = startMarkerNeeded;
     List<SourceRecord> out = new ArrayList<>();
@@ -173,7 +157,7 @@ final class ChangeStreamReader implements AutoCloseable {
     try {
       fill(out);
       completeBatches(out);
-      return out;
+      return out.isEmpty() ? null : out;
     } catch (SQLException | IOException | RuntimeException e) {
       sentUpTo = sentBefore;
       startMarkerNeeded = markerBefore;
@@ -195,18 +179,15 @@ final class ChangeStreamReader implements AutoCloseable {
     }
     confirm();
     int limit = config.batchMaxRows();
-    if (replay != null) {
-      replay.drain(out, limit);
-    }
-    while (polled < limit && replay == null) {
+    StreamedTransactions.Changes changes = (m, tx) -> apply(m, tx, out);
+    streamed.drain(changes, () -> polled >= limit);
+    while (polled < limit && !streamed.replaying()) {
       ByteBuffer message = stream.readPending();
       if (message == null) {
         break;
       }
       handle(message, out);
-      if (replay != null) {
-        replay.drain(out, limit);
-      }
+      streamed.drain(changes, () -> polled >= limit);
     }
     if (polled == 0 && out.isEmpty()) {
       idle();
@@ -270,12 +251,7 @@ final class ChangeStreamReader implements AutoCloseable {
     if (decoder.inStream()) {
       byte[] raw = new byte[message.remaining()];
       message.duplicate().get(raw);
-      PgOutputMessage m = decoder.decode(message);
-      if (m instanceof PgOutputMessage.StreamStop) {
-        spoolInBlock = null;
-      } else {
-        spoolInBlock.append(xidOf(m), raw);
-      }
+      streamed.inBlock(decoder.decode(message), raw);
       return;
     }
     PgOutputMessage m = decoder.decode(message);
@@ -289,85 +265,44 @@ final class ChangeStreamReader implements AutoCloseable {
       current.committed(c.endLsn());
       current = null;
     } else if (m instanceof PgOutputMessage.StreamStart s) {
-      spoolInBlock = spools.get(s.xid());
-      if (spoolInBlock == null) {
-        spoolInBlock = new Spool(s.xid());
-        spools.put(s.xid(), spoolInBlock);
-      }
+      streamed.start(s.xid());
     } else if (m instanceof PgOutputMessage.StreamCommit c) {
-      Spool spool = spools.remove(c.xid());
       Tx tx = pending.begin(c.commitLsn());
       tx.commitTimeMicros = c.commitTimeMicros();
-      if (spool == null) {
-        tx.committed(c.endLsn());
-      } else {
-        replay = new Replay(spool, tx, c.endLsn());
-      }
+      streamed.commit(c.xid(), tx, c.endLsn(), decoder.protocolVersion());
     } else if (m instanceof PgOutputMessage.StreamAbort a) {
-      Spool spool = spools.get(a.xid());
-      if (spool != null) {
-        if (a.subXid() == a.xid()) {
-          spools.remove(a.xid()).close();
-          log.debug("{}: streamed transaction {} aborted", taskName, a.xid());
-        } else {
-          spool.aborted.add(a.subXid());
-        }
-      }
+      streamed.abort(a.xid(), a.subXid());
     } else {
       apply(m, current, out);
     }
   }
 
-  private static int xidOf(PgOutputMessage m) {
-    if (m instanceof PgOutputMessage.Insert i) {
-      return i.xid();
-    } else if (m instanceof PgOutputMessage.Update u) {
-      return u.xid();
-    } else if (m instanceof PgOutputMessage.Delete d) {
-      return d.xid();
-    } else if (m instanceof PgOutputMessage.Truncate t) {
-      return t.xid();
-    } else if (m instanceof PgOutputMessage.Relation r) {
-      return r.xid();
-    } else if (m instanceof PgOutputMessage.LogicalMessage l) {
-      return l.xid();
-    } else if (m instanceof PgOutputMessage.Type t) {
-      return t.xid();
-    }
-    return 0;
-  }
-
   /** Relation, Insert, Update, Delete, Truncate (and what needs no record) of transaction {@code tx}. */
   private void apply(PgOutputMessage m, Tx tx, List<SourceRecord> out) throws SQLException {
     if (m instanceof PgOutputMessage.Relation r) {
-      // the server sends a relation again after any cache invalidation (vacuum, analyze): reuse
-      // what was built for the same description
-      PgOutputMessage.Relation before = relationMessages.put(r.relationId(), r);
-      if (before == null || !sameDescription(before, r) || !relations.containsKey(r.relationId())) {
-        relations.put(r.relationId(), relation(r));
-      }
+      relations.described(r, sqlConn);
     } else if (m instanceof PgOutputMessage.Insert i) {
-      Relation r = relationFor(i.relationId());
-      if (!r.skip) {
+      StreamRelations.Relation r = relations.get(i.relationId());
+      if (!r.skip()) {
         byte[] value = i.newTuple().toCopyTuple(textForms);
-        emit(out, tx, r, Operation.INSERT, r.keyless ? null : Tuples.project(value, r.keyFields), value, null);
+        emit(out, tx, r, Operation.INSERT, r.keyless() ? null : Tuples.project(value, r.keyFields()), value, null);
       }
     } else if (m instanceof PgOutputMessage.Update u) {
-      Relation r = relationFor(u.relationId());
-      if (!r.skip) {
+      StreamRelations.Relation r = relations.get(u.relationId());
+      if (!r.skip()) {
         update(out, tx, r, u);
       }
     } else if (m instanceof PgOutputMessage.Delete d) {
-      Relation r = relationFor(d.relationId());
-      if (!r.skip) {
+      StreamRelations.Relation r = relations.get(d.relationId());
+      if (!r.skip()) {
         byte[] old = d.oldTuple().toCopyTuple(textForms);
-        emit(out, tx, r, Operation.DELETE, r.keyless ? old : Tuples.project(old, r.keyFields), null, null);
+        emit(out, tx, r, Operation.DELETE, r.keyless() ? old : Tuples.project(old, r.keyFields()), null, null);
       }
     } else if (m instanceof PgOutputMessage.Truncate t) {
       for (int id : t.relationIds()) {
-        Relation r = relationFor(id);
-        if (!r.skip) {
-          if (r.structs == null) {
+        StreamRelations.Relation r = relations.get(id);
+        if (!r.skip()) {
+          if (r.structs() == null) {
             truncate(tx, r);
           } else {
             emit(out, tx, r, Operation.TRUNCATE, null, null, null);
@@ -378,12 +313,12 @@ final class ChangeStreamReader implements AutoCloseable {
     // Begin/Commit are handled by the caller; Origin, Type and logical messages (heartbeats) carry no row
   }
 
-  private void update(List<SourceRecord> out, Tx tx, Relation r, PgOutputMessage.Update u) {
+  private void update(List<SourceRecord> out, Tx tx, StreamRelations.Relation r, PgOutputMessage.Update u) {
     TupleData newTuple = u.newTuple();
     byte[] value = newTuple.toCopyTuple(textForms);
     int[] absent = unchanged(newTuple);
-    if (r.keyless && u.oldTuple() == null) {
-      throw new ConnectException(taskName + ": an update of keyless table " + r.table + " came without its old row; "
+    if (r.keyless() && u.oldTuple() == null) {
+      throw new ConnectException(taskName + ": an update of keyless table " + r.table() + " came without its old row; "
           + "set REPLICA IDENTITY FULL on it");
     }
     byte[] old = u.oldTuple() == null ? null : u.oldTuple().toCopyTuple(textForms);
@@ -392,23 +327,18 @@ final class ChangeStreamReader implements AutoCloseable {
       value = Tuples.replaceFields(value, absent, old);
       absent = null;
     }
-    if (r.keyless) {
+    if (r.keyless()) {
       emit(out, tx, r, Operation.UPDATE, old, value, absent);
       return;
     }
-    byte[] key = Tuples.project(value, r.keyFields);
+    byte[] key = Tuples.project(value, r.keyFields());
     if (old != null) {
-      byte[] oldKey = Tuples.project(old, r.keyFields);
+      byte[] oldKey = Tuples.project(old, r.keyFields());
       if (!Arrays.equals(oldKey, key)) {
         emit(out, tx, r, Operation.DELETE, oldKey, null, null); // the key changed: the old key is gone
       }
     }
     emit(out, tx, r, Operation.UPDATE, key, value, absent);
-  }
-
-  private static boolean sameDescription(PgOutputMessage.Relation a, PgOutputMessage.Relation b) {
-    return a.namespace().equals(b.namespace()) && a.name().equals(b.name()) && a.replicaIdentity() == b.replicaIdentity()
-        && a.columns().equals(b.columns());
   }
 
   private static int[] unchanged(TupleData t) {
@@ -435,18 +365,18 @@ final class ChangeStreamReader implements AutoCloseable {
    * One change: appended to its table and key bucket's batch (record.format=binary), or a record
    * of its own (struct). For a keyless table the key is the old row.
    */
-  private void emit(List<SourceRecord> out, Tx tx, Relation r, Operation op, byte[] key, byte[] value, int[] absent) {
+  private void emit(List<SourceRecord> out, Tx tx, StreamRelations.Relation r, Operation op, byte[] key, byte[] value, int[] absent) {
     long seq = ++tx.seq;
     if (!toSend(tx, r, seq)) {
       return;
     }
     if (value != null && value.length > 512 * 1024) {
-      sizeGuard.check(r.table, "transaction committed at " + lsn(tx.commitLsn), key, value, r.columns);
+      sizeGuard.check(r.table(), "transaction committed at " + lsn(tx.commitLsn), key, value, r.records().columns());
     }
     metrics.bytes.addAndGet(value == null ? 0 : value.length);
-    if (r.structs == null) {
-      byte[] old = op == Operation.DELETE || r.keyless ? key : null;
-      Group group = new Group(r, r.keyless ? BatchRecords.KEYLESS : batchRecords.bucket(key));
+    if (r.structs() == null) {
+      byte[] old = op == Operation.DELETE || r.keyless() ? key : null;
+      Group group = new Group(r, r.keyless() ? BatchRecords.KEYLESS : batchRecords.bucket(key));
       batches.writer(group, RowBatchWriter.changeSize(absent, old, value), completed)
           .appendChange(op, tx.commitLsn, absent, old, value);
       batches.appended(group, sentUpTo, tx.commitLsn);
@@ -454,18 +384,18 @@ final class ChangeStreamReader implements AutoCloseable {
     }
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.OPERATION, new byte[] {op.code()});
-    headers.addBytes(RecordHeaders.SCHEMA, r.schema);
-    headers.addBytes(RecordHeaders.TABLE, r.name);
-    headers.addBytes(RecordHeaders.COLUMNS, r.columns);
+    headers.addBytes(RecordHeaders.SCHEMA, r.records().schema());
+    headers.addBytes(RecordHeaders.TABLE, r.records().name());
+    headers.addBytes(RecordHeaders.COLUMNS, r.records().columns());
     headers.addBytes(RecordHeaders.LSN, ByteBuffer.allocate(8).putLong(tx.commitLsn).array());
     if (absent != null) {
       headers.addBytes(RecordHeaders.ABSENT, RecordHeaders.encodeFieldList(absent));
     }
     // rows of a keyless table, and truncates, keep their order in one partition
-    Integer kafkaPartition = r.keyless || op == Operation.TRUNCATE ? 0 : null;
+    Integer kafkaPartition = r.keyless() || op == Operation.TRUNCATE ? 0 : null;
     tx.sent();
-    StructRows structs = r.structs;
-    out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.topic, kafkaPartition,
+    StructRows structs = r.structs();
+    out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.records().topic(), kafkaPartition,
         structs.keySchema(), key == null ? null : structs.key(key), structs.valueSchema(),
         value == null ? null : structs.value(value), null, headers));
   }
@@ -474,11 +404,11 @@ final class ChangeStreamReader implements AutoCloseable {
    * Whether the change {@code seq} of {@code tx} is to be sent: not sent before a restart or
    * reconnect, and not in the snapshot its table was read under. Counts it as sent.
    */
-  private boolean toSend(Tx tx, Relation r, long seq) {
+  private boolean toSend(Tx tx, StreamRelations.Relation r, long seq) {
     if (sentUpTo != null && sentUpTo.covers(tx.commitLsn, seq)) {
       return false; // sent before a restart or reconnect
     }
-    if (Long.compareUnsigned(tx.commitLsn, r.skipBefore) < 0) {
+    if (Long.compareUnsigned(tx.commitLsn, r.skipBefore()) < 0) {
       return false; // committed before the snapshot the table was read under: the snapshot holds it
     }
     sentUpTo = new StreamPosition(tx.commitLsn, seq);
@@ -493,17 +423,17 @@ final class ChangeStreamReader implements AutoCloseable {
    * whole: the sink truncates once every bucket's rows before it are written ({@code
    * docs/record-format.md}). A keyless table's has one entry, in partition 0 with its rows.
    */
-  private void truncate(Tx tx, Relation r) {
+  private void truncate(Tx tx, StreamRelations.Relation r) {
     long seq = ++tx.seq;
     if (!toSend(tx, r, seq)) {
       return;
     }
-    int entries = r.keyless ? 1 : batchRecords.buckets();
+    int entries = r.keyless() ? 1 : batchRecords.buckets();
     // the table's batches so far go first; then each truncate entry is a record of its own, so in
     // every partition they follow each other with nothing between
     batches.completeGroups(g -> g.relation() == r, completed);
     for (int b = 0; b < entries; b++) {
-      Group group = new Group(r, r.keyless ? BatchRecords.KEYLESS : b);
+      Group group = new Group(r, r.keyless() ? BatchRecords.KEYLESS : b);
       batches.writer(group, 18, completed).appendTruncate(tx.commitLsn, (int) seq, entries);
       batches.appended(group, sentUpTo, tx.commitLsn);
       batches.completeGroups(g -> g.equals(group), completed);
@@ -517,11 +447,11 @@ final class ChangeStreamReader implements AutoCloseable {
       StreamPosition at = b.coveredUpTo();
       Map<String, Object> offset = at == null ? SourceOffsets.streamOffset(0, -1)
           : SourceOffsets.streamOffset(at.commitLsn(), at.seq());
-      Relation r = b.group().relation();
+      StreamRelations.Relation r = b.group().relation();
       for (long commitLsn : b.tags()) {
         pending.sent(commitLsn);
       }
-      out.add(new ChangeBatchRecord(batchRecords.record(partition, offset, r.batch, b.group().bucket(),
+      out.add(new ChangeBatchRecord(batchRecords.record(partition, offset, r.records(), b.group().bucket(),
           RowBatch.CHANGES, b.value(), b.rows()), b.tags()));
     }
     completed.clear();
@@ -535,84 +465,9 @@ final class ChangeStreamReader implements AutoCloseable {
         Schema.OPTIONAL_BYTES_SCHEMA, slot, Schema.OPTIONAL_BYTES_SCHEMA, slot, null, headers);
   }
 
-  private Relation relationFor(int id) {
-    Relation r = relations.get(id);
-    if (r == null) {
-      throw new ConnectException(taskName + ": change for relation " + id + " before its Relation message");
-    }
-    return r;
-  }
-
-  private Relation relation(PgOutputMessage.Relation m) throws SQLException {
-    TableId table = new TableId(m.namespace(), m.name());
-    if (!tables.contains(table)) {
-      log.info("{}: publication {} publishes {}, which is not in table.include.list: its changes are skipped",
-          taskName, config.publicationName(), table);
-      return new Relation(table, true, null, null, null, false, null, null, null, null, 0, null);
-    }
-    ColumnLayout layout = layout(table, m);
-    boolean keyless = !layout.hasKey();
-    if (keyless && m.replicaIdentity() != 'f') {
-      log.warn("{}: {} has no key and REPLICA IDENTITY {}: its updates and deletes cannot be published; set REPLICA "
-          + "IDENTITY FULL", taskName, table, m.replicaIdentity());
-    }
-    log.info("{}: {} streams with {} columns{}", taskName, table, layout.size(), keyless ? ", keyless" : "");
-    return new Relation(table, false, config.topicFor(table), layout, layout.keyFieldIndexes(), keyless,
-        table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8), layout.encode(),
-        config.structRecords() ? new StructRows(config.topicFor(table), layout, config.temporalMode()) : null,
-        skipBefore.getOrDefault(table, 0L), new BatchRecords.Table(config.topicFor(table),
-            table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8),
-            layout.encode()));
-  }
-
-  /**
-   * The record layout of a relation: the catalog's when its columns are the ones the stream
-   * describes; otherwise (the table changed again since) built from the message, with exact type
-   * names from format_type and key and NOT NULL from the catalog by column name.
-   */
-  private ColumnLayout layout(TableId table, PgOutputMessage.Relation m) throws SQLException {
-    ColumnLayout catalog = new SourceCatalog(sqlConn).columns(table);
-    List<PgOutputMessage.RelationColumn> cols = m.columns();
-    boolean same = catalog.size() == cols.size();
-    for (int i = 0; same && i < cols.size(); i++) {
-      Column c = catalog.columns().get(i);
-      same = c.name().equals(cols.get(i).name()) && c.typeOid() == cols.get(i).typeOid()
-          && c.typeModifier() == cols.get(i).typeModifier();
-    }
-    if (same) {
-      return catalog;
-    }
-    Map<String, Column> byName = new HashMap<>();
-    catalog.columns().forEach(c -> byName.put(c.name(), c));
-    List<Column> columns = new ArrayList<>();
-    for (PgOutputMessage.RelationColumn rc : cols) {
-      Column known = byName.get(rc.name());
-      columns.add(new Column(rc.name(), rc.typeOid(), rc.typeModifier(), typeName(rc.typeOid(), rc.typeModifier()),
-          known != null && known.notNull(), known == null ? 0 : known.keyPosition(),
-          known == null ? null : known.missingValue()));
-    }
-    return new ColumnLayout(columns);
-  }
-
-  private String typeName(int oid, int typmod) throws SQLException {
-    long k = ((long) oid << 32) | (typmod & 0xffffffffL);
-    String name = typeNames.get(k);
-    if (name == null) {
-      try (PreparedStatement ps = sqlConn.prepareStatement("SELECT format_type(?::oid, ?)")) {
-        ps.setLong(1, oid & 0xffffffffL);
-        ps.setInt(2, typmod);
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          name = rs.getString(1);
-        }
-      }
-      typeNames.put(k, name);
-    }
-    return name;
-  }
-
   /** Kafka acknowledged a record (Connect's commitRecord). */
-  void acknowledged(SourceRecord record) {
+  @Override
+  public void acknowledged(SourceRecord record) {
     if (record instanceof ChangeBatchRecord batch) {
       for (long commitLsn : batch.transactions()) {
         pending.acknowledged(commitLsn);
@@ -631,7 +486,7 @@ final class ChangeStreamReader implements AutoCloseable {
   /** Confirms to the server every transaction whose records are all acknowledged, in commit order. */
   private void confirm() {
     long to = pending.confirmable(confirmed);
-    if (pending.isEmpty() && current == null && replay == null) {
+    if (pending.isEmpty() && current == null && !streamed.replaying()) {
       // nothing in flight: everything up to what the server last reported was sent and acknowledged
       long received = stream.getLastReceiveLSN().asLong();
       to = Long.compareUnsigned(received, to) > 0 ? received : to;
@@ -681,21 +536,15 @@ final class ChangeStreamReader implements AutoCloseable {
   }
 
   /** Drops the connection after a failure; the next poll reconnects and skips what was sent. */
-  void reset() {
+  @Override
+  public void reset() {
     closeStream();
     // the server sends every unconfirmed transaction again after the reconnect: a commit seen
     // before counts only once it is seen again, with whatever records the new pass adds
     pending.reconnected();
     current = null;
-    spoolInBlock = null;
-    spools.values().forEach(Spool::close);
-    spools.clear();
-    if (replay != null) {
-      replay.spool.close();
-      replay = null;
-    }
+    streamed.clear();
     relations.clear();
-    relationMessages.clear();
   }
 
   private void closeStream() {
@@ -714,7 +563,8 @@ final class ChangeStreamReader implements AutoCloseable {
   }
 
   /** Cancels a blocked call from another thread. */
-  void cancel() {
+  @Override
+  public void cancel() {
     SqlErrors.cancelQuietly(replicationConn, taskName);
   }
 
@@ -726,81 +576,5 @@ final class ChangeStreamReader implements AutoCloseable {
 
   static String lsn(long lsn) {
     return LogSequenceNumber.valueOf(lsn).asString();
-  }
-
-  /** The pieces of one streamed transaction, on disk until it commits or aborts. */
-  private final class Spool {
-    final int xid;
-    final Set<Integer> aborted = new HashSet<>();
-    final Path file;
-    DataOutputStream out;
-
-    Spool(int xid) throws IOException {
-      this.xid = xid;
-      this.file = Files.createTempFile("pgcopy-xid-" + xid + "-", ".spool");
-      this.out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16));
-    }
-
-    void append(int subXid, byte[] message) throws IOException {
-      out.writeInt(subXid);
-      out.writeInt(message.length);
-      out.write(message);
-    }
-
-    DataInputStream reader() throws IOException {
-      out.close();
-      return new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
-    }
-
-    void close() {
-      try {
-        out.close();
-      } catch (IOException e) {
-        log.debug("{}: closing spool of {}: {}", taskName, xid, e.getMessage());
-      }
-      try {
-        Files.deleteIfExists(file);
-      } catch (IOException e) {
-        log.warn("{}: could not delete {}: {}", taskName, file, e.getMessage());
-      }
-    }
-  }
-
-  /** A committed streamed transaction being turned into records, a poll's worth at a time. */
-  private final class Replay {
-    final Spool spool;
-    final Tx tx;
-    final long endLsn;
-    final DataInputStream in;
-    final PgOutputDecoder replayDecoder = new PgOutputDecoder(decoder.protocolVersion());
-
-    Replay(Spool spool, Tx tx, long endLsn) throws IOException {
-      this.spool = spool;
-      this.tx = tx;
-      this.endLsn = endLsn;
-      this.in = spool.reader();
-      // the spooled messages were sent inside stream blocks: they carry their transaction id
-      replayDecoder.decode(ByteBuffer.allocate(6).put((byte) 'S').putInt(spool.xid).put((byte) 0).array());
-    }
-
-    void drain(List<SourceRecord> out, int limit) throws SQLException, IOException {
-      while (polled < limit) {
-        int subXid;
-        try {
-          subXid = in.readInt();
-        } catch (EOFException e) {
-          in.close();
-          spool.close();
-          tx.committed(endLsn);
-          replay = null;
-          return;
-        }
-        byte[] message = new byte[in.readInt()];
-        in.readFully(message);
-        if (!spool.aborted.contains(subXid)) {
-          apply(replayDecoder.decode(message), tx, out);
-        }
-      }
-    }
   }
 }

@@ -18,17 +18,22 @@ import org.apache.kafka.connect.source.SourceTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A snapshot task: reads the CTID ranges in its config; all the work is in {@link SnapshotReader}. */
+/**
+ * A source task: reads the CTID ranges in its config ({@link SnapshotReader}) or, for the one
+ * stream task, the change stream ({@link ChangeStreamReader}); the work is in the reader, the task
+ * classifies failures and backs off.
+ */
 public class PgCopySourceTask extends SourceTask {
   private static final Logger log = LoggerFactory.getLogger(PgCopySourceTask.class);
 
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final Backoff backoff = new Backoff(500, 30_000);
-  private SnapshotReader reader;
   private final SourceTaskMetrics metrics = new SourceTaskMetrics();
+  private SourceReader reader;
   private ObjectName metricsName;
-  private ChangeStreamReader stream;
   private String name;
+  /** What the task does, for messages: reading the snapshot, or streaming changes. */
+  private String doing;
 
   @Override
   public String version() {
@@ -44,8 +49,9 @@ public class PgCopySourceTask extends SourceTask {
     if (TaskRanges.KIND_STREAM.equals(props.get(TaskRanges.KIND))) {
       name = props.getOrDefault("name", "pgcopy-source") + "-stream";
       Map<String, Object> partition = SourceOffsets.streamPartition(config.slotName());
-      stream = new ChangeStreamReader(config, name, context.offsetStorageReader().offset(partition),
+      reader = new ChangeStreamReader(config, name, context.offsetStorageReader().offset(partition),
           TaskRanges.streamSkips(props), metrics);
+      doing = "streaming changes after ";
       return;
     }
     List<CtidRange> ranges = TaskRanges.decode(props);
@@ -56,6 +62,7 @@ public class PgCopySourceTask extends SourceTask {
     Map<Map<String, Object>, Map<String, Object>> offsets = context.offsetStorageReader().offsets(partitions);
     reader = new SnapshotReader(config, name, TaskRanges.snapshotName(props), TaskRanges.snapshotLsn(props),
         TaskRanges.restarted(props), ranges, offsets, metrics);
+    doing = "reading ";
   }
 
   @Override
@@ -63,24 +70,22 @@ public class PgCopySourceTask extends SourceTask {
     if (stopRequested.getCount() == 0) {
       return null;
     }
-    if (stream != null) {
-      return pollStream();
-    }
     String where = reader.position();
     try {
       List<SourceRecord> records = reader.poll();
       backoff.succeeded();
       if (records == null) {
-        // every range is done: idle until the connector reconfigures its tasks
-        stopRequested.await(1, TimeUnit.SECONDS);
+        // nothing now (every range done, or no change pending): do not spin
+        stopRequested.await(reader.idleMillis(), TimeUnit.MILLISECONDS);
       }
       return records;
     } catch (SQLException | IOException e) {
+      // the reader starts again from what Kafka has: the range's last row, the stream's last change
       reader.reset();
       if (stopRequested.getCount() == 0) {
         return null;
       }
-      throw failure(e, name + " reading " + where);
+      throw failure(e, name + " " + doing + where);
     }
   }
 
@@ -103,29 +108,10 @@ public class PgCopySourceTask extends SourceTask {
     return failure;
   }
 
-  private List<SourceRecord> pollStream() throws InterruptedException {
-    try {
-      List<SourceRecord> records = stream.poll();
-      backoff.succeeded();
-      if (records.isEmpty()) {
-        stopRequested.await(20, TimeUnit.MILLISECONDS); // nothing pending: do not spin
-        return null;
-      }
-      return records;
-    } catch (SQLException | IOException e) {
-      // the stream restarts from the slot's confirmed position and skips what Kafka has
-      stream.reset();
-      if (stopRequested.getCount() == 0) {
-        return null;
-      }
-      throw failure(e, name + " streaming changes");
-    }
-  }
-
   @Override
   public void commitRecord(SourceRecord record, RecordMetadata metadata) {
-    if (stream != null) {
-      stream.acknowledged(record);
+    if (reader != null) {
+      reader.acknowledged(record);
     }
   }
 
@@ -133,10 +119,6 @@ public class PgCopySourceTask extends SourceTask {
   @Override
   public void stop() {
     stopRequested.countDown();
-    if (stream != null) {
-      stream.cancel();
-      stream.close();
-    }
     if (reader != null) {
       reader.cancel();
       reader.close();

@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * record's source offset (so a restart resumes after the last row Kafka acknowledged) and is
  * dropped from the value.
  */
-final class SnapshotReader implements AutoCloseable {
+final class SnapshotReader implements SourceReader {
   private static final Logger log = LoggerFactory.getLogger(SnapshotReader.class);
   private static final Pattern SNAPSHOT_NAME = Pattern.compile("[0-9A-Fa-f-]+");
   /** A poll stops adding rows past this many value bytes, whatever batch.max.rows says. */
@@ -145,8 +145,12 @@ final class SnapshotReader implements AutoCloseable {
     log.info("{}: {} snapshot ranges to read, {} already done", taskName, pending.size(), done);
   }
 
-  /** The next records, empty when a range just ended without rows, null when every range is done. */
-  List<SourceRecord> poll() throws SQLException, IOException {
+  /**
+   * The next records: empty when a range just ended without rows or the rows read wait in open
+   * batches; null when every range is done (the task idles until the connector reconfigures it).
+   */
+  @Override
+  public List<SourceRecord> poll() throws SQLException, IOException {
     if (cursor == null) {
       if (pending.isEmpty()) {
         return null;
@@ -371,8 +375,14 @@ final class SnapshotReader implements AutoCloseable {
     return conn;
   }
 
+  @Override
+  public long idleMillis() {
+    return 1000;
+  }
+
   /** The range being read or next to read, and where in it, for messages. */
-  String position() {
+  @Override
+  public String position() {
     PendingRange p = pending.peek();
     if (p == null) {
       return "the snapshot (every range done)";
@@ -384,13 +394,15 @@ final class SnapshotReader implements AutoCloseable {
    * Drops the open COPY and connection after a failure; the next poll resumes the range after the
    * last row already handed to Connect.
    */
-  void reset() {
+  @Override
+  public void reset() {
     cursor = null;
     closeConnection();
   }
 
   /** Cancels a running COPY from another thread (the driver sends a cancel request on a new connection). */
-  void cancel() {
+  @Override
+  public void cancel() {
     SqlErrors.cancelQuietly(conn, taskName);
   }
 

@@ -36,6 +36,7 @@ final class SourceValidator {
       return;
     }
     PgCopySourceConfig config = new PgCopySourceConfig(props);
+    checkBatchSize(config);
     SnapshotMode mode = config.snapshotMode();
     try (Connection conn = ConnectionSettings.open(config, "pgcopy-source validate")) {
       checkServer(conn, mode);
@@ -45,6 +46,18 @@ final class SourceValidator {
       }
     } catch (SQLException e) {
       result.connectionFailure(e, config.user(), "source");
+    }
+  }
+
+  /** A batch must fit in one producer request, with room for its headers and a last row's overshoot. */
+  private void checkBatchSize(PgCopySourceConfig config) {
+    Integer override = config.producerMaxRequestSize();
+    int limit = override == null ? RecordSizeGuard.KAFKA_DEFAULT_MAX_REQUEST_SIZE : override;
+    if (!config.structRecords() && config.batchBytes() > limit - 64 * 1024) {
+      result.error(PgCopySourceConfig.BATCH_BYTES_CONFIG, PgCopySourceConfig.BATCH_BYTES_CONFIG + "="
+          + config.batchBytes() + " does not fit in a Kafka request of " + limit + " bytes (max.request.size"
+          + (override == null ? ", Kafka's default" : "") + ") with room for headers: lower it, or raise "
+          + "producer.override.max.request.size on this connector and message.max.bytes on the broker");
     }
   }
 

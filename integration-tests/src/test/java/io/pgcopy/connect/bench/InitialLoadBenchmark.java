@@ -85,6 +85,10 @@ public final class InitialLoadBenchmark {
       sink.put("connection.user", "postgres");
       sink.put("topics", "bench.public.pgbench_accounts");
       sink.put("tasks.max", String.valueOf(sinkTasks));
+      // as config/sink.json: one poll's batches (about 512 kB each) stay within the worker's heap
+      sink.put("consumer.override.isolation.level", "read_committed");
+      sink.put("consumer.override.max.poll.records", "64");
+      sink.put("consumer.override.fetch.max.bytes", "16777216");
       src.putAll(overrides("bench.source"));
       sink.putAll(overrides("bench.sink"));
       long peakRss = 0;
@@ -93,9 +97,16 @@ public final class InitialLoadBenchmark {
       rest.putConnector("bench-sink", sink);
       rest.putConnector("bench-source", src);
       try (Connection t = target.connect("tgt")) {
+        long lastReport = 0;
         while (true) {
           peakRss = Math.max(peakRss, rssMb(worker.pid()));
-          if (insertedRows(t) >= rows && count(t) >= rows) {
+          long inserted = insertedRows(t);
+          long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+          if (elapsedMs - lastReport >= 2000) {
+            lastReport = elapsedMs;
+            System.out.printf("  %5.1f s: %d rows in the target%n", elapsedMs / 1000.0, inserted);
+          }
+          if (inserted >= rows && count(t) >= rows) {
             break;
           }
           if ((System.nanoTime() - t0) / 1e9 > 3600) {

@@ -140,6 +140,11 @@ class InitialLoadIT {
     assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, missingTable), "table.include.list"))
         .anySatisfy(m -> assertThat(m).contains("\"public\".\"nope\" does not exist"));
 
+    var hugeBatches = new java.util.HashMap<>(good);
+    hugeBatches.put("batch.bytes", String.valueOf(2 << 20));
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, hugeBatches), "batch.bytes"))
+        .anySatisfy(m -> assertThat(m).contains("does not fit in a Kafka request of 1048576 bytes"));
+
     var unreadable = new java.util.HashMap<>(good);
     unreadable.put("table.include.list", "public.secret");
     assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, unreadable), "table.include.list"))
