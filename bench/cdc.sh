@@ -13,6 +13,6 @@ java -Xmx1g \
   -Dpgcopy.kafka.classpath.file="$PWD/$it/target/kafka.classpath" \
   -Dpgcopy.config.dir="$PWD/config" \
   -Dpgcopy.work.dir="$PWD/$it/target/bench-work" \
-  -Dbench.out="$PWD/bench/results/cdc.md" \
+  -Dbench.out="${BENCH_OUT:-$PWD/bench/results/cdc.md}" \
   -cp "$it/target/test-classes:$(cat $it/target/kafka.classpath)" \
   io.pgcopy.connect.bench.CdcBenchmark "$@"

@@ -135,9 +135,15 @@ public class PgCopySinkTask extends SinkTask {
         write(null); // one poll can bring many batches: memory stays within batch.max.bytes
       }
     }
+    long waited = System.currentTimeMillis() - oldestBufferedAt;
     if (buffer.rows() >= config.batchMaxRows() || buffer.bytes() >= config.batchMaxBytes()
-        || (!pendingOffsets.isEmpty() && System.currentTimeMillis() - oldestBufferedAt >= config.batchLingerMs())) {
+        || (!pendingOffsets.isEmpty() && waited >= config.batchLingerMs())) {
       write(null);
+    }
+    if (!pendingOffsets.isEmpty()) {
+      // Connect calls put() again only after its next consumer poll, which without new records
+      // waits until the next offset commit: ask for a shorter one, so what waits is written in time
+      context.timeout(Math.max(1, config.batchLingerMs() - waited));
     }
   }
 

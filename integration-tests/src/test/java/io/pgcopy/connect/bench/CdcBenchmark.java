@@ -25,6 +25,10 @@ import java.util.concurrent.TimeUnit;
  * extra column {@code arrived timestamptz DEFAULT clock_timestamp()}, filled when the row is
  * written there, against the row's {@code mtime} (the source transaction's start, a few ms before
  * its commit). Both servers share the machine's clock.
+ *
+ * <p>Then the catch-up: with the subscription disabled (baseline) or the source connector paused,
+ * pgbench updates 100 accounts per transaction until 1M row changes wait in the slot's WAL; the
+ * time from enabling (resuming) until the target's accounts add up to the source's is the drain.
  */
 public final class CdcBenchmark {
   private static final List<String> TABLES =
@@ -34,6 +38,7 @@ public final class CdcBenchmark {
     int scale = args.length > 0 ? Integer.parseInt(args[0]) : 10;
     int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 60;
     Path dir = TestPaths.workDir();
+    StringBuilder catchUps = new StringBuilder();
     StringBuilder report = new StringBuilder("pgbench -s " + scale + ", tpcb-like, 4 clients, " + seconds
         + " s; 4 changes per transaction (3 updates, 1 insert)\n\n"
         + "| pipeline | pgbench tps | changes | drained after pgbench ended (s) | changes/s end to end | lag p50 (ms) | lag p99 (ms) | lag max (ms) |\n"
@@ -58,6 +63,9 @@ public final class CdcBenchmark {
             "the subscription's initial copy");
       }
       report.append(measure("PostgreSQL logical replication (baseline)", source, target, "native", seconds)).append('\n');
+      catchUps.append(catchUp("PostgreSQL logical replication (baseline)", source, target, "native", scale,
+          () -> target.execute("native", "ALTER SUBSCRIPTION native_sub DISABLE"),
+          () -> target.execute("native", "ALTER SUBSCRIPTION native_sub ENABLE"))).append('\n');
       target.execute("native", "DROP SUBSCRIPTION native_sub");
       verify(source, target, "native");
       System.out.println(report);
@@ -92,8 +100,13 @@ public final class CdcBenchmark {
             && Files.readString(worker.logFile()).contains("cdcbench-source-stream: streaming slot"), 1800, "the snapshot");
       }
       report.append(measure("pgcopy-connect", source, target, "tgt", seconds)).append('\n');
+      catchUps.append(catchUp("pgcopy-connect", source, target, "tgt", scale,
+          () -> rest.pause("cdcbench-source"), () -> rest.resume("cdcbench-source"))).append('\n');
       verify(source, target, "tgt");
     }
+    report.append("\nCatch-up: 1M row changes (100-row updates of pgbench_accounts, 4 clients) waiting in the slot\n\n"
+        + "| pipeline | changes | backlog built in (s) | drain (s) | changes/s |\n|---|---|---|---|---|\n")
+        .append(catchUps);
     Path out = Path.of(System.getProperty("bench.out", "bench/results/cdc.md"));
     Files.createDirectories(out.getParent());
     Files.writeString(out, report.toString());
@@ -131,6 +144,35 @@ public final class CdcBenchmark {
       long changes = transactions * 4;
       return String.format("| %s | %.0f | %d | %.1f | %.0f | %.0f | %.0f | %.0f |", name,
           transactions / ((ended - t0) / 1e9), changes, (drained - ended) / 1e9, changes / total, lag[0], lag[1], lag[2]);
+    }
+  }
+
+  private interface Action {
+    void run() throws Exception;
+  }
+
+  /**
+   * Stops the pipeline ({@code stop}), builds a backlog of 1M row changes (10,000 transactions
+   * updating 100 accounts each), starts it again ({@code start}) and times how long the target
+   * takes to hold the source's accounts again (their balances add up to the source's).
+   */
+  private static String catchUp(String name, PostgresServer source, PostgresServer target, String db, int scale,
+      Action stop, Action start) throws Exception {
+    stop.run();
+    Thread.sleep(2000);
+    Path script = Files.createTempFile("pgcopy-catchup", ".sql");
+    Files.writeString(script, "\\set a random(1, " + (100000 * scale - 100) + ")\n"
+        + "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid BETWEEN :a AND :a + 99;\n");
+    long b0 = System.nanoTime();
+    source.runTool("pgbench", List.of("-n", "-c", "4", "-j", "2", "-t", "2500", "-f", script.toString(), "src"));
+    double built = (System.nanoTime() - b0) / 1e9;
+    try (Connection s = source.connect("src"); Connection t = target.connect(db)) {
+      long sum = scalar(s, "SELECT sum(abalance) FROM pgbench_accounts");
+      long t0 = System.nanoTime();
+      start.run();
+      waitFor(() -> scalar(t, "SELECT sum(abalance) FROM pgbench_accounts") == sum, 1800, name + " to catch up");
+      double drain = (System.nanoTime() - t0) / 1e9;
+      return String.format("| %s | %d | %.1f | %.1f | %.0f |", name, 1_000_000, built, drain, 1_000_000 / drain);
     }
   }
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Draws docs/benchmarks-initial-load.png from docs/benchmarks-initial-load.tsv (tool, rows, seconds
+# per line, tab-separated) with gnuplot (Debian: apt-get install gnuplot-nox).
+#   bench/plot.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=docs/benchmarks-initial-load.tsv
+out=docs/benchmarks-initial-load.png
+gnuplot <<GNUPLOT
+set terminal pngcairo size 900,420 font ",10"
+set output "$out"
+set datafile separator "\t"
+set title "Initial load of pgbench_accounts, rows per second (2 cores, same run as each baseline)"
+set style data histograms
+set style fill solid 0.8 border -1
+set boxwidth 0.8
+set ylabel "rows/s"
+set yrange [0:*]
+set grid ytics
+set xtics rotate by -20 scale 0
+set key off
+plot "$data" using (\$2/\$3):xtic(1) lc rgb "#3c78b4", \
+     "" using 0:(\$2/\$3):(sprintf("%.0f", \$2/\$3)) with labels offset 0,0.8 notitle
+GNUPLOT
+echo "wrote $out"
