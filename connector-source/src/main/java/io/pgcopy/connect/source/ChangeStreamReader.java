@@ -4,8 +4,6 @@ import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.StructRows;
 import io.pgcopy.connect.format.Operation;
 import io.pgcopy.connect.format.RecordHeaders;
-import io.pgcopy.connect.format.RowBatch;
-import io.pgcopy.connect.format.RowBatchWriter;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.format.Tuples;
 import io.pgcopy.connect.format.pgoutput.PgOutputDecoder;
@@ -90,14 +88,10 @@ final class ChangeStreamReader implements SourceReader {
   private long lastStallWarning;
   private boolean heartbeatFailed;
 
-  /** The batch a change goes to: its table's, in its key bucket. */
-  private record Group(StreamRelations.Relation relation, int bucket) {}
 
   private final SourceTaskMetrics metrics;
-  private final BatchRecords batchRecords;
-  /** This poll's batches (record.format=binary), and the ones completed so far. */
-  private BatchAssembler<Group, StreamPosition> batches;
-  private final List<BatchAssembler.Completed<Group, StreamPosition>> completed = new ArrayList<>();
+  /** This poll's changes as batches (record.format=binary). */
+  private final ChangeBatches batches;
   /** Changes this poll turned into records or batch entries. */
   private int polled;
   /** record.format=struct: the stream sends text forms (no binary option), which StructRows reads. */
@@ -116,13 +110,13 @@ final class ChangeStreamReader implements SourceReader {
     this.relations = new StreamRelations(config, taskName, skipBefore);
     this.streamed = new StreamedTransactions(taskName);
     this.metrics = metrics;
-    this.batchRecords = new BatchRecords(config.keyBuckets());
     metrics.phase = "stream";
     this.config = config;
     this.textForms = config.structRecords();
     this.sizeGuard = new RecordSizeGuard(config);
     this.taskName = taskName;
     this.partition = SourceOffsets.streamPartition(config.slotName());
+    this.batches = new ChangeBatches(config, partition);
     this.sentUpTo = SourceOffsets.streamPosition(committedOffset);
     this.startMarkerNeeded = sentUpTo == null;
     if (sentUpTo != null) {
@@ -153,15 +147,15 @@ final class ChangeStreamReader implements SourceReader {
     boolean markerBefore = startMarkerNeeded;
     List<SourceRecord> out = new ArrayList<>();
     polled = 0;
-    batches = new BatchAssembler<>(config.batchBytes(), sentUpTo);
+    batches.start(sentUpTo);
     try {
       fill(out);
-      completeBatches(out);
+      batches.complete(out, pending);
       return out.isEmpty() ? null : out;
     } catch (SQLException | IOException | RuntimeException e) {
       sentUpTo = sentBefore;
       startMarkerNeeded = markerBefore;
-      completed.clear();
+      batches.drop();
       for (SourceRecord r : out) {
         acknowledged(r); // never sent: it must not hold up the confirmation of its transaction
       }
@@ -375,11 +369,7 @@ final class ChangeStreamReader implements SourceReader {
     }
     metrics.bytes.addAndGet(value == null ? 0 : value.length);
     if (r.structs() == null) {
-      byte[] old = op == Operation.DELETE || r.keyless() ? key : null;
-      Group group = new Group(r, r.keyless() ? BatchRecords.KEYLESS : batchRecords.bucket(key));
-      batches.writer(group, RowBatchWriter.changeSize(absent, old, value), completed)
-          .appendChange(op, tx.commitLsn, absent, old, value);
-      batches.appended(group, sentUpTo, tx.commitLsn);
+      batches.change(r, op, tx.commitLsn, sentUpTo, key, value, absent);
       return;
     }
     ConnectHeaders headers = new ConnectHeaders();
@@ -418,43 +408,12 @@ final class ChangeStreamReader implements SourceReader {
     return true;
   }
 
-  /**
-   * A truncate of a keyed table goes into every key bucket, each entry saying how many make the
-   * whole: the sink truncates once every bucket's rows before it are written ({@code
-   * docs/record-format.md}). A keyless table's has one entry, in partition 0 with its rows.
-   */
+  /** A truncate of a binary-format table: entries in its batches ({@link ChangeBatches#truncate}). */
   private void truncate(Tx tx, StreamRelations.Relation r) {
     long seq = ++tx.seq;
-    if (!toSend(tx, r, seq)) {
-      return;
+    if (toSend(tx, r, seq)) {
+      batches.truncate(r, tx.commitLsn, (int) seq, sentUpTo);
     }
-    int entries = r.keyless() ? 1 : batchRecords.buckets();
-    // the table's batches so far go first; then each truncate entry is a record of its own, so in
-    // every partition they follow each other with nothing between
-    batches.completeGroups(g -> g.relation() == r, completed);
-    for (int b = 0; b < entries; b++) {
-      Group group = new Group(r, r.keyless() ? BatchRecords.KEYLESS : b);
-      batches.writer(group, 18, completed).appendTruncate(tx.commitLsn, (int) seq, entries);
-      batches.appended(group, sentUpTo, tx.commitLsn);
-      batches.completeGroups(g -> g.equals(group), completed);
-    }
-  }
-
-  /** Turns the batches of this poll into records, in order; each counts as sent for every transaction it holds. */
-  private void completeBatches(List<SourceRecord> out) {
-    batches.completeAll(completed);
-    for (BatchAssembler.Completed<Group, StreamPosition> b : completed) {
-      StreamPosition at = b.coveredUpTo();
-      Map<String, Object> offset = at == null ? SourceOffsets.streamOffset(0, -1)
-          : SourceOffsets.streamOffset(at.commitLsn(), at.seq());
-      StreamRelations.Relation r = b.group().relation();
-      for (long commitLsn : b.tags()) {
-        pending.sent(commitLsn);
-      }
-      out.add(new ChangeBatchRecord(batchRecords.record(partition, offset, r.records(), b.group().bucket(),
-          RowBatch.CHANGES, b.value(), b.rows()), b.tags()));
-    }
-    completed.clear();
   }
 
   private SourceRecord startMarker() {
