@@ -7,13 +7,15 @@ cd "$(dirname "$0")/.."
 data=docs/benchmarks-initial-load.tsv
 out=docs/benchmarks-initial-load.png
 gnuplot <<GNUPLOT
-set terminal pngcairo size 900,420 font ",10"
+set terminal pngcairo noenhanced size 1000,520 font ",10"
+set bmargin 9
+set rmargin 12
 set output "$out"
 set datafile separator "\t"
 set title "Initial load of pgbench_accounts, rows per second (2 cores, same run as each baseline)"
 set style data histograms
 set style fill solid 0.8 border -1
-set boxwidth 0.8
+set boxwidth 0.9
 set ylabel "rows/s"
 set yrange [0:*]
 set grid ytics
