@@ -32,6 +32,8 @@ import org.slf4j.LoggerFactory;
  */
 public class PgCopySinkTask extends SinkTask {
   private static final Logger log = LoggerFactory.getLogger(PgCopySinkTask.class);
+  /** How often partitions waiting at a truncate look whether it is done. */
+  private static final long WAIT_CHECK_MS = 200;
 
   private PgCopySinkConfig config;
   private String name;
@@ -140,10 +142,15 @@ public class PgCopySinkTask extends SinkTask {
         || (!pendingOffsets.isEmpty() && waited >= config.batchLingerMs())) {
       write(null);
     }
-    if (!pendingOffsets.isEmpty()) {
-      // Connect calls put() again only after its next consumer poll, which without new records
-      // waits until the next offset commit: ask for a shorter one, so what waits is written in time
-      context.timeout(Math.max(1, config.batchLingerMs() - waited));
+    // Connect calls put() again only after its next consumer poll, which without new records
+    // waits until the next offset commit: ask for a shorter one, so rows waiting are written, and
+    // partitions waiting at a truncate are released, in time
+    long nextPut = pendingOffsets.isEmpty() ? Long.MAX_VALUE : Math.max(1, config.batchLingerMs() - waited);
+    if (!waiting.isEmpty()) {
+      nextPut = Math.min(nextPut, WAIT_CHECK_MS);
+    }
+    if (nextPut != Long.MAX_VALUE) {
+      context.timeout(nextPut);
     }
   }
 
@@ -168,7 +175,7 @@ public class PgCopySinkTask extends SinkTask {
   /** Partitions waiting at truncates that are done now are consumed again from where they stopped. */
   private void releaseTruncated() {
     long now = System.currentTimeMillis();
-    if (now - lastWaitCheck < 200) {
+    if (now - lastWaitCheck < WAIT_CHECK_MS) {
       return;
     }
     lastWaitCheck = now;

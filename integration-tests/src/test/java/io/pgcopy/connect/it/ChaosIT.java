@@ -182,15 +182,28 @@ class ChaosIT {
         pipeline.worker.kill();
         Thread.sleep(random.nextInt(3000));
         pipeline.worker.start();
+        // the restarted worker knows the connector once it has read its config topic again
+        Awaitility.await("the connector known again").atMost(Duration.ofMinutes(2))
+            .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+            .until(() -> pipeline.rest().status(sourceName) != null);
       }
       case TERMINATE_SOURCE -> terminate(pipeline.source.connect("postgres"), "application_name LIKE 'pgcopy%'");
       case TERMINATE_WALSENDER -> terminate(pipeline.source.connect("postgres"),
           "application_name LIKE 'pgcopy%' AND backend_type = 'walsender'");
       case TERMINATE_TARGET -> terminate(pipeline.target.connect("postgres"), "application_name LIKE 'pgcopy%'");
       case PAUSE_SOURCE -> {
-        pipeline.rest().pause(sourceName);
+        // a rebalance under way answers 409 for a moment: ask again
+        Awaitility.await("the pause").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+            .ignoreExceptions().until(() -> {
+              pipeline.rest().pause(sourceName);
+              return true;
+            });
         Thread.sleep((WAL_SENDER_TIMEOUT_S + 3) * 1000L);
-        pipeline.rest().resume(sourceName);
+        Awaitility.await("the resume").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+            .ignoreExceptions().until(() -> {
+              pipeline.rest().resume(sourceName);
+              return true;
+            });
       }
     }
   }
