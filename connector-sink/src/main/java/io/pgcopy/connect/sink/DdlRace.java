@@ -4,7 +4,8 @@ import java.sql.SQLException;
 
 /**
  * {@code CREATE .. IF NOT EXISTS} is not atomic against a concurrent identical CREATE: the loser
- * fails with a unique violation on the catalog (23505) or "already exists" (42P07, 42P06). Sink
+ * fails with a unique violation on the catalog (23505) or "already exists" (42P07 relation,
+ * 42P06 schema, 42710 the table's row type, seen when two tasks create the same table). Sink
  * tasks start together and create the same tables, so losing that race is success.
  */
 final class DdlRace {
@@ -12,6 +13,6 @@ final class DdlRace {
 
   static boolean lostToConcurrentCreate(SQLException e) {
     String s = e.getSQLState();
-    return "23505".equals(s) || "42P07".equals(s) || "42P06".equals(s);
+    return "23505".equals(s) || "42P07".equals(s) || "42P06".equals(s) || "42710".equals(s);
   }
 }
