@@ -41,9 +41,10 @@ class MigrateIT {
           "--tables", "public.orders,public.events", "--tasks", "2", "--state-dir", state.toString(),
           "--source-option", "snapshot.range.pages=200"));
 
-      // first run: slowed down (small polls), interrupted once part of the rows are in the target
+      // first run: slowed down (small polls of small batches), interrupted once part of the rows
+      // are in the target
       List<String> slow = new ArrayList<>(command);
-      slow.addAll(List.of("--source-option", "batch.max.rows=100"));
+      slow.addAll(List.of("--source-option", "batch.max.rows=100", "--source-option", "batch.bytes=1024"));
       Path firstLog = work.resolve("first.out");
       Process first = startUntil(slow, firstLog, target, 20_000);
       first.destroy(); // SIGTERM, as Ctrl-C
