@@ -7,9 +7,11 @@ import io.pgcopy.connect.format.SqlStates;
 import io.pgcopy.connect.format.TableId;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -93,6 +95,13 @@ public class PgCopySinkTask extends SinkTask {
             stopped.values());
         waiting.putAll(stopped);
         context.pause(stopped.keySet().toArray(new TopicPartition[0]));
+      }
+      // Connect pauses a partition it assigns again if this task paused it before a rebalance:
+      // one not waiting any more must flow
+      List<TopicPartition> free = new ArrayList<>(partitions);
+      free.removeAll(stopped.keySet());
+      if (!free.isEmpty()) {
+        context.resume(free.toArray(new TopicPartition[0]));
       }
       for (Map.Entry<TopicPartition, Long> e : stored.entrySet()) {
         nextOffsets.put(e.getKey(), e.getValue());
