@@ -103,13 +103,15 @@ final class BatchApplier {
    * the last row of a key winning, except for keys a newer change of this batch will write.
    */
   private void applyRuns(Connection conn, TableBatch batch) throws SQLException {
+    // binary runs go into COPY as they are; text ones become lines, tuple by tuple
+    List<byte[]> runs = text ? tuples(batch.runs()) : batch.runs();
     if (!batch.layout().hasKey()) {
-      copy(conn, batch.target().quoted(), batch.layout().columns(), batch.runs());
+      copy(conn, batch.target().quoted(), batch.layout().columns(), runs);
       return;
     }
     Savepoint beforeCopy = conn.setSavepoint();
     try {
-      copy(conn, batch.target().quoted(), batch.layout().columns(), batch.runs());
+      copy(conn, batch.target().quoted(), batch.layout().columns(), runs);
       conn.releaseSavepoint(beforeCopy);
       return;
     } catch (SQLException e) {
@@ -135,6 +137,17 @@ final class BatchApplier {
     if (!byKey.isEmpty()) {
       upsert(conn, batch.target(), batch.layout(), allFields(batch.layout()), new ArrayList<>(byKey.values()));
     }
+  }
+
+  private static List<byte[]> tuples(List<byte[]> runs) {
+    List<byte[]> tuples = new ArrayList<>();
+    for (byte[] run : runs) {
+      RowBatchReader rows = RowBatchReader.of(RowBatch.ROWS, run);
+      while (rows.next()) {
+        tuples.add(rows.newTuple());
+      }
+    }
+    return tuples;
   }
 
   private void copyOrUpsert(Connection conn, TableBatch batch, List<byte[]> rows) throws SQLException {

@@ -43,8 +43,10 @@ final class RecordDecoder {
    *
    * @param operation the row's operation (struct records), or null for a batch
    * @param batchKind {@link RowBatch#ROWS} or {@link RowBatch#CHANGES} for a batch (binary records), else 0
+   * @param text whether a batch's tuples hold text forms ({@link RecordHeaders#TEXT})
    */
-  record Decoded(Operation operation, byte batchKind, TableId target, ColumnLayout layout, int[] absent) {
+  record Decoded(Operation operation, byte batchKind, TableId target, ColumnLayout layout, int[] absent,
+      boolean text) {
     boolean isBatch() {
       return batchKind != 0;
     }
@@ -83,7 +85,12 @@ final class RecordDecoder {
       c.table = table;
     }
     if (RowBatch.isBatch(op[0])) {
-      return new Decoded(null, op[0], c.target, c.layout, null);
+      Header text = record.headers().lastWithName(RecordHeaders.TEXT);
+      if (text != null && !(text.value() instanceof byte[] t && t.length == 1 && t[0] == 't')) {
+        throw new DataException(where(record) + ": header " + RecordHeaders.TEXT + " must be the byte 't'"
+            + CONVERTER_HINT);
+      }
+      return new Decoded(null, op[0], c.target, c.layout, null, text != null);
     }
     Operation operation;
     try {
@@ -105,7 +112,7 @@ final class RecordDecoder {
         throw new DataException(where(record) + ": bad " + RecordHeaders.ABSENT + " header: " + e.getMessage(), e);
       }
     }
-    return new Decoded(operation, (byte) 0, c.target, c.layout, absent);
+    return new Decoded(operation, (byte) 0, c.target, c.layout, absent, false);
   }
 
   static byte[] value(SinkRecord record) {

@@ -53,7 +53,7 @@ final class SinkBuffer {
     if (value == null) {
       throw new DataException(RecordDecoder.where(r) + " is a batch without a value");
     }
-    TableBatch batch = batchFor(d, false);
+    TableBatch batch = batchFor(d, d.text());
     if (d.batchKind() == RowBatch.ROWS) {
       int count = rowCount(r);
       batch.addRun(value, count);

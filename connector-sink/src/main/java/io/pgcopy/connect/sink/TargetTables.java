@@ -2,6 +2,7 @@ package io.pgcopy.connect.sink;
 
 import io.pgcopy.connect.format.Column;
 import io.pgcopy.connect.format.ColumnLayout;
+import io.pgcopy.connect.format.GeneratedColumn;
 import io.pgcopy.connect.format.TableId;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -90,12 +91,29 @@ final class TargetTables {
     }
   }
 
+  /**
+   * The CREATE TABLE of a layout: its columns with their exact types and NOT NULL, its stored
+   * generated columns where the source has them, with the source's expressions, and its key as
+   * the primary key.
+   */
   static String createTableSql(TableId target, ColumnLayout layout) {
     StringBuilder sql = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(target.quoted()).append(" (");
     List<Column> columns = layout.columns();
-    for (int i = 0; i < columns.size(); i++) {
+    String separator = "";
+    for (int i = 0; i <= columns.size(); i++) {
+      for (GeneratedColumn g : layout.generated()) {
+        if (g.position() == i) {
+          sql.append(separator).append(TableId.quoteIdentifier(g.name())).append(' ').append(g.typeName())
+              .append(" GENERATED ALWAYS AS (").append(g.expression()).append(") STORED");
+          separator = ", ";
+        }
+      }
+      if (i == columns.size()) {
+        break;
+      }
       Column c = columns.get(i);
-      sql.append(i == 0 ? "" : ", ").append(TableId.quoteIdentifier(c.name())).append(' ').append(c.typeName());
+      sql.append(separator).append(TableId.quoteIdentifier(c.name())).append(' ').append(c.typeName());
+      separator = ", ";
       if (c.notNull()) {
         sql.append(" NOT NULL");
       }
@@ -162,6 +180,18 @@ final class TargetTables {
         cause);
   }
 
+  /** A create that failed where the table has generated columns: names them, since their expressions are the likely cause. */
+  private static ConnectException generatedColumns(TableId target, ColumnLayout layout, SQLException cause) {
+    StringBuilder columns = new StringBuilder();
+    for (GeneratedColumn g : layout.generated()) {
+      columns.append(columns.length() == 0 ? "" : ", ").append("column ").append(TableId.quoteIdentifier(g.name()))
+          .append(" GENERATED ALWAYS AS (").append(g.expression()).append(") STORED");
+    }
+    return new ConnectException("cannot create target table " + target + " with its generated " + columns + ": "
+        + cause.getMessage() + " (SQLState " + cause.getSQLState() + "). Create what the expression needs in the "
+        + "target database (a function, a type), or create the table yourself, then restart the task", cause);
+  }
+
   static String quoteLiteral(String s) {
     return "'" + s.replace("'", "''") + "'";
   }
@@ -179,6 +209,9 @@ final class TargetTables {
         throw missingType(conn, target, layout, e);
       }
       if (!DdlRace.lostToConcurrentCreate(e)) {
+        if (!layout.generated().isEmpty()) {
+          throw generatedColumns(target, layout, e);
+        }
         throw e;
       }
     }

@@ -20,6 +20,7 @@ import org.apache.kafka.connect.source.SourceRecord;
 final class BatchRecords {
   /** The bucket of keyless tables' rows, whose records go to partition 0. */
   static final int KEYLESS = -1;
+  private static final byte[] TEXT_FORMS = {'t'};
 
   private final int buckets;
   private final byte[][] keys;
@@ -41,8 +42,12 @@ final class BatchRecords {
     return Utils.toPositive(Utils.murmur2(keyTuple)) % buckets;
   }
 
-  /** What every record of one table shares. */
-  record Table(String topic, byte[] schema, byte[] name, byte[] columns) {}
+  /**
+   * What every record of one table shares.
+   *
+   * @param text whether the tuples hold the values' text forms ({@link RecordHeaders#TEXT})
+   */
+  record Table(String topic, byte[] schema, byte[] name, byte[] columns, boolean text) {}
 
   /**
    * A record of a batch.
@@ -58,6 +63,9 @@ final class BatchRecords {
     headers.addBytes(RecordHeaders.TABLE, table.name());
     headers.addBytes(RecordHeaders.COLUMNS, table.columns());
     headers.addBytes(RecordHeaders.ROWS, ByteBuffer.allocate(4).putInt(rows).array());
+    if (table.text()) {
+      headers.addBytes(RecordHeaders.TEXT, TEXT_FORMS);
+    }
     boolean keyless = bucket == KEYLESS;
     return new SourceRecord(partition, offset, table.topic(), keyless ? 0 : null, Schema.OPTIONAL_BYTES_SCHEMA,
         keyless ? null : keys[bucket], Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers);

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -94,7 +95,11 @@ final class ChangeStreamReader implements SourceReader {
   private final ChangeBatches batches;
   /** Changes this poll turned into records or batch entries. */
   private int polled;
-  /** record.format=struct: the stream sends text forms (no binary option), which StructRows reads. */
+  /**
+   * Whether the stream sends text forms (no binary option): for struct records, which StructRows
+   * reads, and when a table travels as text (pgoutput's binary mode fails on a column whose type,
+   * or an element of it, has no binary send function).
+   */
   private final boolean textForms;
   /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
   private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
@@ -106,13 +111,13 @@ final class ChangeStreamReader implements SourceReader {
    *     snapshot its rows were read under (a keyless table read again under a later snapshot)
    */
   ChangeStreamReader(PgCopySourceConfig config, String taskName, Map<String, Object> committedOffset,
-      Map<TableId, Long> skipBefore, SourceTaskMetrics metrics) {
-    this.relations = new StreamRelations(config, taskName, skipBefore);
+      Map<TableId, Long> skipBefore, Set<TableId> textTables, SourceTaskMetrics metrics) {
+    this.textForms = config.structRecords() || !textTables.isEmpty();
+    this.relations = new StreamRelations(config, taskName, skipBefore, textForms);
     this.streamed = new StreamedTransactions(taskName);
     this.metrics = metrics;
     metrics.phase = "stream";
     this.config = config;
-    this.textForms = config.structRecords();
     this.sizeGuard = new RecordSizeGuard(config);
     this.taskName = taskName;
     this.partition = SourceOffsets.streamPartition(config.slotName());
@@ -214,20 +219,21 @@ final class ChangeStreamReader implements SourceReader {
     ReplicationSetup.requireUsable(slot, config.slotName(), database);
     decoder = new PgOutputDecoder(PgOutputDecoder.protocolVersionFor(serverVersion));
     replicationConn = ConnectionSettings.openReplication(config, "pgcopy-stream " + taskName);
-    if (config.structRecords()) {
+    if (textForms) {
       try (Statement st = replicationConn.createStatement()) {
-        // the output functions run in this session: the text forms StructRows reads
+        // the output functions run in this session: the same text forms as the snapshot's
         st.execute("SET bytea_output = hex");
         st.execute("SET TimeZone = 'UTC'");
         st.execute("SET extra_float_digits = 3");
+        st.execute("SET DateStyle = 'ISO, YMD'");
+        st.execute("SET IntervalStyle = 'postgres'");
       }
     }
     var builder = replicationConn.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
         .withSlotName(config.slotName())
         .withSlotOption("proto_version", String.valueOf(decoder.protocolVersion()))
         .withSlotOption("publication_names", TableId.quoteIdentifier(config.publicationName()))
-        // struct records are decoded from the types' text forms (StructRows)
-        .withSlotOption("binary", String.valueOf(!config.structRecords()))
+        .withSlotOption("binary", String.valueOf(!textForms))
         .withSlotOption("messages", "true")
         .withStatusInterval(STATUS_INTERVAL_MS, TimeUnit.MILLISECONDS);
     if (decoder.protocolVersion() >= 2) {
@@ -237,7 +243,7 @@ final class ChangeStreamReader implements SourceReader {
     confirmed = slot.confirmedFlushLsn();
     metrics.confirmedLsn = lsn(confirmed);
     log.info("{}: streaming slot {} (pgoutput protocol {}, {}) from {}", taskName, config.slotName(),
-        decoder.protocolVersion(), config.structRecords() ? "text" : "binary", lsn(confirmed));
+        decoder.protocolVersion(), textForms ? "text" : "binary", lsn(confirmed));
     reportSlot(slot);
   }
 

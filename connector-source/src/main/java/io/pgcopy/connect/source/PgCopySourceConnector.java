@@ -46,6 +46,8 @@ public class PgCopySourceConnector extends SourceConnector {
   private boolean slotExists;
   private List<CtidRange> ranges = List.of();
   private Set<TableId> keyless = Set.of();
+  /** Tables with a column without binary I/O: they travel as text, and the stream runs in text mode. */
+  private Set<TableId> textTables = Set.of();
   private volatile RemainingRanges plan = new RemainingRanges(List.of(), Set.of());
   private volatile Map<TableId, Long> streamSkips = Map.of();
   private volatile ExportedSnapshot snapshot;
@@ -74,6 +76,13 @@ public class PgCopySourceConnector extends SourceConnector {
         ReplicationSetup.ensurePublication(conn, config.publicationName(), config.tables(), config.publicationAutoCreate());
         slotExists = ReplicationSetup.slot(conn, config.slotName()) != null;
       }
+      Map<TableId, String> text = new SourceCatalog(conn).textTables(config.tables());
+      text.forEach((t, why) -> log.info("{}: {} travels as text: {}", name, t, why));
+      if (!text.isEmpty() && streams && !config.structRecords()) {
+        log.info("{}: the change stream runs in pgoutput's text mode for every table, since {} must", name,
+            text.keySet());
+      }
+      textTables = Set.copyOf(text.keySet());
       streamOnly = streams && (mode == SnapshotMode.NEVER || streamStarted());
       if (streamOnly && !slotExists && mode == SnapshotMode.NEVER && !streamStarted()) {
         try (Connection repl = ConnectionSettings.openReplication(config, "pgcopy-source slot")) {
@@ -251,6 +260,7 @@ public class PgCopySourceConnector extends SourceConnector {
       Map<String, String> task = new HashMap<>(props);
       task.put(TaskRanges.KIND, TaskRanges.KIND_STREAM);
       task.putAll(TaskRanges.encodeStreamSkips(streamSkips));
+      task.putAll(TaskRanges.encodeTextTables(textTables));
       return List.of(task);
     }
     synchronized (this) {
@@ -267,6 +277,7 @@ public class PgCopySourceConnector extends SourceConnector {
         });
         Map<String, String> task = new HashMap<>(props);
         task.putAll(TaskRanges.encode(snapshot.name(), snapshot.lsn(), own, restarted));
+        task.putAll(TaskRanges.encodeTextTables(textTables));
         configs.add(task);
       }
       return configs;

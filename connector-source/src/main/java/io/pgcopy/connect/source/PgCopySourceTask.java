@@ -50,7 +50,7 @@ public class PgCopySourceTask extends SourceTask {
       name = props.getOrDefault("name", "pgcopy-source") + "-stream";
       Map<String, Object> partition = SourceOffsets.streamPartition(config.slotName());
       reader = new ChangeStreamReader(config, name, context.offsetStorageReader().offset(partition),
-          TaskRanges.streamSkips(props), metrics);
+          TaskRanges.streamSkips(props), TaskRanges.textTables(props), metrics);
       doing = "streaming changes after ";
       return;
     }
@@ -61,7 +61,7 @@ public class PgCopySourceTask extends SourceTask {
     }
     Map<Map<String, Object>, Map<String, Object>> offsets = context.offsetStorageReader().offsets(partitions);
     reader = new SnapshotReader(config, name, TaskRanges.snapshotName(props), TaskRanges.snapshotLsn(props),
-        TaskRanges.restarted(props), ranges, offsets, metrics);
+        TaskRanges.restarted(props), TaskRanges.textTables(props), ranges, offsets, metrics);
     doing = "reading ";
   }
 

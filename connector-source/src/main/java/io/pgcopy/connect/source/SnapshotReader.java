@@ -2,6 +2,7 @@ package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.StructRows;
+import io.pgcopy.connect.format.Column;
 import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.CopyBinaryReader;
 import io.pgcopy.connect.format.Operation;
@@ -46,6 +47,7 @@ final class SnapshotReader implements SourceReader {
   private static final Pattern SNAPSHOT_NAME = Pattern.compile("[0-9A-Fa-f-]+");
   /** A poll stops adding rows past this many value bytes, whatever batch.max.rows says. */
   private static final long MAX_BATCH_BYTES = 8L << 20;
+  private static final int XML_OID = 142;
 
   /** Rows smaller than this cannot exceed any request size limit Kafka allows to be set. */
   private static final int SIZE_CHECK_FROM = 512 * 1024;
@@ -59,6 +61,10 @@ final class SnapshotReader implements SourceReader {
   private final Map<TableId, TableRecords> tables = new HashMap<>();
   private final byte[] readOperation = {Operation.READ.code()};
   private final String taskName;
+  /** Tables that travel as text (a column without binary I/O). */
+  private final Set<TableId> textTables;
+  /** Whether the change stream runs in text mode (some table travels as text): keys are hashed in text form. */
+  private final boolean streamText;
   private volatile Connection conn;
   private RangeCursor cursor;
 
@@ -73,9 +79,16 @@ final class SnapshotReader implements SourceReader {
     }
   }
 
-  /** What every record of one table shares: topic, column layout, header bytes. */
-  private record TableRecords(String topic, ColumnLayout layout, int[] keyFields, byte[] schema, byte[] table, byte[] columns,
-      StructRows structs, BatchRecords.Table batch) {}
+  /**
+   * What every record of one table shares: topic, column layout, header bytes, and how its COPY's
+   * fields map to the row.
+   *
+   * @param lead the fields before the row's in each COPY tuple: the ctid, then (see {@link
+   *     #selectList}) the key's text forms when the key is hashed in text form but the row is binary
+   * @param keyFields the fields of each COPY tuple that hold the key, as it is hashed
+   */
+  private record TableRecords(String topic, ColumnLayout layout, int lead, int[] keyFields, byte[] schema, byte[] table,
+      byte[] columns, StructRows structs, BatchRecords.Table batch, String selectList) {}
 
   /** An open COPY of one range. */
   private static final class RangeCursor {
@@ -102,11 +115,14 @@ final class SnapshotReader implements SourceReader {
    * @param snapshotLsn the snapshot's consistent LSN, recorded with each finished range (0: unknown)
    * @param restarted keyless tables read again whole under this snapshot: progress recorded under
    *     another one is ignored, and their first record is a truncate of the table
+   * @param textTables the configured tables that travel as text (their snapshot too)
    */
   SnapshotReader(PgCopySourceConfig config, String taskName, String snapshotName, long snapshotLsn,
-      Set<TableId> restarted, List<CtidRange> ranges, Map<Map<String, Object>, Map<String, Object>> committedOffsets,
-      SourceTaskMetrics metrics) {
+      Set<TableId> restarted, Set<TableId> textTables, List<CtidRange> ranges,
+      Map<Map<String, Object>, Map<String, Object>> committedOffsets, SourceTaskMetrics metrics) {
     this.metrics = metrics;
+    this.textTables = Set.copyOf(textTables);
+    this.streamText = !textTables.isEmpty() || config.structRecords();
     this.batchRecords = new BatchRecords(config.keyBuckets());
     if (!SNAPSHOT_NAME.matcher(snapshotName).matches()) {
       throw new IllegalArgumentException("bad snapshot name '" + snapshotName + "'");
@@ -181,13 +197,14 @@ final class SnapshotReader implements SourceReader {
         break;
       }
       Ctid ctid = Ctid.fromBinary(reader.fieldInt(0, 0), reader.fieldShort(0, 4));
-      int length = reader.tupleLengthWithoutLeadingFields(1);
+      int length = reader.tupleLengthWithoutLeadingFields(t.lead);
       int bucket = t.keyFields.length == 0 ? BatchRecords.KEYLESS : batchRecords.bucket(reader.project(t.keyFields));
       if (length > SIZE_CHECK_FROM) {
-        sizeGuard.check(c.pending.range.table(), "ctid " + ctid, null, reader.tupleWithoutLeadingFields(1), t.columns);
+        sizeGuard.check(c.pending.range.table(), "ctid " + ctid, null, reader.tupleWithoutLeadingFields(t.lead),
+            t.columns);
       }
       int before = completed.size();
-      reader.appendTupleWithoutLeadingFields(1, batches.writer(bucket, length, completed));
+      reader.appendTupleWithoutLeadingFields(t.lead, batches.writer(bucket, length, completed));
       batches.appended(bucket, ctid, 0);
       rows++;
       for (int i = before; i < completed.size(); i++) {
@@ -205,6 +222,11 @@ final class SnapshotReader implements SourceReader {
     metrics.records.addAndGet(rows);
     metrics.bytes.addAndGet(bytes);
     if (reader.finished()) {
+      if (c.rows + rows == 0) {
+        // an empty range still carries the table's layout, so the sink can create the table
+        records.add(batchRecords.record(partition, SourceOffsets.rowOffset(start, snapshotName), t.batch,
+            t.keyFields.length == 0 ? BatchRecords.KEYLESS : 0, RowBatch.ROWS, new byte[0], 0));
+      }
       records.add(finishRange(c, rows));
       return records;
     }
@@ -234,7 +256,7 @@ final class SnapshotReader implements SourceReader {
         break;
       }
       Ctid ctid = Ctid.fromBinary(reader.fieldInt(0, 0), reader.fieldShort(0, 4));
-      byte[] value = reader.tupleWithoutLeadingFields(1);
+      byte[] value = reader.tupleWithoutLeadingFields(t.lead);
       byte[] key = t.keyFields.length == 0 ? null : reader.project(t.keyFields);
       if (value.length > SIZE_CHECK_FROM) {
         sizeGuard.check(c.pending.range.table(), "ctid " + ctid, key, value, t.columns);
@@ -272,22 +294,14 @@ final class SnapshotReader implements SourceReader {
       // rows must come in physical order for the ctid offsets: no parallel or synchronized scans
       st.execute("SET LOCAL max_parallel_workers_per_gather = 0");
       st.execute("SET LOCAL synchronize_seqscans = off");
-      if (config.structRecords()) {
-        // the text forms StructRows reads
-        st.execute("SET LOCAL bytea_output = hex");
-        st.execute("SET LOCAL TimeZone = 'UTC'");
-        st.execute("SET LOCAL extra_float_digits = 3");
-      }
+      // fixed text forms, whatever the server's defaults: struct records and tables that travel as
+      // text carry them, and a text-mode stream hashes keys in them
+      st.execute("SET LOCAL bytea_output = hex; SET LOCAL TimeZone = 'UTC'; SET LOCAL extra_float_digits = 3;"
+          + " SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'");
     }
     TableRecords t = tableRecords(p.range.table(), c);
-    StringBuilder sql = new StringBuilder("COPY (SELECT ctid");
-    for (var col : t.layout.columns()) {
-      sql.append(", ").append(TableId.quoteIdentifier(col.name()));
-      if (t.structs != null) {
-        sql.append("::text");
-      }
-    }
-    sql.append(" FROM ONLY ").append(p.range.leaf().quoted())
+    StringBuilder sql = new StringBuilder("COPY (SELECT ctid").append(t.selectList)
+        .append(" FROM ONLY ").append(p.range.leaf().quoted())
         .append(" WHERE ").append(p.range.whereClause(p.after))
         .append(") TO STDOUT (FORMAT binary)");
     log.debug("{}: {}", taskName, sql);
@@ -301,20 +315,51 @@ final class SnapshotReader implements SourceReader {
   private TableRecords tableRecords(TableId table, Connection c) throws SQLException {
     TableRecords t = tables.get(table);
     if (t == null) {
-      ColumnLayout layout = new SourceCatalog(c).columns(table);
-      int[] keys = layout.keyFieldIndexes();
-      for (int i = 0; i < keys.length; i++) {
-        keys[i]++; // the ctid is field 0
-      }
-      t = new TableRecords(config.topicFor(table), layout, keys,
-          table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8),
-          layout.encode(),
-          config.structRecords() ? new StructRows(config.topicFor(table), layout, config.temporalMode()) : null,
-          new BatchRecords.Table(config.topicFor(table), table.schema().getBytes(StandardCharsets.UTF_8),
-              table.table().getBytes(StandardCharsets.UTF_8), layout.encode()));
+      t = tableRecords(table, new SourceCatalog(c).columns(table));
       tables.put(table, t);
     }
     return t;
+  }
+
+  /**
+   * How a table's rows are selected and turned into records. A table that travels as text selects
+   * every column's text form ({@code ::text}), as struct records do; otherwise each column comes in
+   * binary form except {@code xml}, whose text form keeps the document as stored (its binary send
+   * form drops the XML declaration) and which the sink's binary COPY reads back as such. When the
+   * stream runs in text mode, a binary table's key is also selected in text form, first, so its
+   * snapshot rows fall in the same key buckets as its changes.
+   */
+  private TableRecords tableRecords(TableId table, ColumnLayout layout) {
+    boolean text = config.structRecords() || textTables.contains(table);
+    StringBuilder select = new StringBuilder();
+    int[] keys = layout.keyFieldIndexes();
+    int lead = 1;
+    if (!text && streamText && keys.length > 0) {
+      for (int k : keys) {
+        select.append(", ").append(TableId.quoteIdentifier(layout.columns().get(k).name())).append("::text");
+      }
+      lead += keys.length;
+      for (int i = 0; i < keys.length; i++) {
+        keys[i] = 1 + i;
+      }
+    } else {
+      for (int i = 0; i < keys.length; i++) {
+        keys[i] += lead;
+      }
+    }
+    for (Column col : layout.columns()) {
+      select.append(", ").append(TableId.quoteIdentifier(col.name()));
+      if (text || col.typeOid() == XML_OID) {
+        select.append("::text");
+      }
+    }
+    byte[] schema = table.schema().getBytes(StandardCharsets.UTF_8);
+    byte[] name = table.table().getBytes(StandardCharsets.UTF_8);
+    byte[] columns = layout.encode();
+    String topic = config.topicFor(table);
+    return new TableRecords(topic, layout, lead, keys, schema, name, columns,
+        config.structRecords() ? new StructRows(topic, layout, config.temporalMode()) : null,
+        new BatchRecords.Table(topic, schema, name, columns, text), select.toString());
   }
 
   /** Ends the range's COPY and transaction; {@code lastRows} rows of the range are in the batch being returned. */

@@ -2,13 +2,16 @@ package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.format.Column;
 import io.pgcopy.connect.format.ColumnLayout;
+import io.pgcopy.connect.format.GeneratedColumn;
 import io.pgcopy.connect.format.TableId;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Catalog queries on the source. Every table name reaches SQL as a bind parameter or quoted. */
 final class SourceCatalog {
@@ -88,7 +91,7 @@ final class SourceCatalog {
 
   /**
    * The columns a record carries, in attribute order: not dropped, not generated (a generated
-   * column is computed again by the target). The key is the replica identity index when one is
+   * column is computed again by the target; the layout lists them apart, with their expressions). The key is the replica identity index when one is
    * set, else the primary key; a table with neither has no key.
    */
   ColumnLayout columns(TableId table) throws SQLException {
@@ -115,7 +118,82 @@ final class SourceCatalog {
         }
       }
     }
-    return new ColumnLayout(columns);
+    return new ColumnLayout(columns, generatedColumns(table));
+  }
+
+  /** The table's stored generated columns with their expressions, for a target created from the layout. */
+  private List<GeneratedColumn> generatedColumns(TableId table) throws SQLException {
+    List<GeneratedColumn> generated = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid),"
+            + "   (SELECT count(*) FROM pg_attribute b WHERE b.attrelid = a.attrelid AND b.attnum > 0"
+            + "    AND b.attnum < a.attnum AND NOT b.attisdropped AND b.attgenerated = '')"
+            + " FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = 's'"
+            + " ORDER BY a.attnum")) {
+      ps.setString(1, table.quoted());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          generated.add(new GeneratedColumn(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4)));
+        }
+      }
+    }
+    return generated;
+  }
+
+  /**
+   * The columns whose values cannot travel in binary form, with the type that prevents it: their
+   * type, or an element, domain base, composite field, range subtype or multirange's range of it,
+   * has no binary send or receive function (contrib's {@code seg} and {@code isn} types, for
+   * example). Such a table travels as text: binary COPY and pgoutput's binary mode both fail on it.
+   * Empty when every column has binary I/O. In attribute order.
+   */
+  Map<String, String> columnsWithoutBinaryIo(TableId table) throws SQLException {
+    Map<String, String> columns = new LinkedHashMap<>();
+    try (PreparedStatement ps = conn.prepareStatement(
+        "WITH RECURSIVE parts(attnum, attname, typid) AS ("
+            + "  SELECT a.attnum, a.attname, a.atttypid FROM pg_attribute a"
+            + "  WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
+            + "  UNION"
+            + "  SELECT p.attnum, p.attname, x.typid FROM parts p JOIN pg_type t ON t.oid = p.typid"
+            + "  CROSS JOIN LATERAL ("
+            + "    SELECT t.typelem WHERE t.typcategory = 'A' AND t.typelem <> 0"
+            + "    UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'"
+            + "    UNION ALL SELECT f.atttypid FROM pg_attribute f"
+            + "      WHERE t.typtype = 'c' AND f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped"
+            + "    UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE t.typtype = 'r' AND r.rngtypid = t.oid"
+            + "    UNION ALL SELECT r.rngtypid FROM pg_range r WHERE t.typtype = 'm' AND r.rngmultitypid = t.oid"
+            + "  ) x(typid))"
+            + " SELECT p.attname, string_agg(DISTINCT format_type(t.oid, NULL), ', ')"
+            + " FROM parts p JOIN pg_type t ON t.oid = p.typid"
+            + " WHERE t.typsend = 0 OR t.typreceive = 0"
+            + " GROUP BY p.attnum, p.attname ORDER BY p.attnum")) {
+      ps.setString(1, table.quoted());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          columns.put(rs.getString(1), rs.getString(2));
+        }
+      }
+    }
+    return columns;
+  }
+
+  /**
+   * Of the given tables, those that travel as text ({@link #columnsWithoutBinaryIo}), each with a
+   * sentence saying why, for logs and {@code validate()}.
+   */
+  Map<TableId, String> textTables(List<TableId> tables) throws SQLException {
+    Map<TableId, String> text = new LinkedHashMap<>();
+    for (TableId t : tables) {
+      Map<String, String> columns = columnsWithoutBinaryIo(t);
+      if (!columns.isEmpty()) {
+        StringBuilder why = new StringBuilder();
+        columns.forEach((c, type) -> why.append(why.length() == 0 ? "" : ", ").append("column ")
+            .append(TableId.quoteIdentifier(c)).append(" (").append(type).append(')'));
+        text.put(t, why + " without binary send/receive");
+      }
+    }
+    return text;
   }
 
   /** Whether the current user may SELECT from the table. */

@@ -1,10 +1,10 @@
 package io.pgcopy.connect.source;
 
-import io.pgcopy.connect.common.ConnectionSettings;
 import static io.pgcopy.connect.source.PgCopySourceConfig.CONNECTION_URL_CONFIG;
 import static io.pgcopy.connect.source.PgCopySourceConfig.CONNECTION_USER_CONFIG;
 import static io.pgcopy.connect.source.PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG;
 
+import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Validation;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
@@ -16,12 +16,16 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.Config;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The checks behind {@code validate()}: what users get wrong first, each reported on the field
  * concerned. Runs only when the fields it needs passed their own validators.
  */
 final class SourceValidator {
+  private static final Logger log = LoggerFactory.getLogger(SourceValidator.class);
+
   static final int MIN_SERVER_VERSION = 140000;
 
   private final Validation result;
@@ -41,6 +45,12 @@ final class SourceValidator {
     try (Connection conn = ConnectionSettings.open(config, "pgcopy-source validate")) {
       checkServer(conn, mode);
       checkTables(conn, config.tables());
+      if (!result.hasErrors(TABLE_INCLUDE_LIST_CONFIG)) {
+        // not an error: Connect's validation has no warnings, so the worker log says it
+        new SourceCatalog(conn).textTables(config.tables()).forEach((t, why) -> log.info(
+            "validate: {} will travel as text (slower than binary; the stream runs in text mode for every table): {}",
+            t, why));
+      }
       if (mode != SnapshotMode.INITIAL_ONLY) {
         checkReplicaIdentity(conn, config.tables());
       }

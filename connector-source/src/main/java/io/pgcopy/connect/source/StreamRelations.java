@@ -31,6 +31,7 @@ final class StreamRelations {
   private final String taskName;
   private final Set<TableId> tables;
   private final Map<TableId, Long> skipBefore;
+  private final boolean textForms;
   private final Map<Integer, Relation> relations = new HashMap<>();
   private final Map<Integer, PgOutputMessage.Relation> messages = new HashMap<>();
   private final Map<Long, String> typeNames = new HashMap<>();
@@ -45,8 +46,13 @@ final class StreamRelations {
       StructRows structs, long skipBefore, BatchRecords.Table records) {}
 
   /** @param skipBefore per table, the LSN below which its changes are in its snapshot */
-  StreamRelations(PgCopySourceConfig config, String taskName, Map<TableId, Long> skipBefore) {
+  /**
+   * @param textForms whether the stream runs in text mode (struct records, or a table travels as
+   *     text): binary records of every table then carry text forms
+   */
+  StreamRelations(PgCopySourceConfig config, String taskName, Map<TableId, Long> skipBefore, boolean textForms) {
     this.config = config;
+    this.textForms = textForms;
     this.taskName = taskName;
     this.tables = Set.copyOf(config.tables());
     this.skipBefore = Map.copyOf(skipBefore);
@@ -99,7 +105,7 @@ final class StreamRelations {
         config.structRecords() ? new StructRows(topic, layout, config.temporalMode()) : null,
         skipBefore.getOrDefault(table, 0L), new BatchRecords.Table(topic,
             table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8),
-            layout.encode()));
+            layout.encode(), textForms && !config.structRecords()));
   }
 
   /**
@@ -128,7 +134,7 @@ final class StreamRelations {
           known != null && known.notNull(), known == null ? 0 : known.keyPosition(),
           known == null ? null : known.missingValue()));
     }
-    return new ColumnLayout(columns);
+    return new ColumnLayout(columns, catalog.generated());
   }
 
   private String typeName(int oid, int typmod, Connection conn) throws SQLException {

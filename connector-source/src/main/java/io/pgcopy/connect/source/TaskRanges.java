@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /** Carries a task's snapshot name and ranges in its task config: one key per field, no splitting of names. */
 final class TaskRanges {
@@ -23,6 +24,11 @@ final class TaskRanges {
   private static final String RESTARTED = "task.restarted.";
   /** Stream task: per keyless table, the LSN below which its changes are in its snapshot already. */
   private static final String SKIP = "task.stream.skip.";
+  /**
+   * Every task: the configured tables that travel as text (a column without binary I/O). Their
+   * snapshot is read as text; the stream runs in text mode when there is one.
+   */
+  private static final String TEXT = "task.text.";
 
   private TaskRanges() {}
 
@@ -47,6 +53,25 @@ final class TaskRanges {
     int count = Integer.parseInt(props.getOrDefault(RESTARTED + "count", "0"));
     for (int i = 0; i < count; i++) {
       tables.add(TableId.parse(require(props, RESTARTED + i)));
+    }
+    return tables;
+  }
+
+  static Map<String, String> encodeTextTables(Set<TableId> tables) {
+    Map<String, String> m = new HashMap<>();
+    m.put(TEXT + "count", String.valueOf(tables.size()));
+    int i = 0;
+    for (TableId t : new TreeSet<>(tables)) {
+      m.put(TEXT + i++, t.quoted());
+    }
+    return m;
+  }
+
+  static Set<TableId> textTables(Map<String, String> props) {
+    Set<TableId> tables = new LinkedHashSet<>();
+    int count = Integer.parseInt(props.getOrDefault(TEXT + "count", "0"));
+    for (int i = 0; i < count; i++) {
+      tables.add(TableId.parse(require(props, TEXT + i)));
     }
     return tables;
   }

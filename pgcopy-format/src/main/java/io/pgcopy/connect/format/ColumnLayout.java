@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -17,7 +18,7 @@ import java.util.List;
  * {@link RecordHeaders#COLUMNS} header. Immutable; encode once per table and share the bytes.
  *
  * <pre>
- * byte   version (1, or 2 when a column has a missing value)
+ * byte   version (1; 2 when a column has a missing value; 3 when the table has generated columns)
  * int16  column count
  * per column:
  *   int16 name length, name (UTF-8)
@@ -26,7 +27,12 @@ import java.util.List;
  *   int16 type name length, type name (UTF-8)
  *   byte  flags (bit 0: NOT NULL; bit 1, version 2 only: a missing value follows)
  *   int16 key position (0: not in the key)
- *   [int32 length, missing value in text form (UTF-8)]   version 2, when flag bit 1 is set
+ *   [int32 length, missing value in text form (UTF-8)]   version 2 or 3, when flag bit 1 is set
+ * version 3 only: int16 generated column count, per generated column:
+ *   int16 name length, name (UTF-8)
+ *   int16 type name length, type name (UTF-8)
+ *   int32 expression length, generation expression (UTF-8)
+ *   int16 position (how many of the columns above come before it)
  * </pre>
  * All integers are big-endian, as in the binary COPY format.
  */
@@ -34,13 +40,22 @@ public final class ColumnLayout {
   public static final byte VERSION = 1;
   /** The version written when a column carries a missing value. */
   public static final byte VERSION_WITH_MISSING_VALUES = 2;
+  /** The version written when the table has stored generated columns. */
+  public static final byte VERSION_WITH_GENERATED_COLUMNS = 3;
 
   private final List<Column> columns;
+  private final List<GeneratedColumn> generated;
   private final int[] keyFieldIndexes;
   private final List<Column> keyColumns;
 
   public ColumnLayout(List<Column> columns) {
+    this(columns, List.of());
+  }
+
+  /** A layout whose table also has stored generated columns, which records carry no value for. */
+  public ColumnLayout(List<Column> columns, List<GeneratedColumn> generated) {
     this.columns = List.copyOf(columns);
+    this.generated = List.copyOf(generated);
     List<Integer> keys = new ArrayList<>();
     for (int i = 0; i < this.columns.size(); i++) {
       if (this.columns.get(i).isKey()) {
@@ -58,6 +73,11 @@ public final class ColumnLayout {
 
   public List<Column> columns() {
     return columns;
+  }
+
+  /** The table's stored generated columns, in table order; records carry no field for them. */
+  public List<GeneratedColumn> generated() {
+    return generated;
   }
 
   public int size() {
@@ -81,7 +101,8 @@ public final class ColumnLayout {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(32 + columns.size() * 32);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       boolean missing = columns.stream().anyMatch(c -> c.missingValue() != null);
-      out.writeByte(missing ? VERSION_WITH_MISSING_VALUES : VERSION);
+      out.writeByte(!generated.isEmpty() ? VERSION_WITH_GENERATED_COLUMNS
+          : missing ? VERSION_WITH_MISSING_VALUES : VERSION);
       out.writeShort(columns.size());
       for (Column c : columns) {
         writeString(out, c.name());
@@ -94,6 +115,17 @@ public final class ColumnLayout {
           byte[] v = c.missingValue().getBytes(StandardCharsets.UTF_8);
           out.writeInt(v.length);
           out.write(v);
+        }
+      }
+      if (!generated.isEmpty()) {
+        out.writeShort(generated.size());
+        for (GeneratedColumn g : generated) {
+          writeString(out, g.name());
+          writeString(out, g.typeName());
+          byte[] e = g.expression().getBytes(StandardCharsets.UTF_8);
+          out.writeInt(e.length);
+          out.write(e);
+          out.writeShort(g.position());
         }
       }
     } catch (IOException e) {
@@ -115,7 +147,7 @@ public final class ColumnLayout {
     ByteBuffer in = ByteBuffer.wrap(encoded);
     try {
       byte version = in.get();
-      if (version != VERSION && version != VERSION_WITH_MISSING_VALUES) {
+      if (version != VERSION && version != VERSION_WITH_MISSING_VALUES && version != VERSION_WITH_GENERATED_COLUMNS) {
         throw new IllegalArgumentException("unsupported pgcopy column layout version " + version);
       }
       int count = Short.toUnsignedInt(in.getShort());
@@ -128,18 +160,33 @@ public final class ColumnLayout {
         byte flags = in.get();
         int keyPosition = Short.toUnsignedInt(in.getShort());
         String missingValue = null;
-        if (version == VERSION_WITH_MISSING_VALUES && (flags & 2) != 0) {
+        if (version != VERSION && (flags & 2) != 0) {
           byte[] v = new byte[in.getInt()];
           in.get(v);
           missingValue = new String(v, StandardCharsets.UTF_8);
         }
         columns.add(new Column(name, oid, typmod, typeName, (flags & 1) != 0, keyPosition, missingValue));
       }
+      List<GeneratedColumn> generated = new ArrayList<>();
+      if (version == VERSION_WITH_GENERATED_COLUMNS) {
+        int n = Short.toUnsignedInt(in.getShort());
+        for (int i = 0; i < n; i++) {
+          String name = readString(in);
+          String typeName = readString(in);
+          byte[] e = new byte[in.getInt()];
+          in.get(e);
+          int position = Short.toUnsignedInt(in.getShort());
+          if (position > count) {
+            throw new IllegalArgumentException("generated column " + name + " at position " + position + " of " + count);
+          }
+          generated.add(new GeneratedColumn(name, typeName, new String(e, StandardCharsets.UTF_8), position));
+        }
+      }
       if (in.hasRemaining()) {
         throw new IllegalArgumentException("trailing bytes after pgcopy column layout");
       }
-      return new ColumnLayout(columns);
-    } catch (java.nio.BufferUnderflowException e) {
+      return new ColumnLayout(columns, generated);
+    } catch (BufferUnderflowException | NegativeArraySizeException e) {
       throw new IllegalArgumentException("truncated pgcopy column layout", e);
     }
   }
@@ -153,16 +200,17 @@ public final class ColumnLayout {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ColumnLayout && ((ColumnLayout) o).columns.equals(columns);
+    return o instanceof ColumnLayout l && l.columns.equals(columns) && l.generated.equals(generated);
   }
 
   @Override
   public int hashCode() {
-    return columns.hashCode();
+    return columns.hashCode() * 31 + generated.hashCode();
   }
 
   @Override
   public String toString() {
-    return "ColumnLayout" + columns + " key=" + Arrays.toString(keyFieldIndexes);
+    return "ColumnLayout" + columns + " key=" + Arrays.toString(keyFieldIndexes)
+        + (generated.isEmpty() ? "" : " generated=" + generated);
   }
 }

@@ -24,6 +24,12 @@ public final class RecordHeaders {
    * indexes. Those fields are NULL in the value and must be left as they are in the target.
    */
   public static final String ABSENT = "pgcopy.absent";
+  /**
+   * Binary records whose tuples hold the values' text forms (UTF-8, as the types' output functions
+   * print them with {@code DateStyle=ISO}, {@code TimeZone=UTC}, {@code extra_float_digits=3},
+   * {@code bytea_output=hex}) rather than their binary forms: one byte, {@code 't'}. Absent: binary forms.
+   */
+  public static final String TEXT = "pgcopy.text";
   /** Binary records: the number of rows (or change entries) in the value, int32. */
   public static final String ROWS = "pgcopy.rows";
 

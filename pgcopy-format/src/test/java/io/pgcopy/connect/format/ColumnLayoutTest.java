@@ -31,6 +31,23 @@ class ColumnLayoutTest {
     assertThat(decoded.columns()).extracting(Column::missingValue).containsExactly(null, "1.25", "it's");
   }
 
+  /** Generated columns (no field in records) round-trip in version 3, missing values with them. */
+  @Test
+  void generatedColumnsRoundTripInVersionThree() {
+    ColumnLayout withGenerated = new ColumnLayout(List.of(new Column("id", 20, -1, "bigint", true, 1),
+        new Column("price", 1700, -1, "numeric", false, 0, "0")),
+        List.of(new GeneratedColumn("doubled", "numeric", "(price * (2)::numeric)", 2),
+            new GeneratedColumn("Ünïcode \"g\"", "text", "('x'::text || repeat('y'::text, 40000))", 0)));
+    byte[] encoded = withGenerated.encode();
+    assertThat(encoded[0]).isEqualTo(ColumnLayout.VERSION_WITH_GENERATED_COLUMNS);
+    ColumnLayout decoded = ColumnLayout.decode(encoded);
+    assertThat(decoded).isEqualTo(withGenerated).isNotEqualTo(new ColumnLayout(withGenerated.columns()));
+    assertThat(decoded.columns().get(1).missingValue()).isEqualTo("0");
+    assertThat(decoded.generated()).extracting(GeneratedColumn::position).containsExactly(2, 0);
+    assertThatThrownBy(() -> ColumnLayout.decode(java.util.Arrays.copyOf(encoded, encoded.length - 1)))
+        .hasMessageContaining("truncated");
+  }
+
   @Test
   void ordersKeyFieldsByKeyPosition() {
     assertThat(layout.keyFieldIndexes()).containsExactly(2, 0);
