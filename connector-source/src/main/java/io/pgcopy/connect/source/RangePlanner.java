@@ -18,10 +18,16 @@ public final class RangePlanner {
     this.rangePages = rangePages;
   }
 
-  /** Ranges of every extent; a table with no pages has none (it has no rows to read). */
+  /**
+   * Ranges of every extent. A table with no pages has one open range, read like any other: it
+   * yields no row, but tells the sink the table's columns, so an empty table is created too.
+   */
   public List<CtidRange> plan(List<TableExtent> extents) {
     List<CtidRange> ranges = new ArrayList<>();
     for (TableExtent e : extents) {
+      if (e.pages() == 0) {
+        ranges.add(new CtidRange(e.table(), e.leaf(), 0, CtidRange.OPEN, 0));
+      }
       for (long start = 0; start < e.pages(); start += rangePages) {
         long end = start + rangePages;
         if (end >= e.pages()) {
