@@ -1,6 +1,7 @@
 package io.pgcopy.connect.sink;
 
 import io.pgcopy.connect.common.ConnectionSettings;
+import io.pgcopy.connect.common.Retries;
 import io.pgcopy.connect.format.TableId;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -51,6 +52,7 @@ public final class PgCopySinkConfig extends AbstractConfig {
     ConfigDef def = new ConfigDef();
     ConnectionSettings.define(def, "target", CONNECTION_USER_DOC);
     addWriteConfigs(def);
+    Retries.define(def);
     return def;
   }
 

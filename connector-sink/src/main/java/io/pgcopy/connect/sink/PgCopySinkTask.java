@@ -2,6 +2,7 @@ package io.pgcopy.connect.sink;
 
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Mbeans;
+import io.pgcopy.connect.common.Retries;
 import io.pgcopy.connect.common.Version;
 import io.pgcopy.connect.format.SqlStates;
 import io.pgcopy.connect.format.TableId;
@@ -41,6 +42,7 @@ public class PgCopySinkTask extends SinkTask {
   private String name;
   private Connection conn;
   private OffsetStore offsetStore;
+  private Retries retries;
   private TargetTables targetTables;
   private final TargetTypes targetTypes = new TargetTypes();
   private final BatchApplier applier = new BatchApplier();
@@ -71,6 +73,7 @@ public class PgCopySinkTask extends SinkTask {
   @Override
   public void start(Map<String, String> props) {
     config = new PgCopySinkConfig(props);
+    retries = Retries.of(config);
     name = props.getOrDefault("name", "pgcopy-sink");
     offsetStore = new OffsetStore(config.offsetsTable(), name);
     targetTables = new TargetTables(config.autoCreate());
@@ -272,7 +275,6 @@ public class PgCopySinkTask extends SinkTask {
     } catch (SQLException e) {
       rollbackQuietly();
       applier.reset();
-      context.timeout(1000);
       throw translate(e, "writing " + buffer.rows() + " rows to " + (current == null ? "the truncate barrier" : current));
     }
     if (log.isDebugEnabled()) {
@@ -280,6 +282,7 @@ public class PgCopySinkTask extends SinkTask {
           buffer.batches().size(), (System.nanoTime() - start) / 1_000_000);
     }
     metrics.batch(buffer.rows(), (System.nanoTime() - start) / 1_000_000);
+    retries.succeeded();
     committedOffsets.putAll(pendingOffsets);
     pendingOffsets.clear();
     firstPending.clear();
@@ -393,12 +396,24 @@ public class PgCopySinkTask extends SinkTask {
     targetTypes.reset();
   }
 
+  /**
+   * A failure as Connect should see it: transient ones (by SQLState) are retried, Connect
+   * delivering the same records again after a backoff that grows with each failure in a row,
+   * until the failures have lasted {@code retry.timeout.ms}; permanent ones fail the task.
+   */
   private ConnectException translate(SQLException e, String doing) {
     String message = name + ": " + doing + " failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")";
-    if (SqlStates.isTransient(e)) {
-      dropConnection();
-      return new RetriableException(message, e);
+    if (!SqlStates.isTransient(e)) {
+      log.error("{}", message);
+      return new ConnectException(message + ". Fix the cause, then restart the task", e);
     }
-    return new ConnectException(message, e);
+    dropConnection();
+    long delay = retries.nextDelayMs();
+    if (delay < 0) {
+      return new ConnectException(message + "; " + retries.givingUp() + ". Fix the cause, then restart the task", e);
+    }
+    log.warn("{}; retrying in {} ms (attempt {})", message, delay, retries.failures() + 1);
+    context.timeout(delay);
+    return new RetriableException(message, e);
   }
 }

@@ -1,6 +1,7 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
+import io.pgcopy.connect.common.Retries;
 import io.pgcopy.connect.format.TableId;
 import java.util.ArrayList;
 import java.util.List;
@@ -114,6 +115,7 @@ public final class PgCopySourceConfig extends AbstractConfig {
     addTableConfigs(def);
     addSnapshotConfigs(def);
     addReplicationConfigs(def);
+    Retries.define(def);
     return def;
   }
 

@@ -2,7 +2,9 @@ package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Mbeans;
+import io.pgcopy.connect.common.Retries;
 import io.pgcopy.connect.common.Version;
+import io.pgcopy.connect.format.SqlStates;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
 import io.pgcopy.connect.source.SourceOffsets.RangeProgress;
@@ -23,7 +25,6 @@ import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.errors.ConnectException;
-import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.source.ExactlyOnceSupport;
 import org.apache.kafka.connect.source.SourceConnector;
 import org.slf4j.Logger;
@@ -55,6 +56,9 @@ public class PgCopySourceConnector extends SourceConnector {
   /** The monitor thread's connection, on which it asks whether the snapshot's session is alive. */
   private Connection monitorConn;
   private volatile boolean snapshotComplete;
+  /** The monitor thread's retries of failed progress checks, and when it may check again. */
+  private Retries monitorRetries;
+  private long nextCheckAt;
   private ObjectName metricsName;
 
   @Override
@@ -67,10 +71,89 @@ public class PgCopySourceConnector extends SourceConnector {
     this.props = Map.copyOf(props);
     this.config = new PgCopySourceConfig(props);
     name = props.getOrDefault("name", "pgcopy-source");
+    boolean streams = config.snapshotMode() != SnapshotMode.INITIAL_ONLY;
+    metricsName = Mbeans.register("source-connector", name, metrics);
+    Retries retries = Retries.of(config);
+    monitorRetries = Retries.of(config);
+    boolean streamOnly = withRetries(retries, "planning the snapshot", this::plan);
+    if (streamOnly) {
+      completeSnapshot();
+      log.info("{}: streaming changes from slot {}", name, config.slotName());
+      return;
+    }
+    plan = RemainingRanges.of(ranges, progress(ranges), keyless, null);
+    metrics.progress(ranges, plan.remaining());
+    if (plan.remaining().isEmpty() && (!streams || slotExists)) {
+      completeSnapshot();
+      log.info("{}: every snapshot range is already done{}", name, streams ? "; streaming changes" : "; nothing to read");
+      return;
+    }
+    log.info("{}: {} of {} ranges left to read", name, plan.remaining().size(), ranges.size());
+    withRetries(retries, "exporting a snapshot", () -> {
+      exportSnapshot();
+      return null;
+    });
+    if (plan.remaining().isEmpty()) {
+      completeSnapshot();
+      closeSnapshot();
+      return;
+    }
+    monitor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, name + "-snapshot-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    monitor.scheduleWithFixedDelay(this::checkProgress, config.progressIntervalMs(), config.progressIntervalMs(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  /** Work on the source database that a transient failure should not end. */
+  private interface SqlWork<T> {
+    T run() throws SQLException, SourceCatalog.TableProblem;
+  }
+
+  /**
+   * Runs {@code work}, retrying transient failures (by SQLState) with backoff until they have gone
+   * on for {@code retry.timeout.ms}; a permanent failure, or the last transient one, fails the
+   * connector with the server's message and what to do.
+   */
+  private <T> T withRetries(Retries retries, String doing, SqlWork<T> work) {
+    while (true) {
+      try {
+        T result = work.run();
+        retries.succeeded();
+        return result;
+      } catch (SourceCatalog.TableProblem e) {
+        throw new ConnectException(name + ": " + e.getMessage() + "; fix " + PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG);
+      } catch (SQLException e) {
+        String message = name + ": " + doing + " failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")";
+        if (!SqlStates.isTransient(e)) {
+          throw new ConnectException(message + ". Fix the cause (privileges, configuration), then restart the "
+              + "connector", e);
+        }
+        long delay = retries.nextDelayMs();
+        if (delay < 0) {
+          throw new ConnectException(message + "; " + retries.givingUp() + ". Restart the connector once the "
+              + "source database is reachable", e);
+        }
+        log.warn("{}; retrying in {} ms (attempt {})", message, delay, retries.failures() + 1);
+        try {
+          Thread.sleep(delay);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new ConnectException(name + ": interrupted while " + doing, e);
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads what the connector needs from the source: publication and slot state, the tables that
+   * travel as text, and the ranges to read. Returns whether the connector only streams.
+   */
+  private boolean plan() throws SQLException, SourceCatalog.TableProblem {
     SnapshotMode mode = config.snapshotMode();
     boolean streams = mode != SnapshotMode.INITIAL_ONLY;
-    metricsName = Mbeans.register("source-connector", name, metrics);
-    boolean streamOnly;
     try (Connection conn = ConnectionSettings.open(config, "pgcopy-source planner")) {
       if (streams) {
         ReplicationSetup.ensurePublication(conn, config.publicationName(), config.tables(), config.publicationAutoCreate());
@@ -83,7 +166,7 @@ public class PgCopySourceConnector extends SourceConnector {
             text.keySet());
       }
       textTables = Set.copyOf(text.keySet());
-      streamOnly = streams && (mode == SnapshotMode.NEVER || streamStarted());
+      boolean streamOnly = streams && (mode == SnapshotMode.NEVER || streamStarted());
       if (streamOnly && !slotExists && mode == SnapshotMode.NEVER && !streamStarted()) {
         try (Connection repl = ConnectionSettings.openReplication(config, "pgcopy-source slot")) {
           ReplicationSetup.createSlot(repl, config.slotName(), false);
@@ -105,41 +188,8 @@ public class PgCopySourceConnector extends SourceConnector {
               config.rangePages(), config.tables().size(), extents.size());
         }
       }
-    } catch (SQLException e) {
-      throw new RetriableException(name + ": planning the snapshot failed: " + e.getMessage(), e);
-    } catch (SourceCatalog.TableProblem e) {
-      throw new ConnectException(name + ": " + e.getMessage() + "; fix " + PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG);
+      return streamOnly;
     }
-    if (streamOnly) {
-      completeSnapshot();
-      log.info("{}: streaming changes from slot {}", name, config.slotName());
-      return;
-    }
-    plan = RemainingRanges.of(ranges, progress(ranges), keyless, null);
-    metrics.progress(ranges, plan.remaining());
-    if (plan.remaining().isEmpty() && (!streams || slotExists)) {
-      completeSnapshot();
-      log.info("{}: every snapshot range is already done{}", name, streams ? "; streaming changes" : "; nothing to read");
-      return;
-    }
-    log.info("{}: {} of {} ranges left to read", name, plan.remaining().size(), ranges.size());
-    try {
-      exportSnapshot();
-    } catch (SQLException e) {
-      throw new RetriableException(name + ": exporting a snapshot failed: " + e.getMessage(), e);
-    }
-    if (plan.remaining().isEmpty()) {
-      completeSnapshot();
-      closeSnapshot();
-      return;
-    }
-    monitor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, name + "-snapshot-progress");
-      t.setDaemon(true);
-      return t;
-    });
-    monitor.scheduleWithFixedDelay(this::checkProgress, config.progressIntervalMs(), config.progressIntervalMs(),
-        TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -207,6 +257,9 @@ public class PgCopySourceConnector extends SourceConnector {
   }
 
   private void checkProgress() {
+    if (System.currentTimeMillis() < nextCheckAt) {
+      return; // backing off after a failed check
+    }
     try {
       RemainingRanges left = RemainingRanges.of(ranges, progress(ranges), keyless, snapshot.name());
       metrics.progress(ranges, left.remaining());
@@ -226,10 +279,23 @@ public class PgCopySourceConnector extends SourceConnector {
         metrics.progress(ranges, plan.remaining());
         context.requestTaskReconfiguration();
       }
+      monitorRetries.succeeded();
     } catch (SQLException | RuntimeException e) {
-      log.warn("{}: checking snapshot progress failed, will retry in {} ms: {}", name, config.progressIntervalMs(),
-          e.toString());
       closeMonitorConnection();
+      long delay = e instanceof SQLException sql && !SqlStates.isTransient(sql) ? -1 : monitorRetries.nextDelayMs();
+      if (delay < 0) {
+        String message = name + ": checking snapshot progress failed: " + e.getMessage()
+            + (e instanceof SQLException sql ? " (SQLState " + sql.getSQLState() + ")" : "")
+            + (monitorRetries.failures() > 0 ? "; " + monitorRetries.givingUp() : "")
+            + ". Fix the cause, then restart the connector";
+        log.error(message);
+        monitor.shutdown();
+        context.raiseError(new ConnectException(message, e));
+        return;
+      }
+      nextCheckAt = System.currentTimeMillis() + delay;
+      log.warn("{}: checking snapshot progress failed, will retry in {} ms: {}", name,
+          Math.max(delay, config.progressIntervalMs()), e.toString());
     }
   }
 

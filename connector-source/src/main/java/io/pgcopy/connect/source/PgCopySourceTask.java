@@ -1,6 +1,7 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.Mbeans;
+import io.pgcopy.connect.common.Retries;
 import io.pgcopy.connect.common.Version;
 import java.io.IOException;
 import java.sql.SQLException;
@@ -27,7 +28,7 @@ public class PgCopySourceTask extends SourceTask {
   private static final Logger log = LoggerFactory.getLogger(PgCopySourceTask.class);
 
   private final CountDownLatch stopRequested = new CountDownLatch(1);
-  private final Backoff backoff = new Backoff(500, 30_000);
+  private Retries retries;
   private final SourceTaskMetrics metrics = new SourceTaskMetrics();
   private SourceReader reader;
   private ObjectName metricsName;
@@ -43,6 +44,7 @@ public class PgCopySourceTask extends SourceTask {
   @Override
   public void start(Map<String, String> props) {
     PgCopySourceConfig config = new PgCopySourceConfig(props);
+    retries = Retries.of(config);
     name = props.getOrDefault("name", "pgcopy-source") + "-task";
     metricsName = Mbeans.register("source-task", props.getOrDefault("name", "pgcopy-source"),
         Mbeans.taskNumber(), metrics);
@@ -73,7 +75,7 @@ public class PgCopySourceTask extends SourceTask {
     String where = reader.position();
     try {
       List<SourceRecord> records = reader.poll();
-      backoff.succeeded();
+      retries.succeeded();
       if (records == null) {
         // nothing now (every range done, or no change pending): do not spin
         stopRequested.await(reader.idleMillis(), TimeUnit.MILLISECONDS);
@@ -91,9 +93,10 @@ public class PgCopySourceTask extends SourceTask {
 
   /**
    * The exception that ends this poll: permanent (the task fails, with the server's message and
-   * what to do) or retriable, after a backoff that grows with each failure in a row. A server
-   * error inside an I/O exception (the COPY stream reports errors as I/O errors) is classified
-   * by its SQLState like any other.
+   * what to do) or retriable, after a backoff that grows with each failure in a row, until the
+   * failures in a row have lasted {@code retry.timeout.ms} (then the task fails). A server error
+   * inside an I/O exception (the COPY stream reports errors as I/O errors) is classified by its
+   * SQLState like any other.
    */
   private ConnectException failure(Exception e, String doing) throws InterruptedException {
     SQLException sql = SqlErrors.sqlCause(e);
@@ -101,9 +104,15 @@ public class PgCopySourceTask extends SourceTask {
         ? SqlErrors.translate(sql, doing)
         : new RetriableException(doing + " failed: " + e.getMessage(), e);
     if (failure instanceof RetriableException) {
-      long delay = backoff.nextDelayMs();
-      log.warn("{}: {}; retrying in {} ms", name, failure.getMessage(), delay);
+      long delay = retries.nextDelayMs();
+      if (delay < 0) {
+        return new ConnectException(failure.getMessage() + "; " + retries.givingUp()
+            + ". Fix the cause, then restart the task", e);
+      }
+      log.warn("{}: {}; retrying in {} ms (attempt {})", name, failure.getMessage(), delay, retries.failures() + 1);
       stopRequested.await(delay, TimeUnit.MILLISECONDS);
+    } else {
+      log.error("{}: {}", name, failure.getMessage());
     }
     return failure;
   }

@@ -51,10 +51,13 @@ final class SqlErrors {
           + "just stopped (restart, rebalance)", e);
     }
     if (UNDEFINED_FUNCTION.equals(state) && String.valueOf(e.getMessage()).contains("binary")) {
-      return new ConnectException(message + ". A column's type has no binary send/receive functions, which "
-          + "binary COPY needs: take the table out of table.include.list, then restart the task", e);
+      return new ConnectException(message + ". A column's type has no binary send/receive functions and the "
+          + "connector did not plan for it (a column added since it started?): restart the connector, which then "
+          + "reads the table as text, or take the table out of table.include.list", e);
     }
-    return SqlStates.isTransient(e) ? new RetriableException(message, e) : new ConnectException(message, e);
+    return SqlStates.isTransient(e) ? new RetriableException(message, e)
+        : new ConnectException(message + ". This is not a failure that retrying fixes: fix the cause (privileges, "
+            + "the table or its types, the data), then restart the task", e);
   }
 
   /** The SQLException in {@code e}'s cause chain (the COPY streams wrap server errors in I/O exceptions), or null. */

@@ -38,17 +38,18 @@ class SqlErrorsTest {
   }
 
   @Test
-  void backoffGrowsWithJitterUpToItsCapAndStartsOverAfterASuccess() {
-    Backoff backoff = new Backoff(100, 1000);
-    long first = backoff.nextDelayMs();
-    assertThat(first).isBetween(50L, 100L);
-    assertThat(backoff.nextDelayMs()).isBetween(100L, 200L);
-    assertThat(backoff.nextDelayMs()).isBetween(200L, 400L);
-    for (int i = 0; i < 40; i++) {
-      assertThat(backoff.nextDelayMs()).isBetween(0L, 1000L);
+  void resourcesAndSerializationAreRetriedMissingObjectsAndBadDataFailWithTheWayOut() {
+    assertThat(classify(new SQLException("sorry, too many clients already", "53300")))
+        .isInstanceOf(RetriableException.class);
+    assertThat(classify(new SQLException("could not serialize access", "40001"))).isInstanceOf(RetriableException.class);
+    assertThat(classify(new SQLException("the database system is starting up", "57P03")))
+        .isInstanceOf(RetriableException.class);
+    assertThat(classify(new SQLException("I/O error", (String) null))).isInstanceOf(RetriableException.class);
+    for (String state : new String[] {"42P01", "42703", "22P02", "28P01", "P0001"}) {
+      Object failure = classify(new SQLException("refused", state));
+      assertThat(failure).as(state).isNotInstanceOf(RetriableException.class);
+      assertThat(((ConnectException) failure).getMessage()).contains("reading t failed: refused (SQLState " + state,
+          "then restart the task");
     }
-    assertThat(backoff.nextDelayMs()).isBetween(500L, 1000L);
-    backoff.succeeded();
-    assertThat(backoff.nextDelayMs()).isBetween(50L, 100L);
   }
 }
