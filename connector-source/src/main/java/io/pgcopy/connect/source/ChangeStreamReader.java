@@ -57,8 +57,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ChangeStreamReader implements SourceReader {
   private static final Logger log = LoggerFactory.getLogger(ChangeStreamReader.class);
-  static final String HEARTBEAT_PREFIX = "pgcopy-heartbeat";
-  private static final long SLOT_REPORT_INTERVAL_MS = 60_000;
   /** How often the confirmed position is sent to the server (also whenever it asks). */
   private static final int STATUS_INTERVAL_MS = 1000;
   /** Transactions waiting this long for Kafka's acknowledgement are reported, once per interval. */
@@ -83,14 +81,12 @@ final class ChangeStreamReader implements SourceReader {
 
   private final PendingTransactions pending = new PendingTransactions();
   private long confirmed;
-  private long lastHeartbeat = System.currentTimeMillis();
-  private long lastSlotReport;
   private long lastConfirmProgress = System.currentTimeMillis();
   private long lastStallWarning;
-  private boolean heartbeatFailed;
 
 
   private final SourceTaskMetrics metrics;
+  private final SlotUpkeep upkeep;
   /** This poll's changes as batches (record.format=binary). */
   private final ChangeBatches batches;
   /** Changes this poll turned into records or batch entries. */
@@ -103,8 +99,6 @@ final class ChangeStreamReader implements SourceReader {
   private final boolean textForms;
   /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
   private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
-  private static final long SLOT_METRICS_INTERVAL_MS = 10_000;
-  private long lastSlotMetrics;
 
   /**
    * @param skipBefore per table, the LSN below which its changes are skipped: they are in the
@@ -116,6 +110,7 @@ final class ChangeStreamReader implements SourceReader {
     this.relations = new StreamRelations(config, taskName, skipBefore, textForms);
     this.streamed = new StreamedTransactions(taskName);
     this.metrics = metrics;
+    this.upkeep = new SlotUpkeep(config, taskName, metrics);
     metrics.phase = "stream";
     this.config = config;
     this.sizeGuard = new RecordSizeGuard(config);
@@ -189,20 +184,9 @@ final class ChangeStreamReader implements SourceReader {
       streamed.drain(changes, () -> polled >= limit);
     }
     if (polled == 0 && out.isEmpty()) {
-      idle();
+      upkeep.heartbeatIfDue(sqlConn);
     }
-    long now = System.currentTimeMillis();
-    if (now - lastSlotMetrics >= SLOT_METRICS_INTERVAL_MS) {
-      lastSlotMetrics = now;
-      ReplicationSetup.SlotState slot = ReplicationSetup.slot(sqlConn, config.slotName());
-      if (slot != null) {
-        metrics.slotRetainedWalBytes = slot.retainedWalBytes();
-        metrics.lagBytes = slot.unconfirmedWalBytes();
-        if (now - lastSlotReport >= SLOT_REPORT_INTERVAL_MS) {
-          reportSlot(slot);
-        }
-      }
-    }
+    upkeep.metricsIfDue(sqlConn);
   }
 
   private void open() throws SQLException {
@@ -244,7 +228,7 @@ final class ChangeStreamReader implements SourceReader {
     metrics.confirmedLsn = lsn(confirmed);
     log.info("{}: streaming slot {} (pgoutput protocol {}, {}) from {}", taskName, config.slotName(),
         decoder.protocolVersion(), textForms ? "text" : "binary", lsn(confirmed));
-    reportSlot(slot);
+    upkeep.report(slot);
   }
 
   private void handle(ByteBuffer message, List<SourceRecord> out) throws SQLException, IOException {
@@ -284,7 +268,7 @@ final class ChangeStreamReader implements SourceReader {
     } else if (m instanceof PgOutputMessage.Insert i) {
       StreamRelations.Relation r = relations.get(i.relationId());
       if (!r.skip()) {
-        byte[] value = i.newTuple().toCopyTuple(textForms);
+        byte[] value = tuple(i.newTuple(), r);
         emit(out, tx, r, Operation.INSERT, r.keyless() ? null : Tuples.project(value, r.keyFields()), value, null);
       }
     } else if (m instanceof PgOutputMessage.Update u) {
@@ -295,7 +279,7 @@ final class ChangeStreamReader implements SourceReader {
     } else if (m instanceof PgOutputMessage.Delete d) {
       StreamRelations.Relation r = relations.get(d.relationId());
       if (!r.skip()) {
-        byte[] old = d.oldTuple().toCopyTuple(textForms);
+        byte[] old = tuple(d.oldTuple(), r);
         emit(out, tx, r, Operation.DELETE, r.keyless() ? old : Tuples.project(old, r.keyFields()), null, null);
       }
     } else if (m instanceof PgOutputMessage.Truncate t) {
@@ -315,13 +299,13 @@ final class ChangeStreamReader implements SourceReader {
 
   private void update(List<SourceRecord> out, Tx tx, StreamRelations.Relation r, PgOutputMessage.Update u) {
     TupleData newTuple = u.newTuple();
-    byte[] value = newTuple.toCopyTuple(textForms);
-    int[] absent = unchanged(newTuple);
+    byte[] value = tuple(newTuple, r);
+    int[] absent = newTuple.unchangedToastColumns();
     if (r.keyless() && u.oldTuple() == null) {
       throw new ConnectException(taskName + ": an update of keyless table " + r.table() + " came without its old row; "
           + "set REPLICA IDENTITY FULL on it");
     }
-    byte[] old = u.oldTuple() == null ? null : u.oldTuple().toCopyTuple(textForms);
+    byte[] old = u.oldTuple() == null ? null : tuple(u.oldTuple(), r);
     if (absent != null && u.oldKind() == 'O' && !u.oldTuple().hasUnchangedToast()) {
       // REPLICA IDENTITY FULL: the old row has the unchanged values, so every consumer gets whole rows
       value = Tuples.replaceFields(value, absent, old);
@@ -341,24 +325,19 @@ final class ChangeStreamReader implements SourceReader {
     emit(out, tx, r, Operation.UPDATE, key, value, absent);
   }
 
-  private static int[] unchanged(TupleData t) {
-    if (!t.hasUnchangedToast()) {
-      return null;
+  /**
+   * A row as a COPY tuple in the stream's form. A binary stream that meets a text value (a column
+   * of a type without binary send, added after the connector started) cannot go on: the task fails
+   * and says to restart the connector, which then plans the table as text.
+   */
+  private byte[] tuple(TupleData t, StreamRelations.Relation r) {
+    try {
+      return t.toCopyTuple(textForms);
+    } catch (IllegalStateException e) {
+      throw new ConnectException(taskName + ": " + r.table() + ": " + e.getMessage() + ". A column's type has no "
+          + "binary send function (a column added since the connector started?): restart the connector, which then "
+          + "streams in text mode", e);
     }
-    int n = 0;
-    for (int i = 0; i < t.size(); i++) {
-      if (t.isUnchangedToast(i)) {
-        n++;
-      }
-    }
-    int[] idx = new int[n];
-    n = 0;
-    for (int i = 0; i < t.size(); i++) {
-      if (t.isUnchangedToast(i)) {
-        idx[n++] = i;
-      }
-    }
-    return idx;
   }
 
   /**
@@ -378,22 +357,9 @@ final class ChangeStreamReader implements SourceReader {
       batches.change(r, op, tx.commitLsn, sentUpTo, key, value, absent);
       return;
     }
-    ConnectHeaders headers = new ConnectHeaders();
-    headers.addBytes(RecordHeaders.OPERATION, new byte[] {op.code()});
-    headers.addBytes(RecordHeaders.SCHEMA, r.records().schema());
-    headers.addBytes(RecordHeaders.TABLE, r.records().name());
-    headers.addBytes(RecordHeaders.COLUMNS, r.records().columns());
-    headers.addBytes(RecordHeaders.LSN, ByteBuffer.allocate(8).putLong(tx.commitLsn).array());
-    if (absent != null) {
-      headers.addBytes(RecordHeaders.ABSENT, RecordHeaders.encodeFieldList(absent));
-    }
-    // rows of a keyless table, and truncates, keep their order in one partition
-    Integer kafkaPartition = r.keyless() || op == Operation.TRUNCATE ? 0 : null;
     tx.sent();
-    StructRows structs = r.structs();
-    out.add(new SourceRecord(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r.records().topic(), kafkaPartition,
-        structs.keySchema(), key == null ? null : structs.key(key), structs.valueSchema(),
-        value == null ? null : structs.value(value), null, headers));
+    out.add(StructChangeRecords.record(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r, op, tx.commitLsn,
+        key, value, absent));
   }
 
   /**
@@ -472,31 +438,6 @@ final class ChangeStreamReader implements SourceReader {
       metrics.confirmedLsn = lsn(to);
       stream.setFlushedLSN(LogSequenceNumber.valueOf(to));
       stream.setAppliedLSN(LogSequenceNumber.valueOf(to));
-    }
-  }
-
-  private void idle() throws SQLException {
-    long now = System.currentTimeMillis();
-    long heartbeatMs = config.heartbeatIntervalMs();
-    if (heartbeatMs > 0 && now - lastHeartbeat >= heartbeatMs) {
-      lastHeartbeat = now;
-      try (Statement st = sqlConn.createStatement()) {
-        st.execute("SELECT pg_logical_emit_message(false, '" + HEARTBEAT_PREFIX + "', '')");
-      } catch (SQLException e) {
-        if (!heartbeatFailed) {
-          log.warn("{}: writing a heartbeat failed; the slot may hold WAL while the published tables are idle: {}",
-              taskName, e.getMessage());
-          heartbeatFailed = true;
-        }
-      }
-    }
-  }
-
-  private void reportSlot(ReplicationSetup.SlotState slot) {
-    lastSlotReport = System.currentTimeMillis();
-    if (slot != null) {
-      log.info("{}: slot {} retains {} MB of WAL; confirmed up to {}", taskName, config.slotName(),
-          slot.retainedWalBytes() >> 20, lsn(slot.confirmedFlushLsn()));
     }
   }
 

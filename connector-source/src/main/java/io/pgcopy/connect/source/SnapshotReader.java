@@ -2,7 +2,6 @@ package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.StructRows;
-import io.pgcopy.connect.format.Column;
 import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.CopyBinaryReader;
 import io.pgcopy.connect.format.Operation;
@@ -47,7 +46,6 @@ final class SnapshotReader implements SourceReader {
   private static final Pattern SNAPSHOT_NAME = Pattern.compile("[0-9A-Fa-f-]+");
   /** A poll stops adding rows past this many value bytes, whatever batch.max.rows says. */
   private static final long MAX_BATCH_BYTES = 8L << 20;
-  private static final int XML_OID = 142;
 
   /** Rows smaller than this cannot exceed any request size limit Kafka allows to be set. */
   private static final int SIZE_CHECK_FROM = 512 * 1024;
@@ -58,7 +56,7 @@ final class SnapshotReader implements SourceReader {
   private final long snapshotLsn;
   private final Set<TableId> truncateFirst = new HashSet<>();
   private final Deque<PendingRange> pending = new ArrayDeque<>();
-  private final Map<TableId, TableRecords> tables = new HashMap<>();
+  private final Map<TableId, SnapshotTable> tables = new HashMap<>();
   private final byte[] readOperation = {Operation.READ.code()};
   private final String taskName;
   /** Tables that travel as text (a column without binary I/O). */
@@ -79,27 +77,16 @@ final class SnapshotReader implements SourceReader {
     }
   }
 
-  /**
-   * What every record of one table shares: topic, column layout, header bytes, and how its COPY's
-   * fields map to the row.
-   *
-   * @param lead the fields before the row's in each COPY tuple: the ctid, then (see {@link
-   *     #selectList}) the key's text forms when the key is hashed in text form but the row is binary
-   * @param keyFields the fields of each COPY tuple that hold the key, as it is hashed
-   */
-  private record TableRecords(String topic, ColumnLayout layout, int lead, int[] keyFields, byte[] schema, byte[] table,
-      byte[] columns, StructRows structs, BatchRecords.Table batch, String selectList) {}
-
   /** An open COPY of one range. */
   private static final class RangeCursor {
     final PendingRange pending;
-    final TableRecords table;
+    final SnapshotTable table;
     final CopyOut copy;
     final CopyBinaryReader reader;
     final BatchAssembler<Integer, Ctid> batches;
     long rows;
 
-    RangeCursor(PendingRange pending, TableRecords table, CopyOut copy, int batchBytes) {
+    RangeCursor(PendingRange pending, SnapshotTable table, CopyOut copy, int batchBytes) {
       this.pending = pending;
       this.table = table;
       this.copy = copy;
@@ -187,7 +174,7 @@ final class SnapshotReader implements SourceReader {
   private List<SourceRecord> pollBatches(RangeCursor c) throws SQLException, IOException {
     List<BatchAssembler.Completed<Integer, Ctid>> completed = new ArrayList<>();
     CopyBinaryReader reader = c.reader;
-    TableRecords t = c.table;
+    SnapshotTable t = c.table;
     BatchAssembler<Integer, Ctid> batches = c.batches;
     long bytes = 0;
     long rows = 0;
@@ -197,14 +184,14 @@ final class SnapshotReader implements SourceReader {
         break;
       }
       Ctid ctid = Ctid.fromBinary(reader.fieldInt(0, 0), reader.fieldShort(0, 4));
-      int length = reader.tupleLengthWithoutLeadingFields(t.lead);
-      int bucket = t.keyFields.length == 0 ? BatchRecords.KEYLESS : batchRecords.bucket(reader.project(t.keyFields));
+      int length = reader.tupleLengthWithoutLeadingFields(t.lead());
+      int bucket = t.keyFields().length == 0 ? BatchRecords.KEYLESS : batchRecords.bucket(reader.project(t.keyFields()));
       if (length > SIZE_CHECK_FROM) {
-        sizeGuard.check(c.pending.range.table(), "ctid " + ctid, null, reader.tupleWithoutLeadingFields(t.lead),
-            t.columns);
+        sizeGuard.check(c.pending.range.table(), "ctid " + ctid, null, reader.tupleWithoutLeadingFields(t.lead()),
+            t.columns());
       }
       int before = completed.size();
-      reader.appendTupleWithoutLeadingFields(t.lead, batches.writer(bucket, length, completed));
+      reader.appendTupleWithoutLeadingFields(t.lead(), batches.writer(bucket, length, completed));
       batches.appended(bucket, ctid, 0);
       rows++;
       for (int i = before; i < completed.size(); i++) {
@@ -216,7 +203,7 @@ final class SnapshotReader implements SourceReader {
     Ctid start = new Ctid(c.pending.range.startPage(), 0);
     for (BatchAssembler.Completed<Integer, Ctid> b : completed) {
       Ctid covered = b.coveredUpTo() == null ? start : b.coveredUpTo();
-      records.add(batchRecords.record(partition, SourceOffsets.rowOffset(covered, snapshotName), t.batch, b.group(),
+      records.add(batchRecords.record(partition, SourceOffsets.rowOffset(covered, snapshotName), t.batch(), b.group(),
           RowBatch.ROWS, b.value(), b.rows()));
     }
     metrics.records.addAndGet(rows);
@@ -224,8 +211,8 @@ final class SnapshotReader implements SourceReader {
     if (reader.finished()) {
       if (c.rows + rows == 0) {
         // an empty range still carries the table's layout, so the sink can create the table
-        records.add(batchRecords.record(partition, SourceOffsets.rowOffset(start, snapshotName), t.batch,
-            t.keyFields.length == 0 ? BatchRecords.KEYLESS : 0, RowBatch.ROWS, new byte[0], 0));
+        records.add(batchRecords.record(partition, SourceOffsets.rowOffset(start, snapshotName), t.batch(),
+            t.keyFields().length == 0 ? BatchRecords.KEYLESS : 0, RowBatch.ROWS, new byte[0], 0));
       }
       records.add(finishRange(c, rows));
       return records;
@@ -244,7 +231,7 @@ final class SnapshotReader implements SourceReader {
     List<SourceRecord> records = new ArrayList<>(Math.min(config.batchMaxRows(), 1024));
     long bytes = 0;
     CopyBinaryReader reader = c.reader;
-    TableRecords t = c.table;
+    SnapshotTable t = c.table;
     Map<String, Object> partition = c.pending.range.partition();
     // where the range resumes moves only when the batch is handed to Connect: a failure mid-batch
     // drops the batch, and the next poll must read its rows again
@@ -256,20 +243,20 @@ final class SnapshotReader implements SourceReader {
         break;
       }
       Ctid ctid = Ctid.fromBinary(reader.fieldInt(0, 0), reader.fieldShort(0, 4));
-      byte[] value = reader.tupleWithoutLeadingFields(t.lead);
-      byte[] key = t.keyFields.length == 0 ? null : reader.project(t.keyFields);
+      byte[] value = reader.tupleWithoutLeadingFields(t.lead());
+      byte[] key = t.keyFields().length == 0 ? null : reader.project(t.keyFields());
       if (value.length > SIZE_CHECK_FROM) {
-        sizeGuard.check(c.pending.range.table(), "ctid " + ctid, key, value, t.columns);
+        sizeGuard.check(c.pending.range.table(), "ctid " + ctid, key, value, t.columns());
       }
       ConnectHeaders headers = new ConnectHeaders();
       headers.addBytes(RecordHeaders.OPERATION, readOperation);
       // a keyless table's rows all go to partition 0, where its changes follow them in order
       Integer kafkaPartition = key == null ? 0 : null;
-      headers.addBytes(RecordHeaders.SCHEMA, t.schema);
-      headers.addBytes(RecordHeaders.TABLE, t.table);
-      headers.addBytes(RecordHeaders.COLUMNS, t.columns);
-      StructRows structs = t.structs;
-      records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid, snapshotName), t.topic, kafkaPartition,
+      headers.addBytes(RecordHeaders.SCHEMA, t.schema());
+      headers.addBytes(RecordHeaders.TABLE, t.table());
+      headers.addBytes(RecordHeaders.COLUMNS, t.columns());
+      StructRows structs = t.structs();
+      records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid, snapshotName), t.topic(), kafkaPartition,
           structs.keySchema(), key == null ? null : structs.key(key), structs.valueSchema(), structs.value(value), null,
           headers));
       last = ctid;
@@ -299,8 +286,8 @@ final class SnapshotReader implements SourceReader {
       st.execute("SET LOCAL bytea_output = hex; SET LOCAL TimeZone = 'UTC'; SET LOCAL extra_float_digits = 3;"
           + " SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'");
     }
-    TableRecords t = tableRecords(p.range.table(), c);
-    StringBuilder sql = new StringBuilder("COPY (SELECT ctid").append(t.selectList)
+    SnapshotTable t = tableRecords(p.range.table(), c);
+    StringBuilder sql = new StringBuilder("COPY (SELECT ctid").append(t.selectList())
         .append(" FROM ONLY ").append(p.range.leaf().quoted())
         .append(" WHERE ").append(p.range.whereClause(p.after))
         .append(") TO STDOUT (FORMAT binary)");
@@ -312,54 +299,14 @@ final class SnapshotReader implements SourceReader {
     return cursor;
   }
 
-  private TableRecords tableRecords(TableId table, Connection c) throws SQLException {
-    TableRecords t = tables.get(table);
+  private SnapshotTable tableRecords(TableId table, Connection c) throws SQLException {
+    SnapshotTable t = tables.get(table);
     if (t == null) {
-      t = tableRecords(table, new SourceCatalog(c).columns(table));
+      t = SnapshotTable.of(config, table, new SourceCatalog(c).columns(table), textTables.contains(table),
+          streamText);
       tables.put(table, t);
     }
     return t;
-  }
-
-  /**
-   * How a table's rows are selected and turned into records. A table that travels as text selects
-   * every column's text form ({@code ::text}), as struct records do; otherwise each column comes in
-   * binary form except {@code xml}, whose text form keeps the document as stored (its binary send
-   * form drops the XML declaration) and which the sink's binary COPY reads back as such. When the
-   * stream runs in text mode, a binary table's key is also selected in text form, first, so its
-   * snapshot rows fall in the same key buckets as its changes.
-   */
-  private TableRecords tableRecords(TableId table, ColumnLayout layout) {
-    boolean text = config.structRecords() || textTables.contains(table);
-    StringBuilder select = new StringBuilder();
-    int[] keys = layout.keyFieldIndexes();
-    int lead = 1;
-    if (!text && streamText && keys.length > 0) {
-      for (int k : keys) {
-        select.append(", ").append(TableId.quoteIdentifier(layout.columns().get(k).name())).append("::text");
-      }
-      lead += keys.length;
-      for (int i = 0; i < keys.length; i++) {
-        keys[i] = 1 + i;
-      }
-    } else {
-      for (int i = 0; i < keys.length; i++) {
-        keys[i] += lead;
-      }
-    }
-    for (Column col : layout.columns()) {
-      select.append(", ").append(TableId.quoteIdentifier(col.name()));
-      if (text || col.typeOid() == XML_OID) {
-        select.append("::text");
-      }
-    }
-    byte[] schema = table.schema().getBytes(StandardCharsets.UTF_8);
-    byte[] name = table.table().getBytes(StandardCharsets.UTF_8);
-    byte[] columns = layout.encode();
-    String topic = config.topicFor(table);
-    return new TableRecords(topic, layout, lead, keys, schema, name, columns,
-        config.structRecords() ? new StructRows(topic, layout, config.temporalMode()) : null,
-        new BatchRecords.Table(topic, schema, name, columns, text), select.toString());
   }
 
   /** Ends the range's COPY and transaction; {@code lastRows} rows of the range are in the batch being returned. */
@@ -394,21 +341,21 @@ final class SnapshotReader implements SourceReader {
     CtidRange r = c.pending.range;
     log.info("{}: {} is read again whole under snapshot {}: its target rows are removed first", taskName, r.table(),
         snapshotName);
-    TableRecords t = c.table;
+    SnapshotTable t = c.table;
     Ctid before = new Ctid(r.startPage(), 0);
-    if (t.structs == null) {
+    if (t.structs() == null) {
       RowBatchWriter w = new RowBatchWriter(32);
       w.appendTruncate(snapshotLsn, 0, 1);
-      return batchRecords.record(r.partition(), SourceOffsets.rowOffset(before, snapshotName), t.batch,
+      return batchRecords.record(r.partition(), SourceOffsets.rowOffset(before, snapshotName), t.batch(),
           BatchRecords.KEYLESS, RowBatch.CHANGES, w.toByteArray(), 1);
     }
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.OPERATION, new byte[] {Operation.TRUNCATE.code()});
-    headers.addBytes(RecordHeaders.SCHEMA, t.schema);
-    headers.addBytes(RecordHeaders.TABLE, t.table);
-    headers.addBytes(RecordHeaders.COLUMNS, t.columns);
-    return new SourceRecord(r.partition(), SourceOffsets.rowOffset(before, snapshotName), t.topic, 0,
-        t.structs.keySchema(), null, t.structs.valueSchema(), null, null, headers);
+    headers.addBytes(RecordHeaders.SCHEMA, t.schema());
+    headers.addBytes(RecordHeaders.TABLE, t.table());
+    headers.addBytes(RecordHeaders.COLUMNS, t.columns());
+    return new SourceRecord(r.partition(), SourceOffsets.rowOffset(before, snapshotName), t.topic(), 0,
+        t.structs().keySchema(), null, t.structs().valueSchema(), null, null, headers);
   }
 
   private Connection connection() throws SQLException {

@@ -68,6 +68,27 @@ public final class TupleData {
     }
     return false;
   }
+  /** The indexes of the columns whose unchanged TOASTed values were not sent, or null when none. */
+  public int[] unchangedToastColumns() {
+    if (!hasUnchangedToast()) {
+      return null;
+    }
+    int n = 0;
+    for (byte k : kinds) {
+      if (k == 'u') {
+        n++;
+      }
+    }
+    int[] idx = new int[n];
+    n = 0;
+    for (int i = 0; i < kinds.length; i++) {
+      if (kinds[i] == 'u') {
+        idx[n++] = i;
+      }
+    }
+    return idx;
+  }
+
 
   /** The value bytes of a column, null for NULL and unchanged TOAST. */
   public byte[] value(int column) {
