@@ -8,6 +8,8 @@
 #   J=org.apache.kafka.connect.json.JsonConverter BENCH_OUT=$PWD/bench/results/format-struct.md \
 #     SOURCE_OVERRIDES=record.format=struct,key.converter=$J,value.converter=$J \
 #     SINK_OVERRIDES=key.converter=$J,value.converter=$J bench/run.sh 10
+#   EXTRA_COLUMN=seg BENCH_OUT=$PWD/bench/results/text-seg.md bench/run.sh 10    # a table that travels as text
+#   EXTRA_COLUMN=text BENCH_OUT=$PWD/bench/results/text-twin.md bench/run.sh 10  # ... and its binary twin
 #   SOURCE_TASKS=2 SINK_TASKS=1 WORKER_JVM_OPTIONS=-XX:StartFlightRecording=filename=/tmp/w.jfr bench/run.sh 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,13 +17,14 @@ scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(10 100)
 mvn -B -q install -DskipTests
 it=integration-tests
-java -Xmx1g \
+java -Xmx1g ${BENCH_JAVA_OPTIONS:-} \
   -Dpgcopy.plugin.path="$PWD/connect-plugin/target/pgcopy-connect-plugin" \
   -Dpgcopy.kafka.classpath.file="$PWD/$it/target/kafka.classpath" \
   -Dpgcopy.config.dir="$PWD/config" \
   -Dpgcopy.work.dir="$PWD/$it/target/bench-work" \
   -Dpgcopy.worker.jvm.options="${WORKER_JVM_OPTIONS:-}" \
   -Dbench.worker="${WORKER_OVERRIDES:-}" -Dbench.source="${SOURCE_OVERRIDES:-}" -Dbench.sink="${SINK_OVERRIDES:-}" \
+  -Dbench.extra.column="${EXTRA_COLUMN:-}" \
   -Dbench.source.tasks="${SOURCE_TASKS:-4}" -Dbench.sink.tasks="${SINK_TASKS:-2}" \
   -Dbench.out="${BENCH_OUT:-$PWD/bench/results/initial-load.md}" \
   -cp "$it/target/test-classes:$(cat $it/target/kafka.classpath)" \

@@ -21,6 +21,11 @@ import java.util.concurrent.TimeUnit;
  * scales from one PostgreSQL to another, (1) through a psql binary COPY pipe, the single-stream
  * baseline, and (2) through the pgcopy source and sink on a Connect worker with a 512 MB heap,
  * timed from the connector POST to the last row committed in the target.
+ *
+ * <p>{@code -Dbench.extra.column=TYPE} adds a column {@code s} of that type to the table, filled
+ * with {@code ((aid % 1000) || ' .. ' || (aid % 1000) + 1.5)::TYPE} (small values: seg's text form
+ * keeps only 6 significant digits): {@code seg} (no binary I/O: the table travels as text, and the
+ * baseline pipe uses COPY's text format) against {@code text}, its binary twin.
  */
 public final class InitialLoadBenchmark {
   public static void main(String[] args) throws Exception {
@@ -33,7 +38,10 @@ public final class InitialLoadBenchmark {
       report.append(run(Integer.parseInt(a), sourceTasks, sinkTasks)).append('\n');
       System.out.println(report);
     }
-    String out = "source tasks " + sourceTasks + ", sink tasks " + sinkTasks + ", worker -Xmx512m\n\n" + report;
+    String extra = System.getProperty("bench.extra.column", "");
+    String out = "source tasks " + sourceTasks + ", sink tasks " + sinkTasks + ", worker -Xmx512m"
+        + (extra.isEmpty() ? "" : ", extra column s " + extra + " (baseline pipe in COPY's "
+            + ("seg".equals(extra) ? "text" : "binary") + " format)") + "\n\n" + report;
     Path file = Path.of(System.getProperty("bench.out", "bench/results/initial-load.md"));
     Files.createDirectories(file.getParent());
     Files.writeString(file, out);
@@ -50,6 +58,15 @@ public final class InitialLoadBenchmark {
       target.createDatabase("baseline");
       target.createDatabase("tgt");
       source.runTool("pgbench", List.of("-i", "-s", String.valueOf(scale), "-q", "src"));
+      String extra = System.getProperty("bench.extra.column", "");
+      if (!extra.isEmpty()) {
+        String ext = "CREATE EXTENSION IF NOT EXISTS seg";
+        source.execute("src", ext, "ALTER TABLE pgbench_accounts ADD COLUMN s " + extra,
+            "UPDATE pgbench_accounts SET s = ((aid % 1000) || ' .. ' || (aid % 1000) + 1.5)::" + extra, "VACUUM FULL pgbench_accounts");
+        target.execute("baseline", ext);
+        target.execute("tgt", ext);
+      }
+      String pipeFormat = "seg".equals(extra) ? "text" : "binary";
       long rows = scale * 100_000L;
       double mb;
       try (Connection c = source.connect("src"); Statement st = c.createStatement();
@@ -59,10 +76,10 @@ public final class InitialLoadBenchmark {
       }
 
       target.execute("baseline", "CREATE TABLE pgbench_accounts (aid integer NOT NULL PRIMARY KEY, bid integer,"
-          + " abalance integer, filler character(84))");
+          + " abalance integer, filler character(84)" + (extra.isEmpty() ? "" : ", s " + extra) + ")");
       String psql = source.binDirectory().resolve("psql").toString();
-      String pipe = psql + " -h 127.0.0.1 -p " + source.port() + " -U postgres -d src -c \"COPY pgbench_accounts TO STDOUT (FORMAT binary)\" | "
-          + psql + " -h 127.0.0.1 -p " + target.port() + " -U postgres -d baseline -c \"COPY pgbench_accounts FROM STDIN (FORMAT binary)\"";
+      String pipe = psql + " -h 127.0.0.1 -p " + source.port() + " -U postgres -d src -c \"COPY pgbench_accounts TO STDOUT (FORMAT " + pipeFormat + ")\" | "
+          + psql + " -h 127.0.0.1 -p " + target.port() + " -U postgres -d baseline -c \"COPY pgbench_accounts FROM STDIN (FORMAT " + pipeFormat + ")\"";
       long t0 = System.nanoTime();
       Process p = new ProcessBuilder("bash", "-o", "pipefail", "-c", pipe).inheritIO().start();
       if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
@@ -128,6 +145,10 @@ public final class InitialLoadBenchmark {
       try (Connection s = source.connect("src"); Connection t = target.connect("tgt")) {
         TableComparison.Result r = TableComparison.compare(s, "pgbench_accounts", t, "pgbench_accounts");
         if (!r.same()) {
+          if (Boolean.getBoolean("bench.hold")) {
+            System.out.println("HOLD source port " + source.port() + " target port " + target.port());
+            Thread.sleep(900_000);
+          }
           throw new IllegalStateException("target differs from source: " + r);
         }
       }
