@@ -327,6 +327,44 @@ class ChangeDataCaptureIT {
     }
   }
 
+  /**
+   * A column of a type without binary I/O added while the stream runs in binary mode: the stream
+   * task fails at once, naming the table and saying to restart the connector (never a RUNNING task
+   * that loops); restarted, the connector plans the table as text, streams in text mode, and the
+   * target converges, the new column included.
+   */
+  @Test
+  @Order(7)
+  void aColumnWithoutBinaryIoAddedWhileStreamingFailsTheTaskUntilTheConnectorRestarts() throws Exception {
+    String[] seg = {"CREATE EXTENSION IF NOT EXISTS seg"};
+    pipeline.source.execute(Pipeline.SOURCE_DB, seg);
+    pipeline.target.execute(Pipeline.TARGET_DB, seg);
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "CREATE TABLE public.grows (id integer PRIMARY KEY, v text)",
+        "INSERT INTO public.grows SELECT g, 'v' || g FROM generate_series(1, 100) g");
+    var rest = pipeline.rest();
+    var source = pipeline.sourceConfig("grow", "public.grows");
+    source.put("snapshot.mode", "initial");
+    source.put("slot.name", "grow_slot");
+    source.put("publication.name", "grow_pub");
+    rest.putConnector("grow-source", source);
+    rest.putConnector("grow-sink", pipeline.sinkConfig("grow"));
+    awaitSame("public.grows", Duration.ofMinutes(2));
+    Awaitility.await("the stream task").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+        .until(() -> Files.readString(pipeline.worker.logFile()).contains("grow-source-stream: streaming slot"));
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "ALTER TABLE public.grows ADD COLUMN s seg",
+        "INSERT INTO public.grows VALUES (101, 'with seg', '1 .. 2')",
+        "UPDATE public.grows SET s = '3 .. 4' WHERE id <= 10");
+    Awaitility.await("the stream task to fail").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+        .until(() -> "FAILED".equals(rest.status("grow-source").path("tasks").path(0).path("state").asText()));
+    assertThat(rest.status("grow-source").path("tasks").path(0).path("trace").asText())
+        .contains("\"public\".\"grows\"", "came in text format", "restart the connector");
+    rest.restartConnector("grow-source");
+    awaitSame("public.grows", Duration.ofMinutes(2));
+    assertThat(Files.readString(pipeline.worker.logFile())).contains("\"public\".\"grows\" travels as text");
+  }
+
   private static String queryString(Connection c, String sql) throws SQLException {
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;

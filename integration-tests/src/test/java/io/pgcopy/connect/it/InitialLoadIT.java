@@ -123,6 +123,38 @@ class InitialLoadIT {
     rest.deleteConnector("policed-source");
   }
 
+  /**
+   * A permanent error in the connector's own planning (here: creating the publication needs the
+   * CREATE privilege on the database, which validation does not check) fails the connector at once
+   * with the server's message and the way out, instead of retrying.
+   */
+  @Test
+  void aPermanentErrorWhilePlanningFailsTheConnectorAtOnce() throws Exception {
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "CREATE ROLE streamer LOGIN REPLICATION PASSWORD 'streamer-secret'",
+        "CREATE TABLE public.not_owned (id integer PRIMARY KEY)",
+        "GRANT SELECT ON public.not_owned TO streamer");
+    var rest = pipeline.rest();
+    var source = pipeline.sourceConfig("streamer", "public.not_owned");
+    source.put("connection.user", "streamer");
+    source.put("connection.password", "streamer-secret");
+    source.put("snapshot.mode", "initial");
+    source.put("slot.name", "streamer_slot");
+    source.put("publication.name", "streamer_pub");
+    rest.putConnector("streamer-source", source);
+    JsonNode[] status = new JsonNode[1];
+    Awaitility.await("the connector to fail").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+        .ignoreExceptions()
+        .until(() -> "FAILED".equals((status[0] = rest.status("streamer-source")).path("connector").path("state").asText()));
+    assertThat(status[0].path("connector").path("trace").asText())
+        .contains("planning the snapshot failed", "permission denied for database", "SQLState 42501",
+            "then restart the connector")
+        .doesNotContain("streamer-secret");
+    assertThat(Files.readString(pipeline.worker.logFile())).doesNotContain("streamer-source: planning the snapshot "
+        + "failed: ERROR: permission denied for database src (SQLState 42501); retrying");
+    rest.deleteConnector("streamer-source");
+  }
+
   @Test
   void sourceValidationReportsEachProblemOnItsField() {
     pipeline.source.execute(Pipeline.SOURCE_DB,

@@ -48,6 +48,11 @@ public final class ConnectRest {
     call("POST", "/connectors/" + enc(name) + "/tasks/" + task + "/restart", null, -1);
   }
 
+  /** POST /connectors/{name}/restart?includeTasks=true: the connector and all its tasks, as an operator would. */
+  public void restartConnector(String name) {
+    call("POST", "/connectors/" + enc(name) + "/restart?includeTasks=true", null, -1);
+  }
+
   /** PUT /connectors/{name}/pause: the connector's tasks stop polling until resumed. */
   public void pause(String name) {
     call("PUT", "/connectors/" + enc(name) + "/pause", null, -1);
