@@ -14,7 +14,8 @@ class RetriesTest {
     assertThat(retries.nextDelayMs()).isBetween(50L, 100L);
     assertThat(retries.nextDelayMs()).isBetween(100L, 200L);
     assertThat(retries.nextDelayMs()).isBetween(200L, 400L);
-    for (int i = 0; i < 40; i++) {
+    assertThat(retries.nextDelayMs()).isBetween(400L, 800L);
+    for (int i = 0; i < 39; i++) {
       now.addAndGet(3_600_000); // retry.timeout.ms=-1: for ever
       assertThat(retries.nextDelayMs()).isBetween(500L, 1000L);
     }
