@@ -23,6 +23,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -69,6 +70,8 @@ final class ChangeStreamReader implements SourceReader {
   /** Changes at or below this position were sent already (committed offset, then what this task sent). */
   private StreamPosition sentUpTo;
   private boolean startMarkerNeeded;
+  /** Whether the table marker must say which tables this task streams (they changed since the last one). */
+  private boolean tablesMarkerNeeded;
 
   private Connection replicationConn;
   private Connection sqlConn;
@@ -101,11 +104,12 @@ final class ChangeStreamReader implements SourceReader {
   private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
 
   /**
+   * @param streamedBefore the tables of the committed table marker (null: none)
    * @param skipBefore per table, the LSN below which its changes are skipped: they are in the
    *     snapshot its rows were read under (a keyless table read again under a later snapshot)
    */
   ChangeStreamReader(PgCopySourceConfig config, String taskName, Map<String, Object> committedOffset,
-      Map<TableId, Long> skipBefore, Set<TableId> textTables, SourceTaskMetrics metrics) {
+      Set<TableId> streamedBefore, Map<TableId, Long> skipBefore, Set<TableId> textTables, SourceTaskMetrics metrics) {
     this.textForms = config.structRecords() || !textTables.isEmpty();
     this.relations = new StreamRelations(config, taskName, skipBefore, textForms);
     this.streamed = new StreamedTransactions(taskName);
@@ -119,6 +123,7 @@ final class ChangeStreamReader implements SourceReader {
     this.batches = new ChangeBatches(config, partition);
     this.sentUpTo = SourceOffsets.streamPosition(committedOffset);
     this.startMarkerNeeded = sentUpTo == null;
+    this.tablesMarkerNeeded = !new TreeSet<>(config.tables()).equals(streamedBefore);
     if (sentUpTo != null) {
       log.info("{}: resuming the stream after change {} of the transaction committed at {}", taskName, sentUpTo.seq(),
           lsn(sentUpTo.commitLsn()));
@@ -145,6 +150,7 @@ final class ChangeStreamReader implements SourceReader {
   public List<SourceRecord> poll() throws SQLException, IOException {
     StreamPosition sentBefore = sentUpTo;
     boolean markerBefore = startMarkerNeeded;
+    boolean tablesMarkerBefore = tablesMarkerNeeded;
     List<SourceRecord> out = new ArrayList<>();
     polled = 0;
     batches.start(sentUpTo);
@@ -155,6 +161,7 @@ final class ChangeStreamReader implements SourceReader {
     } catch (SQLException | IOException | RuntimeException e) {
       sentUpTo = sentBefore;
       startMarkerNeeded = markerBefore;
+      tablesMarkerNeeded = tablesMarkerBefore;
       batches.drop();
       for (SourceRecord r : out) {
         acknowledged(r); // never sent: it must not hold up the confirmation of its transaction
@@ -170,6 +177,10 @@ final class ChangeStreamReader implements SourceReader {
     if (startMarkerNeeded) {
       out.add(startMarker());
       startMarkerNeeded = false;
+    }
+    if (tablesMarkerNeeded) {
+      out.add(tablesMarker());
+      tablesMarkerNeeded = false;
     }
     confirm();
     int limit = config.batchMaxRows();
@@ -262,7 +273,7 @@ final class ChangeStreamReader implements SourceReader {
   }
 
   /** Relation, Insert, Update, Delete, Truncate (and what needs no record) of transaction {@code tx}. */
-  private void apply(PgOutputMessage m, Tx tx, List<SourceRecord> out) throws SQLException {
+  private void apply(PgOutputMessage m, Tx tx, List<SourceRecord> out) throws SQLException, IOException {
     if (m instanceof PgOutputMessage.Relation r) {
       relations.described(r, sqlConn);
     } else if (m instanceof PgOutputMessage.Insert i) {
@@ -394,6 +405,21 @@ final class ChangeStreamReader implements SourceReader {
     byte[] slot = config.slotName().getBytes(StandardCharsets.UTF_8);
     return new SourceRecord(partition, SourceOffsets.streamOffset(0, -1), config.progressTopic(), null,
         Schema.OPTIONAL_BYTES_SCHEMA, slot, Schema.OPTIONAL_BYTES_SCHEMA, slot, null, headers);
+  }
+
+  /**
+   * The table marker: its offset records which tables this task streams, so a connector that
+   * starts with more finds the added ones (whose rows the stream never had) and snapshots them.
+   */
+  private SourceRecord tablesMarker() {
+    ConnectHeaders headers = new ConnectHeaders();
+    headers.addBytes(RecordHeaders.CONTROL, "stream-tables".getBytes(StandardCharsets.UTF_8));
+    byte[] slot = config.slotName().getBytes(StandardCharsets.UTF_8);
+    Map<String, Object> offset = SourceOffsets.streamTablesOffset(config.tables());
+    log.info("{}: streaming {}", taskName, offset.get(SourceOffsets.OFFSET_TABLES));
+    return new SourceRecord(SourceOffsets.streamTablesPartition(config.slotName()), offset, config.progressTopic(),
+        null, Schema.OPTIONAL_BYTES_SCHEMA, slot, Schema.OPTIONAL_BYTES_SCHEMA,
+        offset.get(SourceOffsets.OFFSET_TABLES).toString().getBytes(StandardCharsets.UTF_8), null, headers);
   }
 
   /** Kafka acknowledged a record (Connect's commitRecord). */

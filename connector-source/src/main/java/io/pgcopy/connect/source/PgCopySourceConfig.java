@@ -82,8 +82,8 @@ public final class PgCopySourceConfig extends AbstractConfig {
   public static final String PUBLICATION_AUTOCREATE_CONFIG = "publication.autocreate";
   private static final String PUBLICATION_AUTOCREATE_DOC =
       "Create the publication for exactly the tables of table.include.list (with publish_via_partition_root), "
-          + "or add missing tables to an existing one. When false, the publication must exist and publish them "
-          + "(the user then needs no ownership of the tables).";
+          + "add tables added to the list, and drop tables taken out of it: the connector owns the publication. When "
+          + "false, the publication must exist and publish them (the user then needs no ownership of the tables).";
   public static final String HEARTBEAT_INTERVAL_MS_CONFIG = "heartbeat.interval.ms";
   private static final String HEARTBEAT_INTERVAL_MS_DOC =
       "While the stream is idle, write a logical message (pg_logical_emit_message, not transactional) this "

@@ -11,6 +11,7 @@ import io.pgcopy.connect.source.SourceOffsets.RangeProgress;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -45,7 +46,12 @@ public class PgCopySourceConnector extends SourceConnector {
   private PgCopySourceConfig config;
   private String name;
   private boolean slotExists;
+  /** The ranges to read: of every table, or of the tables added to a streaming connector only. */
   private List<CtidRange> ranges = List.of();
+  /** The ranges of every configured table, whose progress tells the stream what to skip. */
+  private List<CtidRange> allRanges = List.of();
+  /** Tables added since the stream started: read whole under a new snapshot while the stream waits. */
+  private Set<TableId> added = Set.of();
   private Set<TableId> keyless = Set.of();
   /** Tables with a column without binary I/O: they travel as text, and the stream runs in text mode. */
   private Set<TableId> textTables = Set.of();
@@ -81,7 +87,7 @@ public class PgCopySourceConnector extends SourceConnector {
       log.info("{}: streaming changes from slot {}", name, config.slotName());
       return;
     }
-    plan = RemainingRanges.of(ranges, progress(ranges), keyless, null);
+    plan = RemainingRanges.of(ranges, progress(ranges), keyless, added, null);
     metrics.progress(ranges, plan.remaining());
     if (plan.remaining().isEmpty() && (!streams || slotExists)) {
       completeSnapshot();
@@ -167,6 +173,12 @@ public class PgCopySourceConnector extends SourceConnector {
       }
       textTables = Set.copyOf(text.keySet());
       boolean streamOnly = streams && (mode == SnapshotMode.NEVER || streamStarted());
+      added = mode == SnapshotMode.INITIAL && streamOnly ? addedSinceTheStreamStarted() : Set.of();
+      if (!added.isEmpty()) {
+        streamOnly = false;
+        log.info("{}: {} added since the stream started: reading them under a new snapshot; the stream waits until "
+            + "they are read (the slot retains WAL meanwhile)", name, added);
+      }
       if (streamOnly && !slotExists && mode == SnapshotMode.NEVER && !streamStarted()) {
         try (Connection repl = ConnectionSettings.openReplication(config, "pgcopy-source slot")) {
           ReplicationSetup.createSlot(repl, config.slotName(), false);
@@ -175,7 +187,8 @@ public class PgCopySourceConnector extends SourceConnector {
       if (mode != SnapshotMode.NEVER) {
         SourceCatalog catalog = new SourceCatalog(conn);
         List<TableExtent> extents = catalog.extents(config.tables());
-        ranges = new RangePlanner(config.rangePages()).plan(extents);
+        allRanges = new RangePlanner(config.rangePages()).plan(extents);
+        ranges = added.isEmpty() ? allRanges : allRanges.stream().filter(r -> added.contains(r.table())).toList();
         Set<TableId> noKey = new HashSet<>();
         for (TableId t : config.tables()) {
           if (!catalog.columns(t).hasKey()) {
@@ -185,7 +198,7 @@ public class PgCopySourceConnector extends SourceConnector {
         keyless = noKey;
         if (!streamOnly) {
           log.info("{}: planned {} ranges of at most {} pages over {} tables ({} physical)", name, ranges.size(),
-              config.rangePages(), config.tables().size(), extents.size());
+              config.rangePages(), added.isEmpty() ? config.tables().size() : added.size(), extents.size());
         }
       }
       return streamOnly;
@@ -211,7 +224,7 @@ public class PgCopySourceConnector extends SourceConnector {
     } else {
       snapshot = ExportedSnapshot.export(ConnectionSettings.open(config, "pgcopy-source snapshot"));
     }
-    plan = RemainingRanges.of(ranges, progress(ranges), keyless, snapshot.name());
+    plan = RemainingRanges.of(ranges, progress(ranges), keyless, added, snapshot.name());
     if (!ownSlot && plan.remaining().size() < ranges.size()) {
       log.warn("{}: resuming under a new snapshot {}: {} of {} ranges left; ranges of tables with a key finished "
           + "under the old one stay as they are{}{}", name, snapshot.name(), plan.remaining().size(), ranges.size(),
@@ -231,12 +244,28 @@ public class PgCopySourceConnector extends SourceConnector {
 
   /** Every range done: the stream task's skips come from the ranges' committed offsets. */
   private void completeSnapshot() {
-    streamSkips = RemainingRanges.streamSkips(ranges, progress(ranges), keyless);
+    streamSkips = RemainingRanges.streamSkips(allRanges, progress(allRanges), keyless);
     if (!streamSkips.isEmpty()) {
       log.info("{}: the stream skips changes of {} below these LSNs: their snapshot holds them", name, streamSkips);
     }
     snapshotComplete = true;
     metrics.phase(config.snapshotMode() == SnapshotMode.INITIAL_ONLY ? "done" : "stream");
+  }
+
+  /**
+   * The configured tables the stream task did not stream when it last started (its table
+   * marker), so the stream never had their rows. Empty without a marker (a stream started by a
+   * version without markers).
+   */
+  private Set<TableId> addedSinceTheStreamStarted() {
+    Set<TableId> streamed = SourceOffsets.streamedTables(
+        context().offsetStorageReader().offset(SourceOffsets.streamTablesPartition(config.slotName())));
+    if (streamed == null) {
+      return Set.of();
+    }
+    Set<TableId> tables = new TreeSet<>(config.tables());
+    tables.removeAll(streamed);
+    return Collections.unmodifiableSet(tables);
   }
 
   /** Whether the stream task has started before: its offset exists. */
@@ -261,7 +290,7 @@ public class PgCopySourceConnector extends SourceConnector {
       return; // backing off after a failed check
     }
     try {
-      RemainingRanges left = RemainingRanges.of(ranges, progress(ranges), keyless, snapshot.name());
+      RemainingRanges left = RemainingRanges.of(ranges, progress(ranges), keyless, added, snapshot.name());
       metrics.progress(ranges, left.remaining());
       log.debug("snapshot progress: {} of {} ranges left", left.remaining().size(), ranges.size());
       if (left.remaining().isEmpty()) {
@@ -344,6 +373,7 @@ public class PgCopySourceConnector extends SourceConnector {
         Map<String, String> task = new HashMap<>(props);
         task.putAll(TaskRanges.encode(snapshot.name(), snapshot.lsn(), own, restarted));
         task.putAll(TaskRanges.encodeTextTables(textTables));
+        task.putAll(TaskRanges.encodeReread(added));
         configs.add(task);
       }
       return configs;

@@ -51,8 +51,10 @@ public class PgCopySourceTask extends SourceTask {
     if (TaskRanges.KIND_STREAM.equals(props.get(TaskRanges.KIND))) {
       name = props.getOrDefault("name", "pgcopy-source") + "-stream";
       Map<String, Object> partition = SourceOffsets.streamPartition(config.slotName());
+      Map<String, Object> marker = context.offsetStorageReader().offset(
+          SourceOffsets.streamTablesPartition(config.slotName()));
       reader = new ChangeStreamReader(config, name, context.offsetStorageReader().offset(partition),
-          TaskRanges.streamSkips(props), TaskRanges.textTables(props), metrics);
+          SourceOffsets.streamedTables(marker), TaskRanges.streamSkips(props), TaskRanges.textTables(props), metrics);
       doing = "streaming changes after ";
       return;
     }
@@ -63,7 +65,7 @@ public class PgCopySourceTask extends SourceTask {
     }
     Map<Map<String, Object>, Map<String, Object>> offsets = context.offsetStorageReader().offsets(partitions);
     reader = new SnapshotReader(config, name, TaskRanges.snapshotName(props), TaskRanges.snapshotLsn(props),
-        TaskRanges.restarted(props), TaskRanges.textTables(props), ranges, offsets, metrics);
+        TaskRanges.restarted(props), TaskRanges.reread(props), TaskRanges.textTables(props), ranges, offsets, metrics);
     doing = "reading ";
   }
 

@@ -30,12 +30,32 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
    */
   static RemainingRanges of(List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> progress,
       Set<TableId> keyless, String snapshot) {
+    return of(ranges, progress, keyless, Set.of(), snapshot);
+  }
+
+  /**
+   * @param reread tables added to a streaming connector: read whole under the current snapshot,
+   *     whatever was recorded for them under another (an earlier attempt, or before the table was
+   *     taken out of the list and added again); a keyless one with such progress is read again
+   *     after its target rows are removed
+   */
+  static RemainingRanges of(List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> recorded,
+      Set<TableId> keyless, Set<TableId> reread, String snapshot) {
+    Map<Map<String, Object>, RangeProgress> progress = new HashMap<>(recorded);
+    Set<TableId> stale = new LinkedHashSet<>();
+    for (CtidRange r : ranges) {
+      RangeProgress p = of(recorded, r);
+      if (reread.contains(r.table()) && p.started() && !String.valueOf(p.snapshot()).equals(String.valueOf(snapshot))) {
+        progress.remove(r.partition());
+        stale.add(r.table());
+      }
+    }
     Map<TableId, List<CtidRange>> byTable = new HashMap<>();
     ranges.forEach(r -> byTable.computeIfAbsent(r.table(), t -> new ArrayList<>()).add(r));
     Set<TableId> restarted = new LinkedHashSet<>();
     for (TableId table : keyless) {
       List<CtidRange> own = byTable.getOrDefault(table, List.of());
-      if (!consistent(own, progress, snapshot)) {
+      if (!consistent(own, progress, snapshot) || stale.contains(table)) {
         restarted.add(table);
       }
     }

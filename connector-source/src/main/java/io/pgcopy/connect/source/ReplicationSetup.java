@@ -112,6 +112,9 @@ final class ReplicationSetup {
         missing.add(t);
       }
     }
+    if (autoCreate) {
+      dropRemoved(conn, publication, published, tables);
+    }
     if (missing.isEmpty()) {
       return;
     }
@@ -123,6 +126,47 @@ final class ReplicationSetup {
       st.execute("ALTER PUBLICATION " + quotedPub + " ADD TABLE " + tableList(missing));
     }
     log.info("Added {} to publication {}", missing, publication);
+  }
+
+  /**
+   * Takes the tables no longer configured out of a publication the connector owns
+   * ({@code publication.autocreate=true}), so the server stops decoding their changes for it. A
+   * publication FOR ALL TABLES (or FOR TABLES IN SCHEMA) is left as it is.
+   */
+  private static void dropRemoved(Connection conn, String publication, Set<TableId> published, List<TableId> tables)
+      throws SQLException {
+    List<TableId> removed = new ArrayList<>(published);
+    removed.removeAll(tables);
+    if (removed.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT p.puballtables OR EXISTS (SELECT 1 FROM pg_publication_namespace n WHERE n.pnpubid = p.oid)"
+            + " FROM pg_publication p WHERE p.pubname = ?")) {
+      ps.setString(1, publication);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && rs.getBoolean(1)) {
+          return;
+        }
+      }
+    }
+    try (Statement st = conn.createStatement()) {
+      st.execute("ALTER PUBLICATION " + TableId.quoteIdentifier(publication) + " DROP TABLE " + tableList(removed));
+    }
+    log.info("Took {} out of publication {}: no longer in table.include.list", removed, publication);
+  }
+
+  /** Whether the publication publishes the table now. */
+  static boolean publishes(Connection conn, String publication, TableId table) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT 1 FROM pg_publication_tables WHERE pubname = ? AND schemaname = ? AND tablename = ?")) {
+      ps.setString(1, publication);
+      ps.setString(2, table.schema());
+      ps.setString(3, table.table());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
   }
 
   private static String tableList(List<TableId> tables) {

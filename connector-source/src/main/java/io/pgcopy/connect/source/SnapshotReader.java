@@ -102,10 +102,12 @@ final class SnapshotReader implements SourceReader {
    * @param snapshotLsn the snapshot's consistent LSN, recorded with each finished range (0: unknown)
    * @param restarted keyless tables read again whole under this snapshot: progress recorded under
    *     another one is ignored, and their first record is a truncate of the table
+   * @param reread tables added to a streaming connector: progress recorded under another snapshot
+   *     is ignored (they are read whole under this one)
    * @param textTables the configured tables that travel as text (their snapshot too)
    */
   SnapshotReader(PgCopySourceConfig config, String taskName, String snapshotName, long snapshotLsn,
-      Set<TableId> restarted, Set<TableId> textTables, List<CtidRange> ranges,
+      Set<TableId> restarted, Set<TableId> reread, Set<TableId> textTables, List<CtidRange> ranges,
       Map<Map<String, Object>, Map<String, Object>> committedOffsets, SourceTaskMetrics metrics) {
     this.metrics = metrics;
     this.textTables = Set.copyOf(textTables);
@@ -129,7 +131,7 @@ final class SnapshotReader implements SourceReader {
     int done = 0;
     for (CtidRange r : ranges) {
       SourceOffsets.RangeProgress progress = SourceOffsets.progress(committedOffsets.get(r.partition()));
-      if (restarted.contains(r.table()) && !snapshotName.equals(progress.snapshot())) {
+      if ((restarted.contains(r.table()) || reread.contains(r.table())) && !snapshotName.equals(progress.snapshot())) {
         progress = SourceOffsets.RangeProgress.NOT_STARTED; // read under another snapshot: read again
       }
       metrics.rangesTotal.incrementAndGet();

@@ -1,9 +1,12 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.format.TableId;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Source partitions and offsets of the snapshot. A range's partition is its physical table and
@@ -36,7 +39,51 @@ public final class SourceOffsets {
   /** Stream offset key: number of that transaction's changes sent (-1: the stream has started, nothing sent). */
   public static final String OFFSET_SEQ = "seq";
 
+  /** Partition key of the stream's table marker: always {@code "tables"}, beside the slot. */
+  public static final String PARTITION_STREAMED = "streamed";
+  /** Offset key of the stream's table marker: the tables it streams, quoted, comma-separated, sorted. */
+  public static final String OFFSET_TABLES = "tables";
+
   private SourceOffsets() {}
+
+  /**
+   * The partition of the stream's table marker: which tables the stream task was configured to
+   * stream when it last started. A configured table missing from it was added since: its rows
+   * have not been read yet.
+   */
+  public static Map<String, Object> streamTablesPartition(String slot) {
+    return ordered(PARTITION_SLOT, slot, PARTITION_STREAMED, "tables");
+  }
+
+  public static Map<String, Object> streamTablesOffset(Collection<TableId> tables) {
+    StringBuilder list = new StringBuilder();
+    for (TableId t : new TreeSet<>(tables)) {
+      list.append(list.length() == 0 ? "" : ",").append(t.quoted());
+    }
+    return ordered(OFFSET_TABLES, list.toString());
+  }
+
+  /** The tables of a stream table marker's offset, or null when there is none (a stream older than markers). */
+  public static Set<TableId> streamedTables(Map<String, Object> offset) {
+    if (offset == null || !(offset.get(OFFSET_TABLES) instanceof String list)) {
+      return null;
+    }
+    Set<TableId> tables = new TreeSet<>();
+    boolean quoted = false;
+    int start = 0;
+    for (int i = 0; i <= list.length(); i++) {
+      char c = i < list.length() ? list.charAt(i) : ',';
+      if (c == '"') {
+        quoted = !quoted; // a doubled quote inside a name toggles twice
+      } else if (c == ',' && !quoted) {
+        if (i > start) {
+          tables.add(TableId.parse(list.substring(start, i)));
+        }
+        start = i + 1;
+      }
+    }
+    return tables;
+  }
 
   public static Map<String, Object> streamPartition(String slot) {
     return Map.of(PARTITION_SLOT, slot);

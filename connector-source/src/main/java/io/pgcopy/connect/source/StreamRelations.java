@@ -6,6 +6,7 @@ import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.format.pgoutput.PgOutputMessage;
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -59,7 +60,7 @@ final class StreamRelations {
   }
 
   /** A Relation message; the catalog is read through {@code conn} when the description is new. */
-  void described(PgOutputMessage.Relation m, Connection conn) throws SQLException {
+  void described(PgOutputMessage.Relation m, Connection conn) throws SQLException, IOException {
     PgOutputMessage.Relation before = messages.put(m.relationId(), m);
     if (before == null || !sameDescription(before, m) || !relations.containsKey(m.relationId())) {
       relations.put(m.relationId(), relation(m, conn));
@@ -86,8 +87,17 @@ final class StreamRelations {
         && a.columns().equals(b.columns());
   }
 
-  private Relation relation(PgOutputMessage.Relation m, Connection conn) throws SQLException {
+  private Relation relation(PgOutputMessage.Relation m, Connection conn) throws SQLException, IOException {
     TableId table = new TableId(m.namespace(), m.name());
+    if (!tables.contains(table) && config.publicationAutoCreate()
+        && ReplicationSetup.publishes(conn, config.publicationName(), table)) {
+      // the connector owns the publication and has just added the table (a removed one it drops
+      // from the publication): its snapshot must come before its changes, and the connector will
+      // reconfigure this task; going past its changes would lose them
+      throw new IOException("publication " + config.publicationName() + " publishes " + table + ", which this task "
+          + "does not stream: the connector added it to table.include.list and reads its rows first; this task "
+          + "stops here until it is reconfigured");
+    }
     if (!tables.contains(table)) {
       log.info("{}: publication {} publishes {}, which is not in table.include.list: its changes are skipped",
           taskName, config.publicationName(), table);

@@ -37,7 +37,7 @@ final class StreamedTransactions {
 
   /** Turns one replayed change of a committed transaction into records or batch entries. */
   interface Changes {
-    void apply(PgOutputMessage m, Tx tx) throws SQLException;
+    void apply(PgOutputMessage m, Tx tx) throws SQLException, IOException;
   }
 
   StreamedTransactions(String taskName) {

@@ -29,6 +29,8 @@ final class TaskRanges {
    * snapshot is read as text; the stream runs in text mode when there is one.
    */
   private static final String TEXT = "task.text.";
+  /** Snapshot tasks: tables added to a streaming connector, read whole under this snapshot. */
+  private static final String REREAD = "task.reread.";
 
   private TaskRanges() {}
 
@@ -58,20 +60,36 @@ final class TaskRanges {
   }
 
   static Map<String, String> encodeTextTables(Set<TableId> tables) {
+    return encodeTables(TEXT, tables);
+  }
+
+  static Set<TableId> textTables(Map<String, String> props) {
+    return decodeTables(TEXT, props);
+  }
+
+  static Map<String, String> encodeReread(Set<TableId> tables) {
+    return encodeTables(REREAD, tables);
+  }
+
+  static Set<TableId> reread(Map<String, String> props) {
+    return decodeTables(REREAD, props);
+  }
+
+  private static Map<String, String> encodeTables(String prefix, Set<TableId> tables) {
     Map<String, String> m = new HashMap<>();
-    m.put(TEXT + "count", String.valueOf(tables.size()));
+    m.put(prefix + "count", String.valueOf(tables.size()));
     int i = 0;
     for (TableId t : new TreeSet<>(tables)) {
-      m.put(TEXT + i++, t.quoted());
+      m.put(prefix + i++, t.quoted());
     }
     return m;
   }
 
-  static Set<TableId> textTables(Map<String, String> props) {
+  private static Set<TableId> decodeTables(String prefix, Map<String, String> props) {
     Set<TableId> tables = new LinkedHashSet<>();
-    int count = Integer.parseInt(props.getOrDefault(TEXT + "count", "0"));
+    int count = Integer.parseInt(props.getOrDefault(prefix + "count", "0"));
     for (int i = 0; i < count; i++) {
-      tables.add(TableId.parse(require(props, TEXT + i)));
+      tables.add(TableId.parse(require(props, prefix + i)));
     }
     return tables;
   }

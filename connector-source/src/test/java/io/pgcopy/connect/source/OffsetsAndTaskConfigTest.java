@@ -77,4 +77,16 @@ class OffsetsAndTaskConfigTest {
   void topicNamesReplaceCharactersKafkaRefuses() {
     assertThat(Topics.sanitize("db.Sales Schema.orders\"x\"")).isEqualTo("db.Sales_Schema.orders_x_");
   }
+
+  @Test
+  void theStreamTableMarkerRoundTripsNamesWithCommasAndQuotes() {
+    Set<TableId> tables = Set.of(new TableId("public", "a,b"), new TableId("My \"Schema\"", "t"), new TableId("s", "x"));
+    Map<String, Object> offset = SourceOffsets.streamTablesOffset(tables);
+    assertThat(SourceOffsets.streamedTables(offset)).containsExactlyInAnyOrderElementsOf(tables);
+    assertThat(SourceOffsets.streamedTables(SourceOffsets.streamTablesOffset(Set.of()))).isEmpty();
+    assertThat(SourceOffsets.streamedTables(null)).isNull();
+    assertThat(SourceOffsets.streamTablesPartition("slot")).isNotEqualTo(SourceOffsets.streamPartition("slot"));
+    Map<String, String> config = TaskRanges.encodeReread(tables);
+    assertThat(TaskRanges.reread(config)).containsExactlyInAnyOrderElementsOf(tables);
+  }
 }

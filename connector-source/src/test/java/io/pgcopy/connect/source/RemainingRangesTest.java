@@ -86,4 +86,31 @@ class RemainingRangesTest {
     assertThat(RemainingRanges.streamSkips(ALL, progress, Set.of(KEYLESS))).isEqualTo(Map.of(KEYLESS, 900L));
     assertThat(RemainingRanges.streamSkips(ALL, Map.of(), Set.of(KEYLESS))).isEmpty();
   }
+
+  /**
+   * Tables added to a streaming connector are read whole under the current snapshot: what was
+   * recorded under another (an attempt cut short, or before the table was removed and added again)
+   * does not count, and a keyless one with such rows in the target is cleared first.
+   */
+  @Test
+  void addedTablesCountOnlyProgressUnderTheCurrentSnapshot() {
+    Map<Map<String, Object>, RangeProgress> progress = new HashMap<>();
+    progress.put(K0.partition(), done("earlier", 0));
+    progress.put(H0.partition(), done("earlier", 0));
+    progress.put(H1.partition(), done("earlier", 0));
+    RemainingRanges r = RemainingRanges.of(ALL, progress, Set.of(KEYLESS), Set.of(KEYED, KEYLESS), "current");
+    assertThat(r.remaining()).containsExactly(K0, K1, H0, H1);
+    assertThat(r.restarted()).containsExactly(KEYLESS);
+
+    progress.put(K0.partition(), done("current", 7));
+    progress.put(K1.partition(), after("current"));
+    progress.put(H0.partition(), done("current", 7));
+    progress.put(H1.partition(), done("current", 7));
+    r = RemainingRanges.of(ALL, progress, Set.of(KEYLESS), Set.of(KEYED, KEYLESS), "current");
+    assertThat(r.remaining()).containsExactly(K1);
+    assertThat(r.restarted()).isEmpty();
+    // a table not added keeps what it had
+    r = RemainingRanges.of(ALL, Map.of(K0.partition(), done("earlier", 0)), Set.of(KEYLESS), Set.of(KEYLESS), "current");
+    assertThat(r.remaining()).containsExactly(K1, H0, H1);
+  }
 }

@@ -365,6 +365,142 @@ class ChangeDataCaptureIT {
     assertThat(Files.readString(pipeline.worker.logFile())).contains("\"public\".\"grows\" travels as text");
   }
 
+  /**
+   * Tables added to a streaming connector's list get their existing rows: a keyed table large
+   * enough for many ranges and a keyless one with duplicate rows, under writes to every table
+   * throughout (before, during and after the change). The stream waits while they are read under
+   * a new snapshot, then resumes: every table equals its source row by row. Then a table taken out
+   * of the list leaves the publication and its topic receives nothing more.
+   */
+  @Test
+  @Order(8)
+  void tablesAddedToAStreamingConnectorGetTheirRowsAndARemovedOneStops() throws Exception {
+    pipeline.source.execute(Pipeline.SOURCE_DB,
+        "CREATE TABLE public.first (id integer PRIMARY KEY, v text)",
+        "INSERT INTO public.first SELECT g, 'v' || g FROM generate_series(1, 500) g",
+        "CREATE TABLE public.added_big (id integer PRIMARY KEY, v text, n integer)",
+        "INSERT INTO public.added_big SELECT g, repeat('x', 50) || g, g % 100 FROM generate_series(1, 20000) g",
+        "CREATE TABLE public.added_keyless (v text, n integer)",
+        "ALTER TABLE public.added_keyless REPLICA IDENTITY FULL",
+        "INSERT INTO public.added_keyless SELECT 'dup ' || (g % 50), g % 10 FROM generate_series(1, 3000) g");
+    var rest = pipeline.rest();
+    var source = pipeline.sourceConfig("chg", "public.first");
+    source.put("snapshot.mode", "initial");
+    source.put("slot.name", "chg_slot");
+    source.put("publication.name", "chg_pub");
+    source.put("snapshot.range.pages", "16"); // added_big: about 13 ranges
+    source.put("batch.bytes", "4096");
+    rest.putConnector("chg-source", source);
+    rest.putConnector("chg-sink", pipeline.sinkConfig("chg"));
+    awaitSame("public.first", Duration.ofMinutes(2));
+    Awaitility.await("the stream task").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+        .until(() -> Files.readString(pipeline.worker.logFile()).contains("chg-source-stream: streaming slot chg_slot"));
+
+    long seed = System.nanoTime();
+    System.out.println("ChangeDataCaptureIT writer seed " + seed);
+    Writer writer = new Writer(seed, "public.first", "public.added_big", "public.added_keyless");
+    writer.start();
+    try {
+      Thread.sleep(3000);
+      source.put("table.include.list", "public.first,public.added_big,public.added_keyless");
+      rest.putConnector("chg-source", source);
+      Awaitility.await("the added tables' snapshot and the stream after it").atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(500)).until(() -> Files.readString(pipeline.worker.logFile())
+              .contains("chg-source-stream: streaming \"public\".\"added_big\",\"public\".\"added_keyless\","
+                  + "\"public\".\"first\""));
+      Thread.sleep(5000);
+    } finally {
+      writer.stopAndJoin();
+    }
+    assertThat(writer.statements).as("writes during the change").isGreaterThan(20);
+    assertThat(Files.readString(pipeline.worker.logFile())).contains("chg-source: [\"public\".\"added_big\", "
+        + "\"public\".\"added_keyless\"] added since the stream started");
+    for (String table : List.of("public.first", "public.added_big", "public.added_keyless")) {
+      awaitSame(table, Duration.ofMinutes(3));
+    }
+
+    // removed: out of the publication, nothing more on its topic
+    source.put("table.include.list", "public.first,public.added_big");
+    rest.putConnector("chg-source", source);
+    Awaitility.await("the stream task without the removed table").atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500)).until(() -> Files.readString(pipeline.worker.logFile())
+            .contains("chg-source-stream: streaming \"public\".\"added_big\",\"public\".\"first\""));
+    try (Connection s = pipeline.sourceConnection()) {
+      assertThat(queryString(s, "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'chg_pub'"
+          + " AND tablename = 'added_keyless'")).isEqualTo("0");
+    }
+    long before = endOffsets("chg.public.added_keyless");
+    pipeline.source.execute(Pipeline.SOURCE_DB, "INSERT INTO public.added_keyless VALUES ('after removal', -1)",
+        "UPDATE public.first SET v = 'after removal' WHERE id = 1");
+    try (Connection t = pipeline.targetConnection()) {
+      Awaitility.await("a change after the removal").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+          .until(() -> "after removal".equals(queryString(t, "SELECT v FROM public.first WHERE id = 1")));
+    }
+    assertThat(endOffsets("chg.public.added_keyless")).isEqualTo(before);
+  }
+
+  /** The sum of a topic's end offsets. */
+  private static long endOffsets(String topic) {
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+      var partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  /** Random small transactions on the given tables (id integer key, v text, n integer; or keyless v, n) until stopped. */
+  private static final class Writer extends Thread {
+    private final Random random;
+    private final List<String> tables;
+    private volatile boolean stop;
+    private volatile Exception failure;
+    volatile int statements;
+
+    Writer(long seed, String... tables) {
+      this.random = new Random(seed);
+      this.tables = List.of(tables);
+      setDaemon(true);
+    }
+
+    @Override
+    public void run() {
+      try (Connection c = pipeline.sourceConnection(); Statement st = c.createStatement()) {
+        while (!stop) {
+          String table = tables.get(random.nextInt(tables.size()));
+          int k = random.nextInt(25_000);
+          String sql = switch (table) {
+            case "public.added_keyless" -> switch (random.nextInt(3)) {
+              case 0 -> "INSERT INTO public.added_keyless VALUES ('dup " + (k % 50) + "', " + (k % 10) + ")";
+              case 1 -> "UPDATE public.added_keyless SET n = n + 1 WHERE v = 'dup " + (k % 50) + "'";
+              default -> "DELETE FROM public.added_keyless WHERE ctid = (SELECT ctid FROM public.added_keyless"
+                  + " WHERE v = 'dup " + (k % 50) + "' LIMIT 1)";
+            };
+            case "public.first" -> random.nextBoolean()
+                ? "INSERT INTO public.first VALUES (" + (1000 + k) + ", 'w') ON CONFLICT (id) DO UPDATE SET v = 'u'"
+                : "DELETE FROM public.first WHERE id = " + (k % 600);
+            default -> switch (random.nextInt(3)) {
+              case 0 -> "INSERT INTO public.added_big VALUES (" + (20000 + k) + ", 'new', 1) ON CONFLICT (id) DO NOTHING";
+              case 1 -> "UPDATE public.added_big SET n = n + 1, v = 'upd' WHERE id % 1000 = " + (k % 1000);
+              default -> "DELETE FROM public.added_big WHERE id = " + k;
+            };
+          };
+          st.execute(sql);
+          statements++;
+          Thread.sleep(5);
+        }
+      } catch (Exception e) {
+        failure = e;
+      }
+    }
+
+    void stopAndJoin() throws Exception {
+      stop = true;
+      join(10_000);
+      if (failure != null) {
+        throw failure;
+      }
+    }
+  }
+
   private static String queryString(Connection c, String sql) throws SQLException {
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;
