@@ -20,6 +20,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -58,6 +59,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ChangeStreamReader implements SourceReader {
   private static final Logger log = LoggerFactory.getLogger(ChangeStreamReader.class);
+  /** The prefix of a logical message asking to read tables again; its content lists them. */
+  static final String RESNAPSHOT_PREFIX = "pgcopy.snapshot";
   /** How often the confirmed position is sent to the server (also whenever it asks). */
   private static final int STATUS_INTERVAL_MS = 1000;
   /** Transactions waiting this long for Kafka's acknowledgement are reported, once per interval. */
@@ -72,6 +75,10 @@ final class ChangeStreamReader implements SourceReader {
   private boolean startMarkerNeeded;
   /** Whether the table marker must say which tables this task streams (they changed since the last one). */
   private boolean tablesMarkerNeeded;
+  /** Per table, the LSN of the snapshot its rows were read under: a re-snapshot request below it is served. */
+  private final Map<TableId, Long> snapshotLsns;
+  /** Tables a {@code pgcopy.snapshot} message asked to read again: the task sends nothing more until reconfigured. */
+  private Set<TableId> resnapshotRequested;
 
   private Connection replicationConn;
   private Connection sqlConn;
@@ -107,9 +114,12 @@ final class ChangeStreamReader implements SourceReader {
    * @param streamedBefore the tables of the committed table marker (null: none)
    * @param skipBefore per table, the LSN below which its changes are skipped: they are in the
    *     snapshot its rows were read under (a keyless table read again under a later snapshot)
+   * @param snapshotLsns per table, the LSN of the snapshot its rows were last read under
    */
   ChangeStreamReader(PgCopySourceConfig config, String taskName, Map<String, Object> committedOffset,
-      Set<TableId> streamedBefore, Map<TableId, Long> skipBefore, Set<TableId> textTables, SourceTaskMetrics metrics) {
+      Set<TableId> streamedBefore, Map<TableId, Long> skipBefore, Map<TableId, Long> snapshotLsns,
+      Set<TableId> textTables, SourceTaskMetrics metrics) {
+    this.snapshotLsns = Map.copyOf(snapshotLsns);
     this.textForms = config.structRecords() || !textTables.isEmpty();
     this.relations = new StreamRelations(config, taskName, skipBefore, textForms);
     this.streamed = new StreamedTransactions(taskName);
@@ -148,6 +158,10 @@ final class ChangeStreamReader implements SourceReader {
    */
   @Override
   public List<SourceRecord> poll() throws SQLException, IOException {
+    if (resnapshotRequested != null) {
+      throw new IOException("a pgcopy.snapshot message asked to read " + resnapshotRequested + " again: this task "
+          + "waits for the connector to read them and reconfigure it");
+    }
     StreamPosition sentBefore = sentUpTo;
     boolean markerBefore = startMarkerNeeded;
     boolean tablesMarkerBefore = tablesMarkerNeeded;
@@ -179,20 +193,20 @@ final class ChangeStreamReader implements SourceReader {
       startMarkerNeeded = false;
     }
     if (tablesMarkerNeeded) {
-      out.add(tablesMarker());
+      out.add(tablesMarker(config.tables()));
       tablesMarkerNeeded = false;
     }
     confirm();
     int limit = config.batchMaxRows();
     StreamedTransactions.Changes changes = (m, tx) -> apply(m, tx, out);
-    streamed.drain(changes, () -> polled >= limit);
-    while (polled < limit && !streamed.replaying()) {
+    streamed.drain(changes, () -> polled >= limit || resnapshotRequested != null);
+    while (polled < limit && !streamed.replaying() && resnapshotRequested == null) {
       ByteBuffer message = stream.readPending();
       if (message == null) {
         break;
       }
       handle(message, out);
-      streamed.drain(changes, () -> polled >= limit);
+      streamed.drain(changes, () -> polled >= limit || resnapshotRequested != null);
     }
     if (polled == 0 && out.isEmpty()) {
       upkeep.heartbeatIfDue(sqlConn);
@@ -304,8 +318,10 @@ final class ChangeStreamReader implements SourceReader {
           }
         }
       }
+    } else if (m instanceof PgOutputMessage.LogicalMessage lm && RESNAPSHOT_PREFIX.equals(lm.prefix())) {
+      resnapshot(lm, tx, out);
     }
-    // Begin/Commit are handled by the caller; Origin, Type and logical messages (heartbeats) carry no row
+    // Begin/Commit are handled by the caller; Origin, Type and other logical messages (heartbeats) carry no row
   }
 
   private void update(List<SourceRecord> out, Tx tx, StreamRelations.Relation r, PgOutputMessage.Update u) {
@@ -408,14 +424,49 @@ final class ChangeStreamReader implements SourceReader {
   }
 
   /**
+   * A request to read tables again ({@code SELECT pg_logical_emit_message(true, 'pgcopy.snapshot',
+   * 'schema.table,...')}), in commit order: unless their rows were read under a snapshot taken
+   * after it, the task writes a table marker without them, which tells the connector to read them
+   * under a new snapshot, and stops here; the stream resumes from this point once they are read.
+   */
+  private void resnapshot(PgOutputMessage.LogicalMessage m, Tx tx, List<SourceRecord> out) {
+    long at = tx != null ? tx.commitLsn : m.lsn();
+    String content = new String(m.content(), StandardCharsets.UTF_8);
+    Set<TableId> requested = new TreeSet<>();
+    try {
+      for (TableId t : TableId.parseList(content)) {
+        if (!config.tables().contains(t)) {
+          log.warn("{}: a pgcopy.snapshot message at {} names {}, which is not in table.include.list: ignored",
+              taskName, lsn(at), t);
+        } else if (Long.compareUnsigned(snapshotLsns.getOrDefault(t, 0L), at) < 0) {
+          requested.add(t);
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      log.warn("{}: a pgcopy.snapshot message at {} is not a list of tables ('{}'): {}; ignored", taskName, lsn(at),
+          content, e.getMessage());
+      return;
+    }
+    if (requested.isEmpty()) {
+      return; // read since, or nothing this connector copies
+    }
+    log.info("{}: a pgcopy.snapshot message at {} asks to read {} again: handing over to the connector", taskName,
+        lsn(at), requested);
+    Set<TableId> streaming = new TreeSet<>(config.tables());
+    streaming.removeAll(requested);
+    out.add(tablesMarker(streaming));
+    resnapshotRequested = requested;
+  }
+
+  /**
    * The table marker: its offset records which tables this task streams, so a connector that
    * starts with more finds the added ones (whose rows the stream never had) and snapshots them.
    */
-  private SourceRecord tablesMarker() {
+  private SourceRecord tablesMarker(Collection<TableId> tables) {
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.CONTROL, "stream-tables".getBytes(StandardCharsets.UTF_8));
     byte[] slot = config.slotName().getBytes(StandardCharsets.UTF_8);
-    Map<String, Object> offset = SourceOffsets.streamTablesOffset(config.tables());
+    Map<String, Object> offset = SourceOffsets.streamTablesOffset(tables);
     log.info("{}: streaming {}", taskName, offset.get(SourceOffsets.OFFSET_TABLES));
     return new SourceRecord(SourceOffsets.streamTablesPartition(config.slotName()), offset, config.progressTopic(),
         null, Schema.OPTIONAL_BYTES_SCHEMA, slot, Schema.OPTIONAL_BYTES_SCHEMA,

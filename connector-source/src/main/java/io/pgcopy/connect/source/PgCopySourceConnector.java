@@ -57,11 +57,15 @@ public class PgCopySourceConnector extends SourceConnector {
   private Set<TableId> textTables = Set.of();
   private volatile RemainingRanges plan = new RemainingRanges(List.of(), Set.of());
   private volatile Map<TableId, Long> streamSkips = Map.of();
+  /** Per table, the LSN of the snapshot its rows were read under, for the stream's re-snapshot requests. */
+  private volatile Map<TableId, Long> snapshotLsns = Map.of();
   private volatile ExportedSnapshot snapshot;
   private ScheduledExecutorService monitor;
   /** The monitor thread's connection, on which it asks whether the snapshot's session is alive. */
   private Connection monitorConn;
   private volatile boolean snapshotComplete;
+  /** The last stream table marker the monitor saw. */
+  private Set<TableId> lastMarker;
   /** The monitor thread's retries of failed progress checks, and when it may check again. */
   private Retries monitorRetries;
   private long nextCheckAt;
@@ -85,6 +89,7 @@ public class PgCopySourceConnector extends SourceConnector {
     if (streamOnly) {
       completeSnapshot();
       log.info("{}: streaming changes from slot {}", name, config.slotName());
+      startMonitor();
       return;
     }
     plan = RemainingRanges.of(ranges, progress(ranges), keyless, added, null);
@@ -92,6 +97,7 @@ public class PgCopySourceConnector extends SourceConnector {
     if (plan.remaining().isEmpty() && (!streams || slotExists)) {
       completeSnapshot();
       log.info("{}: every snapshot range is already done{}", name, streams ? "; streaming changes" : "; nothing to read");
+      startMonitor();
       return;
     }
     log.info("{}: {} of {} ranges left to read", name, plan.remaining().size(), ranges.size());
@@ -102,15 +108,79 @@ public class PgCopySourceConnector extends SourceConnector {
     if (plan.remaining().isEmpty()) {
       completeSnapshot();
       closeSnapshot();
+    }
+    startMonitor();
+  }
+
+  /**
+   * The monitor thread: checks the snapshot's progress while one is read; afterwards, with a
+   * stream, watches the stream's table marker for tables a {@code pgcopy.snapshot} message asked
+   * to read again.
+   */
+  private void startMonitor() {
+    if (snapshotComplete && config.snapshotMode() != SnapshotMode.INITIAL) {
       return;
     }
     monitor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, name + "-snapshot-progress");
+      Thread t = new Thread(r, name + "-monitor");
       t.setDaemon(true);
       return t;
     });
-    monitor.scheduleWithFixedDelay(this::checkProgress, config.progressIntervalMs(), config.progressIntervalMs(),
-        TimeUnit.MILLISECONDS);
+    monitor.scheduleWithFixedDelay(() -> {
+      if (!snapshotComplete) {
+        checkProgress();
+      } else if (config.snapshotMode() == SnapshotMode.INITIAL) {
+        watchTableMarker();
+      }
+    }, config.progressIntervalMs(), config.progressIntervalMs(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Compares the stream's table marker with the last one seen: tables it no longer lists were
+   * asked to be read again (the stream task wrote it on a {@code pgcopy.snapshot} message and
+   * waits), so they are read under a new snapshot, as added tables are, while the stream waits.
+   */
+  private void watchTableMarker() {
+    Set<TableId> marker = SourceOffsets.streamedTables(
+        context().offsetStorageReader().offset(SourceOffsets.streamTablesPartition(config.slotName())));
+    Set<TableId> before = lastMarker;
+    if (marker == null || marker.equals(before)) {
+      return;
+    }
+    lastMarker = marker;
+    Set<TableId> requested = new TreeSet<>(before == null ? Set.of() : before);
+    requested.removeAll(marker);
+    requested.retainAll(config.tables());
+    if (requested.isEmpty()) {
+      return;
+    }
+    log.info("{}: the stream asks to read {} again (a pgcopy.snapshot message): reading them under a new snapshot; "
+        + "the stream waits until they are read", name, requested);
+    try {
+      snapshotAgain(requested);
+    } catch (SQLException | SourceCatalog.TableProblem | RuntimeException e) {
+      log.warn("{}: starting to read {} again failed, will retry: {}", name, requested, e.toString());
+      lastMarker = before; // seen again at the next check
+    }
+  }
+
+  /** Reads the given tables again, whole, under a new snapshot, then streams again (as for added tables). */
+  private synchronized void snapshotAgain(Set<TableId> tables) throws SQLException, SourceCatalog.TableProblem {
+    List<CtidRange> planned;
+    try (Connection conn = ConnectionSettings.open(config, "pgcopy-source planner")) {
+      planned = new RangePlanner(config.rangePages()).plan(new SourceCatalog(conn).extents(List.copyOf(tables)));
+    }
+    List<CtidRange> all = new ArrayList<>();
+    allRanges.stream().filter(r -> !tables.contains(r.table())).forEach(all::add);
+    all.addAll(planned);
+    allRanges = all;
+    ranges = planned;
+    added = Collections.unmodifiableSet(new TreeSet<>(tables));
+    snapshotComplete = false;
+    metrics.phase("snapshot");
+    exportSnapshot();
+    metrics.progress(ranges, plan.remaining());
+    context.requestTaskReconfiguration();
   }
 
   /** Work on the source database that a transient failure should not end. */
@@ -173,6 +243,8 @@ public class PgCopySourceConnector extends SourceConnector {
       }
       textTables = Set.copyOf(text.keySet());
       boolean streamOnly = streams && (mode == SnapshotMode.NEVER || streamStarted());
+      lastMarker = streams ? SourceOffsets.streamedTables(context().offsetStorageReader().offset(
+          SourceOffsets.streamTablesPartition(config.slotName()))) : null;
       added = mode == SnapshotMode.INITIAL && streamOnly ? addedSinceTheStreamStarted() : Set.of();
       if (!added.isEmpty()) {
         streamOnly = false;
@@ -244,7 +316,9 @@ public class PgCopySourceConnector extends SourceConnector {
 
   /** Every range done: the stream task's skips come from the ranges' committed offsets. */
   private void completeSnapshot() {
-    streamSkips = RemainingRanges.streamSkips(allRanges, progress(allRanges), keyless);
+    Map<Map<String, Object>, RangeProgress> progress = progress(allRanges);
+    streamSkips = RemainingRanges.streamSkips(allRanges, progress, keyless);
+    snapshotLsns = RemainingRanges.snapshotLsns(allRanges, progress);
     if (!streamSkips.isEmpty()) {
       log.info("{}: the stream skips changes of {} below these LSNs: their snapshot holds them", name, streamSkips);
     }
@@ -299,7 +373,9 @@ public class PgCopySourceConnector extends SourceConnector {
             config.snapshotMode() == SnapshotMode.INITIAL ? " and starting the stream" : "");
         closeSnapshot();
         context.requestTaskReconfiguration();
-        monitor.shutdown();
+        if (config.snapshotMode() != SnapshotMode.INITIAL) {
+          monitor.shutdown(); // nothing to watch without a stream
+        }
       } else if (!snapshotAlive()) {
         log.warn("{}: the session holding snapshot {} is gone (terminated, or the server restarted); exporting a new "
             + "one and reconfiguring the snapshot tasks", name, snapshot.name());
@@ -355,6 +431,7 @@ public class PgCopySourceConnector extends SourceConnector {
       Map<String, String> task = new HashMap<>(props);
       task.put(TaskRanges.KIND, TaskRanges.KIND_STREAM);
       task.putAll(TaskRanges.encodeStreamSkips(streamSkips));
+      task.putAll(TaskRanges.encodeSnapshotLsns(snapshotLsns));
       task.putAll(TaskRanges.encodeTextTables(textTables));
       return List.of(task);
     }

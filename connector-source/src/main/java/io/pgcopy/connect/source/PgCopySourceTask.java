@@ -54,7 +54,8 @@ public class PgCopySourceTask extends SourceTask {
       Map<String, Object> marker = context.offsetStorageReader().offset(
           SourceOffsets.streamTablesPartition(config.slotName()));
       reader = new ChangeStreamReader(config, name, context.offsetStorageReader().offset(partition),
-          SourceOffsets.streamedTables(marker), TaskRanges.streamSkips(props), TaskRanges.textTables(props), metrics);
+          SourceOffsets.streamedTables(marker), TaskRanges.streamSkips(props), TaskRanges.snapshotLsns(props),
+          TaskRanges.textTables(props), metrics);
       doing = "streaming changes after ";
       return;
     }

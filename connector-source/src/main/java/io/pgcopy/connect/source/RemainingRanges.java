@@ -108,6 +108,21 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
     return skips;
   }
 
+  /**
+   * Per table, the consistent LSN of the snapshot its rows were read under: the lowest of its
+   * ranges' (0 when a range is not done or its snapshot had no known LSN). A request to read a
+   * table again, made at an LSN below this, has been served.
+   */
+  static Map<TableId, Long> snapshotLsns(List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> progress) {
+    Map<TableId, Long> lsns = new HashMap<>();
+    for (CtidRange r : ranges) {
+      RangeProgress p = of(progress, r);
+      long lsn = p.done() ? p.snapshotLsn() : 0;
+      lsns.merge(r.table(), lsn, (a, b) -> Long.compareUnsigned(a, b) <= 0 ? a : b);
+    }
+    return lsns;
+  }
+
   private static RangeProgress of(Map<Map<String, Object>, RangeProgress> progress, CtidRange r) {
     return progress.getOrDefault(r.partition(), RangeProgress.NOT_STARTED);
   }

@@ -68,21 +68,7 @@ public final class SourceOffsets {
     if (offset == null || !(offset.get(OFFSET_TABLES) instanceof String list)) {
       return null;
     }
-    Set<TableId> tables = new TreeSet<>();
-    boolean quoted = false;
-    int start = 0;
-    for (int i = 0; i <= list.length(); i++) {
-      char c = i < list.length() ? list.charAt(i) : ',';
-      if (c == '"') {
-        quoted = !quoted; // a doubled quote inside a name toggles twice
-      } else if (c == ',' && !quoted) {
-        if (i > start) {
-          tables.add(TableId.parse(list.substring(start, i)));
-        }
-        start = i + 1;
-      }
-    }
-    return tables;
+    return new TreeSet<>(TableId.parseList(list));
   }
 
   public static Map<String, Object> streamPartition(String slot) {

@@ -24,6 +24,8 @@ final class TaskRanges {
   private static final String RESTARTED = "task.restarted.";
   /** Stream task: per keyless table, the LSN below which its changes are in its snapshot already. */
   private static final String SKIP = "task.stream.skip.";
+  /** Stream task: per table, the LSN of the snapshot its rows were read under (re-snapshot requests below it are served). */
+  private static final String SNAPSHOT_LSNS = "task.stream.snapshot.";
   /**
    * Every task: the configured tables that travel as text (a column without binary I/O). Their
    * snapshot is read as text; the stream runs in text mode when there is one.
@@ -95,24 +97,41 @@ final class TaskRanges {
   }
 
   static Map<String, String> encodeStreamSkips(Map<TableId, Long> skips) {
+    return encodeLsns(SKIP, skips);
+  }
+
+  static Map<TableId, Long> streamSkips(Map<String, String> props) {
+    return decodeLsns(SKIP, props);
+  }
+
+  /** Stream task: per table, the consistent LSN of the snapshot its rows were last read under (0: unknown). */
+  static Map<String, String> encodeSnapshotLsns(Map<TableId, Long> lsns) {
+    return encodeLsns(SNAPSHOT_LSNS, lsns);
+  }
+
+  static Map<TableId, Long> snapshotLsns(Map<String, String> props) {
+    return decodeLsns(SNAPSHOT_LSNS, props);
+  }
+
+  private static Map<String, String> encodeLsns(String prefix, Map<TableId, Long> lsns) {
     Map<String, String> m = new HashMap<>();
-    m.put(SKIP + "count", String.valueOf(skips.size()));
+    m.put(prefix + "count", String.valueOf(lsns.size()));
     int i = 0;
-    for (Map.Entry<TableId, Long> e : new TreeMap<>(skips).entrySet()) {
-      m.put(SKIP + i + ".table", e.getKey().quoted());
-      m.put(SKIP + i + ".lsn", Long.toString(e.getValue()));
+    for (Map.Entry<TableId, Long> e : new TreeMap<>(lsns).entrySet()) {
+      m.put(prefix + i + ".table", e.getKey().quoted());
+      m.put(prefix + i + ".lsn", Long.toString(e.getValue()));
       i++;
     }
     return m;
   }
 
-  static Map<TableId, Long> streamSkips(Map<String, String> props) {
-    Map<TableId, Long> skips = new HashMap<>();
-    int count = Integer.parseInt(props.getOrDefault(SKIP + "count", "0"));
+  private static Map<TableId, Long> decodeLsns(String prefix, Map<String, String> props) {
+    Map<TableId, Long> lsns = new HashMap<>();
+    int count = Integer.parseInt(props.getOrDefault(prefix + "count", "0"));
     for (int i = 0; i < count; i++) {
-      skips.put(TableId.parse(require(props, SKIP + i + ".table")), Long.parseLong(require(props, SKIP + i + ".lsn")));
+      lsns.put(TableId.parse(require(props, prefix + i + ".table")), Long.parseLong(require(props, prefix + i + ".lsn")));
     }
-    return skips;
+    return lsns;
   }
 
   private static Map<String, String> encode(String snapshotName, List<CtidRange> ranges) {

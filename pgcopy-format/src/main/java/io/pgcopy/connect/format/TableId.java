@@ -59,6 +59,30 @@ public final class TableId implements Comparable<TableId> {
         "'" + text + "' is not a table name: expected schema.table (quote parts that contain dots)");
   }
 
+  /**
+   * Parses a comma-separated list of names in {@link #parse} syntax; a comma inside a quoted part
+   * belongs to the name. Empty items are skipped.
+   *
+   * @throws IllegalArgumentException naming the item that does not parse
+   */
+  public static List<TableId> parseList(String text) {
+    List<TableId> tables = new ArrayList<>();
+    boolean quoted = false;
+    int start = 0;
+    for (int i = 0; i <= text.length(); i++) {
+      char c = i < text.length() ? text.charAt(i) : ',';
+      if (c == '"') {
+        quoted = !quoted; // a doubled quote inside a name toggles twice
+      } else if (c == ',' && !quoted) {
+        if (!text.substring(start, i).isBlank()) {
+          tables.add(parse(text.substring(start, i)));
+        }
+        start = i + 1;
+      }
+    }
+    return tables;
+  }
+
   private static List<String> splitQualifiedName(String text) {
     String s = text.strip();
     List<String> parts = new ArrayList<>();

@@ -26,4 +26,11 @@ class TableIdTest {
     assertThatThrownBy(() -> TableId.parse("\"a")).hasMessageContaining("unterminated");
     assertThatThrownBy(() -> TableId.parse("a.")).hasMessageContaining("empty");
   }
+
+  @Test
+  void aListKeepsCommasInsideQuotedNames() {
+    assertThat(TableId.parseList(" public.a, \"x,y\".\"b \"\",c\" ,,T")).containsExactly(new TableId("public", "a"),
+        new TableId("x,y", "b \",c"), new TableId("public", "t"));
+    assertThat(TableId.parseList("")).isEmpty();
+  }
 }
