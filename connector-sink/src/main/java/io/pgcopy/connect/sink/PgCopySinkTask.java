@@ -405,6 +405,12 @@ public class PgCopySinkTask extends SinkTask {
     String message = name + ": " + doing + " failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")";
     if (!SqlStates.isTransient(e)) {
       log.error("{}", message);
+      String state = String.valueOf(e.getSQLState());
+      if (state.equals("22P03") || state.equals("42804")) {
+        return new ConnectException(message + ". A column's type differs between the source and the target (changed "
+            + "on the source with ALTER COLUMN .. TYPE?): change the target column to the source's type (ALTER TABLE "
+            + ".. ALTER COLUMN .. TYPE ..), then restart the task", e);
+      }
       return new ConnectException(message + ". Fix the cause, then restart the task", e);
     }
     dropConnection();

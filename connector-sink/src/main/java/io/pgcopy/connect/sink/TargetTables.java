@@ -63,6 +63,9 @@ final class TargetTables {
       }
       addColumns(conn, target, layout, existing);
     }
+    if (autoCreate) {
+      relaxUnsent(conn, target, layout);
+    }
     verified.computeIfAbsent(target, t -> new HashSet<>()).add(layout);
   }
 
@@ -127,6 +130,48 @@ final class TargetTables {
       sql.append(')');
     }
     return sql.append(')').toString();
+  }
+
+  /**
+   * A column the source no longer sends (dropped there, or renamed: the new name arrives as a new
+   * column) stays in the target with its values; if it is NOT NULL without a default, rows written
+   * from now on could not be inserted, so it becomes nullable. Generated and identity columns fill
+   * themselves and are left alone.
+   */
+  private static void relaxUnsent(Connection conn, TableId target, ColumnLayout layout) throws SQLException {
+    Set<String> sent = new HashSet<>();
+    layout.columns().forEach(c -> sent.add(c.name()));
+    layout.generated().forEach(g -> sent.add(g.name()));
+    List<String> relaxed = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped"
+            + " AND a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''"
+            + " AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary"
+            + "   AND a.attnum = ANY (i.indkey))")) {
+      ps.setString(1, target.quoted());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (!sent.contains(rs.getString(1))) {
+            relaxed.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    if (relaxed.isEmpty()) {
+      conn.commit();
+      return;
+    }
+    try (Statement st = conn.createStatement()) {
+      for (String c : relaxed) {
+        st.execute("ALTER TABLE " + target.quoted() + " ALTER COLUMN " + TableId.quoteIdentifier(c) + " DROP NOT NULL");
+      }
+      conn.commit();
+    } catch (SQLException e) {
+      conn.rollback();
+      throw e;
+    }
+    log.warn("Target table {}: the source no longer sends columns {} (dropped or renamed on the source): kept with their "
+        + "values, now nullable", target, relaxed);
   }
 
   /** ALTER TABLE .. ADD COLUMN IF NOT EXISTS for each column the table lacks (a column added on the source). */
