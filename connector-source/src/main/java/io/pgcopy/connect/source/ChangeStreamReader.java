@@ -20,11 +20,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -59,8 +57,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ChangeStreamReader implements SourceReader {
   private static final Logger log = LoggerFactory.getLogger(ChangeStreamReader.class);
-  /** The prefix of a logical message asking to read tables again; its content lists them. */
-  static final String RESNAPSHOT_PREFIX = "pgcopy.snapshot";
   /** How often the confirmed position is sent to the server (also whenever it asks). */
   private static final int STATUS_INTERVAL_MS = 1000;
   /** Transactions waiting this long for Kafka's acknowledgement are reported, once per interval. */
@@ -73,12 +69,8 @@ final class ChangeStreamReader implements SourceReader {
   /** Changes at or below this position were sent already (committed offset, then what this task sent). */
   private StreamPosition sentUpTo;
   private boolean startMarkerNeeded;
-  /** Whether the table marker must say which tables this task streams (they changed since the last one). */
-  private boolean tablesMarkerNeeded;
-  /** Per table, the LSN of the snapshot its rows were read under: a re-snapshot request below it is served. */
-  private final Map<TableId, Long> snapshotLsns;
-  /** Tables a {@code pgcopy.snapshot} message asked to read again: the task sends nothing more until reconfigured. */
-  private Set<TableId> resnapshotRequested;
+  /** Which tables this task streams, and requests to read some again. */
+  private final StreamTableMarker marker;
 
   private Connection replicationConn;
   private Connection sqlConn;
@@ -119,7 +111,7 @@ final class ChangeStreamReader implements SourceReader {
   ChangeStreamReader(PgCopySourceConfig config, String taskName, Map<String, Object> committedOffset,
       Set<TableId> streamedBefore, Map<TableId, Long> skipBefore, Map<TableId, Long> snapshotLsns,
       Set<TableId> textTables, SourceTaskMetrics metrics) {
-    this.snapshotLsns = Map.copyOf(snapshotLsns);
+    this.marker = new StreamTableMarker(config, taskName, streamedBefore, snapshotLsns);
     this.textForms = config.structRecords() || !textTables.isEmpty();
     this.relations = new StreamRelations(config, taskName, skipBefore, textForms);
     this.streamed = new StreamedTransactions(taskName);
@@ -133,7 +125,6 @@ final class ChangeStreamReader implements SourceReader {
     this.batches = new ChangeBatches(config, partition);
     this.sentUpTo = SourceOffsets.streamPosition(committedOffset);
     this.startMarkerNeeded = sentUpTo == null;
-    this.tablesMarkerNeeded = !new TreeSet<>(config.tables()).equals(streamedBefore);
     if (sentUpTo != null) {
       log.info("{}: resuming the stream after change {} of the transaction committed at {}", taskName, sentUpTo.seq(),
           lsn(sentUpTo.commitLsn()));
@@ -158,13 +149,11 @@ final class ChangeStreamReader implements SourceReader {
    */
   @Override
   public List<SourceRecord> poll() throws SQLException, IOException {
-    if (resnapshotRequested != null) {
-      throw new IOException("a pgcopy.snapshot message asked to read " + resnapshotRequested + " again: this task "
-          + "waits for the connector to read them and reconfigure it");
+    if (marker.waiting()) {
+      throw new IOException(marker.waitingFor());
     }
     StreamPosition sentBefore = sentUpTo;
     boolean markerBefore = startMarkerNeeded;
-    boolean tablesMarkerBefore = tablesMarkerNeeded;
     List<SourceRecord> out = new ArrayList<>();
     polled = 0;
     batches.start(sentUpTo);
@@ -175,7 +164,8 @@ final class ChangeStreamReader implements SourceReader {
     } catch (SQLException | IOException | RuntimeException e) {
       sentUpTo = sentBefore;
       startMarkerNeeded = markerBefore;
-      tablesMarkerNeeded = tablesMarkerBefore;
+      out.stream().filter(r -> SourceOffsets.streamTablesPartition(config.slotName()).equals(r.sourcePartition()))
+          .forEach(marker::unsent);
       batches.drop();
       for (SourceRecord r : out) {
         acknowledged(r); // never sent: it must not hold up the confirmation of its transaction
@@ -192,21 +182,21 @@ final class ChangeStreamReader implements SourceReader {
       out.add(startMarker());
       startMarkerNeeded = false;
     }
-    if (tablesMarkerNeeded) {
-      out.add(tablesMarker(config.tables()));
-      tablesMarkerNeeded = false;
+    SourceRecord tables = marker.markerIfNeeded();
+    if (tables != null) {
+      out.add(tables);
     }
     confirm();
     int limit = config.batchMaxRows();
     StreamedTransactions.Changes changes = (m, tx) -> apply(m, tx, out);
-    streamed.drain(changes, () -> polled >= limit || resnapshotRequested != null);
-    while (polled < limit && !streamed.replaying() && resnapshotRequested == null) {
+    streamed.drain(changes, () -> polled >= limit || marker.waiting());
+    while (polled < limit && !streamed.replaying() && !marker.waiting()) {
       ByteBuffer message = stream.readPending();
       if (message == null) {
         break;
       }
       handle(message, out);
-      streamed.drain(changes, () -> polled >= limit || resnapshotRequested != null);
+      streamed.drain(changes, () -> polled >= limit || marker.waiting());
     }
     if (polled == 0 && out.isEmpty()) {
       upkeep.heartbeatIfDue(sqlConn);
@@ -318,8 +308,11 @@ final class ChangeStreamReader implements SourceReader {
           }
         }
       }
-    } else if (m instanceof PgOutputMessage.LogicalMessage lm && RESNAPSHOT_PREFIX.equals(lm.prefix())) {
-      resnapshot(lm, tx, out);
+    } else if (m instanceof PgOutputMessage.LogicalMessage lm && StreamTableMarker.RESNAPSHOT_PREFIX.equals(lm.prefix())) {
+      SourceRecord request = marker.request(lm.content(), tx != null ? tx.commitLsn : lm.lsn());
+      if (request != null) {
+        out.add(request);
+      }
     }
     // Begin/Commit are handled by the caller; Origin, Type and other logical messages (heartbeats) carry no row
   }
@@ -421,56 +414,6 @@ final class ChangeStreamReader implements SourceReader {
     byte[] slot = config.slotName().getBytes(StandardCharsets.UTF_8);
     return new SourceRecord(partition, SourceOffsets.streamOffset(0, -1), config.progressTopic(), null,
         Schema.OPTIONAL_BYTES_SCHEMA, slot, Schema.OPTIONAL_BYTES_SCHEMA, slot, null, headers);
-  }
-
-  /**
-   * A request to read tables again ({@code SELECT pg_logical_emit_message(true, 'pgcopy.snapshot',
-   * 'schema.table,...')}), in commit order: unless their rows were read under a snapshot taken
-   * after it, the task writes a table marker without them, which tells the connector to read them
-   * under a new snapshot, and stops here; the stream resumes from this point once they are read.
-   */
-  private void resnapshot(PgOutputMessage.LogicalMessage m, Tx tx, List<SourceRecord> out) {
-    long at = tx != null ? tx.commitLsn : m.lsn();
-    String content = new String(m.content(), StandardCharsets.UTF_8);
-    Set<TableId> requested = new TreeSet<>();
-    try {
-      for (TableId t : TableId.parseList(content)) {
-        if (!config.tables().contains(t)) {
-          log.warn("{}: a pgcopy.snapshot message at {} names {}, which is not in table.include.list: ignored",
-              taskName, lsn(at), t);
-        } else if (Long.compareUnsigned(snapshotLsns.getOrDefault(t, 0L), at) < 0) {
-          requested.add(t);
-        }
-      }
-    } catch (IllegalArgumentException e) {
-      log.warn("{}: a pgcopy.snapshot message at {} is not a list of tables ('{}'): {}; ignored", taskName, lsn(at),
-          content, e.getMessage());
-      return;
-    }
-    if (requested.isEmpty()) {
-      return; // read since, or nothing this connector copies
-    }
-    log.info("{}: a pgcopy.snapshot message at {} asks to read {} again: handing over to the connector", taskName,
-        lsn(at), requested);
-    Set<TableId> streaming = new TreeSet<>(config.tables());
-    streaming.removeAll(requested);
-    out.add(tablesMarker(streaming));
-    resnapshotRequested = requested;
-  }
-
-  /**
-   * The table marker: its offset records which tables this task streams, so a connector that
-   * starts with more finds the added ones (whose rows the stream never had) and snapshots them.
-   */
-  private SourceRecord tablesMarker(Collection<TableId> tables) {
-    ConnectHeaders headers = new ConnectHeaders();
-    headers.addBytes(RecordHeaders.CONTROL, "stream-tables".getBytes(StandardCharsets.UTF_8));
-    byte[] slot = config.slotName().getBytes(StandardCharsets.UTF_8);
-    Map<String, Object> offset = SourceOffsets.streamTablesOffset(tables);
-    log.info("{}: streaming {}", taskName, offset.get(SourceOffsets.OFFSET_TABLES));
-    return new SourceRecord(SourceOffsets.streamTablesPartition(config.slotName()), offset, config.progressTopic(),
-        null, Schema.OPTIONAL_BYTES_SCHEMA, slot, Schema.OPTIONAL_BYTES_SCHEMA,
-        offset.get(SourceOffsets.OFFSET_TABLES).toString().getBytes(StandardCharsets.UTF_8), null, headers);
   }
 
   /** Kafka acknowledged a record (Connect's commitRecord). */
