@@ -176,9 +176,9 @@ public class PgCopySourceConnector extends SourceConnector {
     allRanges = all;
     ranges = planned;
     added = Collections.unmodifiableSet(new TreeSet<>(tables));
+    exportSnapshot(); // if this fails the stream stays as it is, and the next check tries again
     snapshotComplete = false;
     metrics.phase("snapshot");
-    exportSnapshot();
     metrics.progress(ranges, plan.remaining());
     context.requestTaskReconfiguration();
   }
