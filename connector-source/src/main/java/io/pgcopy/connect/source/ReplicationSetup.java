@@ -156,13 +156,16 @@ final class ReplicationSetup {
     log.info("Took {} out of publication {}: no longer in table.include.list", removed, publication);
   }
 
-  /** Whether the publication publishes the table now. */
-  static boolean publishes(Connection conn, String publication, TableId table) throws SQLException {
+  /**
+   * Whether the publication lists the table by name now (FOR TABLE, as the connector creates it);
+   * a table published through FOR ALL TABLES or FOR TABLES IN SCHEMA is not listed.
+   */
+  static boolean listsTable(Connection conn, String publication, TableId table) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT 1 FROM pg_publication_tables WHERE pubname = ? AND schemaname = ? AND tablename = ?")) {
+        "SELECT 1 FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid"
+            + " WHERE p.pubname = ? AND r.prrelid = to_regclass(?)")) {
       ps.setString(1, publication);
-      ps.setString(2, table.schema());
-      ps.setString(3, table.table());
+      ps.setString(2, table.quoted());
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next();
       }

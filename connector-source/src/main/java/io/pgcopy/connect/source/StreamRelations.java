@@ -90,7 +90,7 @@ final class StreamRelations {
   private Relation relation(PgOutputMessage.Relation m, Connection conn) throws SQLException, IOException {
     TableId table = new TableId(m.namespace(), m.name());
     if (!tables.contains(table) && config.publicationAutoCreate()
-        && ReplicationSetup.publishes(conn, config.publicationName(), table)) {
+        && ReplicationSetup.listsTable(conn, config.publicationName(), table)) {
       // the connector owns the publication and has just added the table (a removed one it drops
       // from the publication): its snapshot must come before its changes, and the connector will
       // reconfigure this task; going past its changes would lose them
