@@ -5,8 +5,8 @@ import io.pgcopy.connect.format.Column;
 import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.format.pgoutput.PgOutputMessage;
-import java.nio.charset.StandardCharsets;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -46,8 +46,8 @@ final class StreamRelations {
   record Relation(TableId table, boolean skip, ColumnLayout layout, int[] keyFields, boolean keyless,
       StructRows structs, long skipBefore, BatchRecords.Table records) {}
 
-  /** @param skipBefore per table, the LSN below which its changes are in its snapshot */
   /**
+   * @param skipBefore per table, the LSN below which its changes are in its snapshot
    * @param textForms whether the stream runs in text mode (struct records, or a table travels as
    *     text): binary records of every table then carry text forms
    */
