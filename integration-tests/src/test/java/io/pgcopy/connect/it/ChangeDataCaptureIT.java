@@ -388,7 +388,7 @@ class ChangeDataCaptureIT {
     source.put("snapshot.mode", "initial");
     source.put("slot.name", "chg_slot");
     source.put("publication.name", "chg_pub");
-    source.put("snapshot.range.pages", "16"); // added_big: about 13 ranges
+    source.put("snapshot.range.pages", "16"); // added_big: 16 ranges
     source.put("batch.bytes", "4096");
     rest.putConnector("chg-source", source);
     rest.putConnector("chg-sink", pipeline.sinkConfig("chg"));
