@@ -1,6 +1,5 @@
 package io.pgcopy.connect.common;
 
-import io.pgcopy.connect.format.SqlStates;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Properties;
@@ -11,6 +10,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
+import org.postgresql.Driver;
 
 /** connection.url, connection.user and connection.password: defined, validated and used the same way by both connectors. */
 public final class ConnectionSettings {
@@ -39,11 +39,26 @@ public final class ConnectionSettings {
     return open(config, applicationName, new Properties());
   }
 
-  /** Opens a connection with the settings of {@code config} and extra driver properties. */
+  /**
+   * Opens a connection with the settings of {@code config} and extra driver properties, through
+   * pgjdbc's driver itself rather than DriverManager, which resolves drivers through the caller's
+   * class loader and so may not see the copy inside a Connect plugin.
+   */
   public static Connection open(AbstractConfig config, String applicationName, Properties extra) throws SQLException {
-    Password p = config.getPassword(CONNECTION_PASSWORD_CONFIG);
-    return SqlStates.connect(new org.postgresql.Driver(), config.getString(CONNECTION_URL_CONFIG),
-        config.getString(CONNECTION_USER_CONFIG), p == null ? null : p.value(), applicationName, extra);
+    Properties props = new Properties();
+    props.putAll(extra);
+    props.setProperty("user", config.getString(CONNECTION_USER_CONFIG));
+    Password password = config.getPassword(CONNECTION_PASSWORD_CONFIG);
+    if (password != null) {
+      props.setProperty("password", password.value());
+    }
+    props.setProperty("ApplicationName", applicationName);
+    String url = config.getString(CONNECTION_URL_CONFIG);
+    Connection c = new Driver().connect(url, props);
+    if (c == null) {
+      throw new SQLException("not a PostgreSQL JDBC URL: " + url, "08001");
+    }
+    return c;
   }
 
   /**

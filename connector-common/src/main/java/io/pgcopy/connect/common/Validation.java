@@ -5,6 +5,7 @@ import static io.pgcopy.connect.common.ConnectionSettings.CONNECTION_URL_CONFIG;
 import static io.pgcopy.connect.common.ConnectionSettings.CONNECTION_USER_CONFIG;
 
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.config.Config;
@@ -13,8 +14,10 @@ import org.apache.kafka.common.config.ConfigValue;
 /** The result of a connector's validate(), for checks that add errors to the field concerned. */
 public final class Validation {
   private final Map<String, ConfigValue> values = new HashMap<>();
+  private final Config config;
 
   public Validation(Config config) {
+    this.config = config;
     config.configValues().forEach(v -> values.put(v.name(), v));
   }
 
@@ -34,6 +37,20 @@ public final class Validation {
 
   public void error(String key, String message) {
     values.get(key).addErrorMessage(message);
+  }
+
+  /**
+   * Puts an error on a setting Kafka Connect defines for every connector (a converter, a client
+   * override): Connect shows the connector's verdict on that field in place of its own. The value
+   * stays null (Connect prints it with the field's own type, a Class for a converter), so the
+   * message must name what was set.
+   */
+  public void frameworkError(String key, String message) {
+    values.computeIfAbsent(key, k -> {
+      ConfigValue v = new ConfigValue(k, null, new ArrayList<>(), new ArrayList<>());
+      config.configValues().add(v);
+      return v;
+    }).addErrorMessage(message);
   }
 
   /** Puts a failure to connect or query on the field a user must fix: credentials, or the URL. */

@@ -11,7 +11,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
 import org.apache.kafka.common.config.ConfigException;
 
-/** Configuration of {@link PgCopySinkConnector}; the README's reference is generated from {@link #CONFIG_DEF}. */
+/** Configuration of {@link PgCopySinkConnector}; the reference in docs/configuration.md is generated from {@link #CONFIG_DEF}. */
 public final class PgCopySinkConfig extends AbstractConfig {
   public static final String CONNECTION_URL_CONFIG = ConnectionSettings.CONNECTION_URL_CONFIG;
   public static final String CONNECTION_USER_CONFIG = ConnectionSettings.CONNECTION_USER_CONFIG;

@@ -4,7 +4,7 @@ import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Mbeans;
 import io.pgcopy.connect.common.Retries;
 import io.pgcopy.connect.common.Version;
-import io.pgcopy.connect.format.SqlStates;
+import io.pgcopy.connect.common.SqlStates;
 import io.pgcopy.connect.format.TableId;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -5,6 +5,7 @@ import static io.pgcopy.connect.sink.PgCopySinkConfig.CONNECTION_USER_CONFIG;
 import static io.pgcopy.connect.sink.PgCopySinkConfig.OFFSETS_TABLE_CONFIG;
 
 import io.pgcopy.connect.common.ConnectionSettings;
+import io.pgcopy.connect.common.Converters;
 import io.pgcopy.connect.common.Validation;
 import io.pgcopy.connect.format.TableId;
 import java.sql.Connection;
@@ -24,6 +25,10 @@ final class SinkValidator {
   }
 
   void validate(Map<String, String> props) {
+    // the value converter depends on the topics' record.format (ByteArray for binary, JSON or Avro
+    // for struct), so only the header converter is checked here; a mismatch fails the first record
+    Converters.requireByteArray(result, props, List.of(Converters.HEADER),
+        "pgcopy records carry binary headers (operation, column layout, LSN) that the sink reads");
     if (result.hasAnyErrors()) {
       return; // the field messages are the answer; a configuration cannot be parsed
     }

@@ -30,7 +30,14 @@ class ConfigFilesTest {
   private static final String SOURCE = "io.pgcopy.connect.source.PgCopySourceConnector";
   private static final String SINK = "io.pgcopy.connect.sink.PgCopySinkConnector";
   private static final List<String> CONNECT_KEYS = List.of("name", "connector.class", "tasks.max", "topics",
-      "topics.regex", "key.converter", "value.converter", "header.converter", "transforms", "predicates");
+      "topics.regex", "key.converter", "value.converter", "header.converter", "transforms", "predicates",
+      "exactly.once.support", "transaction.boundary");
+  private static final String JSON = "org.apache.kafka.connect.json.JsonConverter";
+  private static final String BYTE_ARRAY = "org.apache.kafka.connect.converters.ByteArrayConverter";
+  private static final List<String> WORKER_KEYS = List.of("bootstrap.servers", "group.id", "listeners",
+      "plugin.path", "plugin.discovery", "exactly.once.source.support", "key.converter", "value.converter");
+  private static final List<String> WORKER_PREFIXES = List.of("offset.storage.", "config.storage.",
+      "status.storage.", "config.providers");
   private static final List<String> CONNECT_PREFIXES = List.of("producer.override.", "consumer.override.",
       "admin.override.", "errors.", "transforms.", "predicates.", "topic.creation.", "key.converter.",
       "value.converter.", "header.converter.");
@@ -71,26 +78,66 @@ class ConfigFilesTest {
   }
 
   @Test
-  void workerPropertiesLoadThePluginAsTheRecordFormatNeeds() throws IOException {
-    List<Path> workers = files("connect-*.properties");
-    assertThat(workers).hasSizeGreaterThanOrEqualTo(3);
+  void distributedWorkerFilesHoldOnlyWorkerLevelSettings() throws IOException {
+    List<Path> workers = files("connect-distributed.properties");
+    assertThat(workers).hasSizeGreaterThanOrEqualTo(2);
     for (Path p : workers) {
-      Properties props = new Properties();
-      try (Reader r = Files.newBufferedReader(p)) {
-        props.load(r);
-      }
-      Map<String, String> m = new HashMap<>();
-      props.forEach((k, v) -> m.put(k.toString(), v.toString()));
-      assertWorkerSettings(p, m);
+      assertWorkerSettings(p, properties(p));
     }
   }
 
+  @Test
+  void standaloneWorkerCarriesTheConvertersItsPropertiesConnectorsNeed() throws IOException {
+    Path p = CONFIG.resolve("connect-standalone.properties");
+    Map<String, String> worker = properties(p);
+    for (String c : List.of("key.converter", "value.converter", "header.converter")) {
+      assertThat(worker.get(c)).as(p + " " + c).isEqualTo(BYTE_ARRAY);
+    }
+  }
+
+  private static Map<String, String> properties(Path p) throws IOException {
+    Properties props = new Properties();
+    try (Reader r = Files.newBufferedReader(p)) {
+      props.load(r);
+    }
+    Map<String, String> m = new HashMap<>();
+    props.forEach((k, v) -> m.put(k.toString(), v.toString()));
+    return m;
+  }
+
+  /**
+   * A distributed worker (properties or Strimzi) sets what only a worker can: no converters or
+   * client settings, which the shipped connector configs carry so they run on any worker.
+   */
   private static void assertWorkerSettings(Path p, Map<String, String> worker) {
     assertThat(worker.get("plugin.discovery")).as(p + " plugin.discovery").isEqualTo("service_load");
-    for (String c : List.of("key.converter", "value.converter", "header.converter")) {
-      assertThat(worker.get(c)).as(p + " " + c).isEqualTo("org.apache.kafka.connect.converters.ByteArrayConverter");
+    assertThat(worker.get("exactly.once.source.support")).as(p + " exactly.once.source.support").isEqualTo("enabled");
+    // a worker must name default converters: Kafka's own file's, so the connectors' settings are what works
+    for (String c : List.of("key.converter", "value.converter")) {
+      assertThat(worker.getOrDefault(c, JSON)).as(p + " " + c).isEqualTo(JSON);
     }
-    assertThat(worker.get("consumer.isolation.level")).as(p + " consumer.isolation.level").isEqualTo("read_committed");
+    for (String key : worker.keySet()) {
+      assertThat(WORKER_KEYS.contains(key) || WORKER_PREFIXES.stream().anyMatch(key::startsWith))
+          .as(p + ": " + key + " belongs in the connector configs, not the worker").isTrue();
+    }
+  }
+
+  /** What a connector config needs to run as shipped on a worker left at Kafka's defaults. */
+  private static void assertRunsOnADefaultWorker(Path file, String connectorClass, Map<String, String> config) {
+    boolean struct = "struct".equals(config.get("record.format")) || file.getFileName().toString().contains("struct");
+    assertThat(config.get("header.converter")).as(file + " header.converter").isEqualTo(BYTE_ARRAY);
+    for (String c : List.of("key.converter", "value.converter")) {
+      assertThat(config.get(c)).as(file + " " + c).isEqualTo(struct ? JSON : BYTE_ARRAY);
+    }
+    if (SOURCE.equals(connectorClass)) {
+      assertThat(config.get("exactly.once.support")).as(file + " exactly.once.support").isEqualTo("required");
+      assertThat(config.get("producer.override.compression.type")).as(file + " compression").isEqualTo("lz4");
+      assertThat(config.get("topic.creation.default.partitions")).as(file + " partitions").isEqualTo("4");
+      assertThat(config.get("topic.creation.default.replication.factor")).as(file + " replication factor").isEqualTo("-1");
+    } else {
+      assertThat(config.get("consumer.override.isolation.level")).as(file + " isolation").isEqualTo("read_committed");
+      assertThat(config.get("consumer.override.metadata.max.age.ms")).as(file + " topic discovery").isEqualTo("5000");
+    }
   }
 
   private static Map<String, String> toMap(JsonNode config) {
@@ -116,5 +163,6 @@ class ConfigFilesTest {
     for (ConfigValue v : def.validate(config)) {
       assertThat(v.errorMessages()).as(file + ": " + v.name()).isEmpty();
     }
+    assertRunsOnADefaultWorker(file, connectorClass, config);
   }
 }

@@ -6,34 +6,35 @@ import io.pgcopy.connect.source.PgCopySourceConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import org.apache.kafka.common.config.ConfigDef;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's configuration reference is generated from the ConfigDefs, never written by hand:
- * this test fails when they differ. Regenerate with
+ * The configuration reference (docs/configuration.md) is generated from the ConfigDefs, never
+ * written by hand: this test fails when they differ. Regenerate with
  * {@code mvn -pl connector-sink test -Dtest=ConfigReferenceTest -Dpgcopy.docs.update=true}.
  */
 class ConfigReferenceTest {
-  private static final Path README = Path.of("..", "README.md");
+  private static final Path REFERENCE = Path.of("..", "docs", "configuration.md");
 
   @Test
-  void readmeHasTheGeneratedReference() throws IOException {
-    String readme = Files.readString(README);
-    String updated = replaceSection(readme, "source-config", markdown(PgCopySourceConfig.CONFIG_DEF));
+  void docsHaveTheGeneratedReference() throws IOException {
+    String current = Files.readString(REFERENCE);
+    String updated = replaceSection(current, "source-config", markdown(PgCopySourceConfig.CONFIG_DEF));
     updated = replaceSection(updated, "sink-config", markdown(PgCopySinkConfig.CONFIG_DEF));
     if (Boolean.getBoolean("pgcopy.docs.update")) {
-      Files.writeString(README, updated);
+      Files.writeString(REFERENCE, updated);
       return;
     }
-    assertThat(readme).as("README.md configuration reference; regenerate with -Dpgcopy.docs.update=true").isEqualTo(updated);
+    assertThat(current).as(REFERENCE + "; regenerate with -Dpgcopy.docs.update=true").isEqualTo(updated);
   }
 
   static String markdown(ConfigDef def) {
     StringBuilder sb = new StringBuilder("| key | type | default | valid values | importance | description |\n");
     sb.append("|---|---|---|---|---|---|\n");
     // definition order: grouped as the ConfigDef groups them
-    java.util.Collection<ConfigDef.ConfigKey> keys = def.configKeys().values();
+    Collection<ConfigDef.ConfigKey> keys = def.configKeys().values();
     for (ConfigDef.ConfigKey k : keys) {
       String dflt = !k.hasDefault() ? "(required)" : k.defaultValue == null ? "" : "`" + ConfigDef.convertToString(k.defaultValue, k.type) + "`";
       sb.append("| `").append(k.name).append("` | ").append(k.type.name().toLowerCase())
@@ -55,7 +56,7 @@ class ConfigReferenceTest {
     int a = text.indexOf(start);
     int b = text.indexOf(end);
     if (a < 0 || b < a) {
-      throw new IllegalStateException("README.md lacks the markers " + start.trim() + " and " + end);
+      throw new IllegalStateException(REFERENCE + " lacks the markers " + start.trim() + " and " + end);
     }
     return text.substring(0, a + start.length()) + content + text.substring(b);
   }

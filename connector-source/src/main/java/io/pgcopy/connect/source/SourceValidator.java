@@ -5,6 +5,7 @@ import static io.pgcopy.connect.source.PgCopySourceConfig.CONNECTION_USER_CONFIG
 import static io.pgcopy.connect.source.PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG;
 
 import io.pgcopy.connect.common.ConnectionSettings;
+import io.pgcopy.connect.common.Converters;
 import io.pgcopy.connect.common.Validation;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
@@ -71,17 +72,26 @@ final class SourceValidator {
     }
   }
 
-  /** Struct records need a converter for Structs; the worker's defaults are not visible here. */
+  /**
+   * Binary records are bytes that must reach Kafka untouched; struct records need a converter of
+   * Structs; both carry binary headers the pgcopy sink reads. Errors go on the converter concerned.
+   */
   private void checkConverters(Map<String, String> props) {
-    if (result.hasErrors(PgCopySourceConfig.RECORD_FORMAT_CONFIG)
-        || !"struct".equals(props.get(PgCopySourceConfig.RECORD_FORMAT_CONFIG))) {
+    if (result.hasErrors(PgCopySourceConfig.RECORD_FORMAT_CONFIG)) {
       return;
     }
-    for (String key : List.of("key.converter", "value.converter")) {
+    if (!"struct".equals(props.get(PgCopySourceConfig.RECORD_FORMAT_CONFIG))) {
+      Converters.requireByteArray(result, props, List.of(Converters.KEY, Converters.VALUE, Converters.HEADER),
+          "record.format=binary writes raw bytes (binary COPY tuples) that must reach Kafka untouched");
+      return;
+    }
+    Converters.requireByteArray(result, props, List.of(Converters.HEADER),
+        "pgcopy records carry binary headers (operation, column layout, LSN) that the pgcopy sink reads");
+    for (String key : List.of(Converters.KEY, Converters.VALUE)) {
       String converter = props.get(key);
-      if (converter != null && (converter.endsWith(".ByteArrayConverter") || converter.endsWith(".StringConverter"))) {
-        result.error(PgCopySourceConfig.RECORD_FORMAT_CONFIG, "record.format=struct needs a converter of Structs in "
-            + key + " (org.apache.kafka.connect.json.JsonConverter, an Avro converter, ...), not " + converter);
+      if (Converters.isRaw(converter)) {
+        result.frameworkError(key, "record.format=struct needs a converter of Structs in " + key
+            + " (org.apache.kafka.connect.json.JsonConverter, an Avro converter, ...), not " + converter.trim());
       }
     }
   }

@@ -1,6 +1,6 @@
 package io.pgcopy.connect.source;
 
-import io.pgcopy.connect.format.SqlStates;
+import io.pgcopy.connect.common.SqlStates;
 import java.sql.Connection;
 import java.sql.SQLException;
 import org.apache.kafka.connect.errors.ConnectException;

@@ -1,17 +1,17 @@
 package io.pgcopy.connect.bench;
 
-import io.pgcopy.connect.testkit.ConnectRest;
-import io.pgcopy.connect.testkit.ConnectWorker;
-import io.pgcopy.connect.testkit.KafkaBroker;
-import io.pgcopy.connect.testkit.PostgresServer;
-import io.pgcopy.connect.testkit.TableComparison;
-import io.pgcopy.connect.testkit.TestPaths;
+import io.pgcopy.connect.servers.ConnectRest;
+import io.pgcopy.connect.servers.ConnectWorker;
+import io.pgcopy.connect.servers.KafkaBroker;
+import io.pgcopy.connect.servers.PostgresServer;
+import io.pgcopy.connect.servers.ShippedConfig;
+import io.pgcopy.connect.servers.TableComparison;
+import io.pgcopy.connect.servers.ServerPaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +37,7 @@ public final class CdcBenchmark {
   public static void main(String[] args) throws Exception {
     int scale = args.length > 0 ? Integer.parseInt(args[0]) : 10;
     int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 60;
-    Path dir = TestPaths.workDir();
+    Path dir = ServerPaths.workDir();
     StringBuilder catchUps = new StringBuilder();
     StringBuilder report = new StringBuilder("pgbench -s " + scale + ", tpcb-like, 4 clients, " + seconds
         + " s; 4 changes per transaction (3 updates, 1 insert)\n\n"
@@ -76,18 +76,13 @@ public final class CdcBenchmark {
       target.execute("tgt", "ALTER TABLE pgbench_history ADD COLUMN arrived timestamptz DEFAULT clock_timestamp()",
           "SELECT 1");
       ConnectRest rest = worker.rest();
-      Map<String, String> src = new HashMap<>();
-      src.put("connector.class", "io.pgcopy.connect.source.PgCopySourceConnector");
-      src.put("connection.url", source.jdbcUrl("src"));
-      src.put("connection.user", "postgres");
+      Map<String, String> src = ShippedConfig.connector("source.json", source.jdbcUrl("src"), "postgres", null);
+      src.remove("snapshot.range.pages");
       src.put("table.include.list", "public." + String.join(",public.", TABLES));
       src.put("topic.prefix", "cdcbench");
       src.put("snapshot.mode", "initial");
       src.put("tasks.max", "4");
-      Map<String, String> sink = new HashMap<>();
-      sink.put("connector.class", "io.pgcopy.connect.sink.PgCopySinkConnector");
-      sink.put("connection.url", target.jdbcUrl("tgt"));
-      sink.put("connection.user", "postgres");
+      Map<String, String> sink = ShippedConfig.connector("sink.json", target.jdbcUrl("tgt"), "postgres", null);
       sink.put("topics.regex", "cdcbench\\.public\\..*");
       sink.put("tasks.max", "2");
       rest.putConnector("cdcbench-sink", sink);

@@ -1,11 +1,12 @@
 package io.pgcopy.connect.bench;
 
-import io.pgcopy.connect.testkit.ConnectRest;
-import io.pgcopy.connect.testkit.ConnectWorker;
-import io.pgcopy.connect.testkit.KafkaBroker;
-import io.pgcopy.connect.testkit.PostgresServer;
-import io.pgcopy.connect.testkit.TableComparison;
-import io.pgcopy.connect.testkit.TestPaths;
+import io.pgcopy.connect.servers.ConnectRest;
+import io.pgcopy.connect.servers.ConnectWorker;
+import io.pgcopy.connect.servers.KafkaBroker;
+import io.pgcopy.connect.servers.PostgresServer;
+import io.pgcopy.connect.servers.ShippedConfig;
+import io.pgcopy.connect.servers.TableComparison;
+import io.pgcopy.connect.servers.ServerPaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -49,7 +50,7 @@ public final class InitialLoadBenchmark {
   }
 
   private static String run(int scale, int sourceTasks, int sinkTasks) throws Exception {
-    Path dir = TestPaths.workDir();
+    Path dir = ServerPaths.workDir();
     try (PostgresServer source = PostgresServer.start(dir, "bench-source");
          PostgresServer target = PostgresServer.start(dir, "bench-target");
          KafkaBroker broker = KafkaBroker.start(dir, Map.of());
@@ -88,24 +89,17 @@ public final class InitialLoadBenchmark {
       double baseline = (System.nanoTime() - t0) / 1e9;
 
       ConnectRest rest = worker.rest();
-      Map<String, String> src = new HashMap<>();
-      src.put("connector.class", "io.pgcopy.connect.source.PgCopySourceConnector");
-      src.put("connection.url", source.jdbcUrl("src"));
-      src.put("connection.user", "postgres");
+      // the shipped configs, as a user posts them (converters, compression, topic creation)
+      Map<String, String> src = ShippedConfig.connector("source-initial-load.json", source.jdbcUrl("src"), "postgres", null);
+      src.remove("snapshot.range.pages");
       src.put("table.include.list", "public.pgbench_accounts");
       src.put("topic.prefix", "bench");
       src.put("snapshot.mode", "initial_only");
       src.put("tasks.max", String.valueOf(sourceTasks));
-      Map<String, String> sink = new HashMap<>();
-      sink.put("connector.class", "io.pgcopy.connect.sink.PgCopySinkConnector");
-      sink.put("connection.url", target.jdbcUrl("tgt"));
-      sink.put("connection.user", "postgres");
+      Map<String, String> sink = ShippedConfig.connector("sink.json", target.jdbcUrl("tgt"), "postgres", null);
+      sink.remove("topics.regex");
       sink.put("topics", "bench.public.pgbench_accounts");
       sink.put("tasks.max", String.valueOf(sinkTasks));
-      // as config/sink.json: one poll's batches (about 512 kB each) stay within the worker's heap
-      sink.put("consumer.override.isolation.level", "read_committed");
-      sink.put("consumer.override.max.poll.records", "64");
-      sink.put("consumer.override.fetch.max.bytes", "16777216");
       src.putAll(overrides("bench.source"));
       sink.putAll(overrides("bench.sink"));
       long peakRss = 0;

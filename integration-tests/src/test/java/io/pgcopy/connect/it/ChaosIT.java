@@ -2,7 +2,7 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgcopy.connect.testkit.TableComparison;
+import io.pgcopy.connect.servers.TableComparison;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

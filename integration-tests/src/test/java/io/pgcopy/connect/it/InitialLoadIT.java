@@ -214,8 +214,22 @@ class InitialLoadIT {
     var structAsBytes = new java.util.HashMap<>(good);
     structAsBytes.put("record.format", "struct");
     structAsBytes.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, structAsBytes), "record.format"))
-        .anySatisfy(m -> assertThat(m).contains("value.converter").contains("JsonConverter"));
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, structAsBytes), "value.converter"))
+        .anySatisfy(m -> assertThat(m).contains("record.format=struct").contains("JsonConverter"));
+    // binary records on a worker's default converters (Kafka's: JSON, SimpleHeaderConverter) would be
+    // re-encoded: refused on the converter concerned, whatever the worker says
+    var workerConverters = new java.util.HashMap<>(good);
+    workerConverters.remove("value.converter");
+    workerConverters.put("header.converter", "org.apache.kafka.connect.storage.SimpleHeaderConverter");
+    JsonNode refused = rest.validate(Pipeline.SOURCE_CLASS, workerConverters);
+    assertThat(Validation.errorsOf(refused, "value.converter"))
+        .anySatisfy(m -> assertThat(m).contains("record.format=binary").contains("ByteArrayConverter"));
+    assertThat(Validation.errorsOf(refused, "header.converter"))
+        .anySatisfy(m -> assertThat(m).contains("SimpleHeaderConverter"));
+    var sinkWithoutHeaders = pipeline.sinkConfig("v");
+    sinkWithoutHeaders.remove("header.converter");
+    assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, sinkWithoutHeaders), "header.converter"))
+        .anySatisfy(m -> assertThat(m).contains("binary headers").contains("ByteArrayConverter"));
     var unknownFormat = new java.util.HashMap<>(good);
     unknownFormat.put("record.format", "avro");
     assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, unknownFormat), "record.format"))

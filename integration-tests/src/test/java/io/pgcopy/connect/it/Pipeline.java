@@ -3,20 +3,20 @@ package io.pgcopy.connect.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgcopy.connect.testkit.ConnectRest;
-import io.pgcopy.connect.testkit.ConnectWorker;
-import io.pgcopy.connect.testkit.KafkaBroker;
-import io.pgcopy.connect.testkit.PostgresServer;
-import io.pgcopy.connect.testkit.TableComparison;
-import io.pgcopy.connect.testkit.TestPaths;
+import io.pgcopy.connect.servers.ConnectRest;
+import io.pgcopy.connect.servers.ConnectWorker;
+import io.pgcopy.connect.servers.KafkaBroker;
+import io.pgcopy.connect.servers.PostgresServer;
+import io.pgcopy.connect.servers.ShippedConfig;
+import io.pgcopy.connect.servers.TableComparison;
+import io.pgcopy.connect.servers.ServerPaths;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 
 /**
@@ -35,14 +35,16 @@ final class Pipeline implements AutoCloseable {
   final ConnectWorker worker;
 
   Pipeline(String targetWalLevel) {
-    var dir = TestPaths.workDir();
+    var dir = ServerPaths.workDir();
     source = PostgresServer.start(dir, "source");
     target = PostgresServer.start(dir, "target", targetWalLevel);
     source.createDatabase(SOURCE_DB);
     target.createDatabase(TARGET_DB);
     // rows up to 16 MB (a connector opts in with producer.override.max.request.size)
     broker = KafkaBroker.start(dir, Map.of("message.max.bytes", "16777216"));
-    worker = ConnectWorker.create(dir, broker, "512m", Map.of("offset.flush.interval.ms", "10000")).start();
+    // the worker runs config/connect-distributed.properties as shipped: Kafka's defaults but for the
+    // worker-level settings; converters, client overrides and topic creation come with the connectors
+    worker = ConnectWorker.create(dir, broker, "512m", Map.of()).start();
   }
 
   ConnectRest rest() {
@@ -74,22 +76,14 @@ final class Pipeline implements AutoCloseable {
     c.put("connection.url", target.jdbcUrl(TARGET_DB));
     c.put("connection.user", "postgres");
     c.put("connection.password", "");
-    c.put("topics.regex", java.util.regex.Pattern.quote(prefix) + "\\..*");
+    c.put("topics.regex", Pattern.quote(prefix) + "\\..*");
     c.put("tasks.max", "2");
     return c;
   }
 
   /** A connector configuration file of config/ as shipped: its config object, and its name. */
   static Map<String, String> shipped(String file) {
-    try {
-      JsonNode root = new ObjectMapper().readTree(TestPaths.configDir().resolve(file).toFile());
-      Map<String, String> config = new HashMap<>();
-      root.get("config").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
-      config.put("name", root.get("name").asText());
-      return config;
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    return ShippedConfig.connector(file);
   }
 
   Connection sourceConnection() throws SQLException {

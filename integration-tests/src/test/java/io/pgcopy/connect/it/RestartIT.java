@@ -50,7 +50,7 @@ class RestartIT {
     rest.putConnector("rs1-sink", pipeline.sinkConfig("rs1"));
 
     // wait until part of the range went through Kafka into the target (the REST offsets view is
-    // not used: it can lag behind the worker's own, see the README's open bug)
+    // not used: it can lag behind what the worker itself committed)
     try (Connection t = pipeline.targetConnection()) {
       Awaitility.await("part of the range in the target").atMost(Duration.ofMinutes(2))
           .pollInterval(Duration.ofMillis(100))

@@ -85,7 +85,7 @@ class TableShapesIT {
     }
   }
 
-  private static io.pgcopy.connect.testkit.ConnectRest rest() {
+  private static io.pgcopy.connect.servers.ConnectRest rest() {
     return pipeline.rest();
   }
 

@@ -1,11 +1,12 @@
 package io.pgcopy.connect.runner;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgcopy.connect.testkit.ConnectRest;
-import io.pgcopy.connect.testkit.ConnectWorker;
-import io.pgcopy.connect.testkit.KafkaBroker;
-import io.pgcopy.connect.testkit.PostgresServer;
-import io.pgcopy.connect.testkit.TableComparison;
+import io.pgcopy.connect.servers.ConnectRest;
+import io.pgcopy.connect.servers.ConnectWorker;
+import io.pgcopy.connect.servers.KafkaBroker;
+import io.pgcopy.connect.servers.PostgresServer;
+import io.pgcopy.connect.servers.ShippedConfig;
+import io.pgcopy.connect.servers.TableComparison;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -106,10 +106,7 @@ final class Demo implements Callable<Integer> {
   }
 
   private Map<String, String> sourceConfig(PostgresServer source) {
-    Map<String, String> c = new HashMap<>();
-    c.put("connector.class", "io.pgcopy.connect.source.PgCopySourceConnector");
-    c.put("connection.url", source.jdbcUrl("demo"));
-    c.put("connection.user", "postgres");
+    Map<String, String> c = ShippedConfig.connector("source.json", source.jdbcUrl("demo"), "postgres", null);
     c.put("table.include.list", "public." + String.join(",public.", TABLES));
     c.put("topic.prefix", "demo");
     c.put("snapshot.mode", "initial");
@@ -121,10 +118,7 @@ final class Demo implements Callable<Integer> {
   }
 
   private static Map<String, String> sinkConfig(PostgresServer target) {
-    Map<String, String> c = new HashMap<>();
-    c.put("connector.class", "io.pgcopy.connect.sink.PgCopySinkConnector");
-    c.put("connection.url", target.jdbcUrl("demo"));
-    c.put("connection.user", "postgres");
+    Map<String, String> c = ShippedConfig.connector("sink.json", target.jdbcUrl("demo"), "postgres", null);
     c.put("topics.regex", "demo\\.public\\..*");
     c.put("tasks.max", "2");
     return c;

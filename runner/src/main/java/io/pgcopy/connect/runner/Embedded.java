@@ -1,8 +1,8 @@
 package io.pgcopy.connect.runner;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgcopy.connect.testkit.ConnectRest;
-import io.pgcopy.connect.testkit.ConnectWorker;
+import io.pgcopy.connect.servers.ConnectRest;
+import io.pgcopy.connect.servers.ConnectWorker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +17,7 @@ final class Embedded {
   private Embedded() {}
 
   /**
-   * Points the test kit at this jar (the broker and worker run as child JVMs on it), the plugin
+   * Points the local servers at this jar (the broker and worker run as child JVMs on it), the plugin
    * package and the config directory.
    */
   static void prepare(Path work, Path pluginPath, Path configDir) throws IOException {

@@ -1,9 +1,10 @@
 package io.pgcopy.connect.runner;
 
-import io.pgcopy.connect.testkit.ConnectRest;
-import io.pgcopy.connect.testkit.ConnectWorker;
-import io.pgcopy.connect.testkit.KafkaBroker;
-import io.pgcopy.connect.testkit.TableComparison;
+import io.pgcopy.connect.servers.ConnectRest;
+import io.pgcopy.connect.servers.ConnectWorker;
+import io.pgcopy.connect.servers.KafkaBroker;
+import io.pgcopy.connect.servers.ShippedConfig;
+import io.pgcopy.connect.servers.TableComparison;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,19 +128,10 @@ final class Migrate implements Callable<Integer> {
     }
   }
 
-  private Map<String, String> connection(String url, String user, String password) {
-    Map<String, String> c = new HashMap<>();
-    c.put("connection.url", url);
-    c.put("connection.user", user);
-    if (password != null) {
-      c.put("connection.password", password);
-    }
-    return c;
-  }
-
+  /** config/source.json as shipped (converters, compression, topic creation), for these tables. */
   private Map<String, String> sourceConfig() {
-    Map<String, String> c = connection(sourceUrl, sourceUser, sourcePassword);
-    c.put("connector.class", "io.pgcopy.connect.source.PgCopySourceConnector");
+    Map<String, String> c = ShippedConfig.connector("source.json", sourceUrl, sourceUser, sourcePassword);
+    c.remove("heartbeat.interval.ms");
     c.put("table.include.list", String.join(",", tables));
     c.put("topic.prefix", "migrate");
     c.put("snapshot.mode", follow ? "initial" : "initial_only");
@@ -152,8 +144,7 @@ final class Migrate implements Callable<Integer> {
   }
 
   private Map<String, String> sinkConfig() {
-    Map<String, String> c = connection(targetUrl, targetUser, targetPassword);
-    c.put("connector.class", "io.pgcopy.connect.sink.PgCopySinkConnector");
+    Map<String, String> c = ShippedConfig.connector("sink.json", targetUrl, targetUser, targetPassword);
     c.put("topics.regex", "migrate\\.(?!_pgcopy_progress$).*");
     c.put("tasks.max", "2");
     return c;

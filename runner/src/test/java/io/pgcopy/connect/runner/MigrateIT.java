@@ -2,8 +2,8 @@ package io.pgcopy.connect.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgcopy.connect.testkit.PostgresServer;
-import io.pgcopy.connect.testkit.TableComparison;
+import io.pgcopy.connect.servers.PostgresServer;
+import io.pgcopy.connect.servers.TableComparison;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -1,11 +1,11 @@
-package io.pgcopy.connect.testkit;
+package io.pgcopy.connect.servers;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Where the build put things the servers need, from system properties set by the build. */
-public final class TestPaths {
-  private TestPaths() {}
+public final class ServerPaths {
+  private ServerPaths() {}
 
   /** The directory holding the built plugin (its pgcopy-connect folder), for plugin.path. */
   public static Path pluginPath() {

@@ -1,4 +1,4 @@
-package io.pgcopy.connect.testkit;
+package io.pgcopy.connect.servers;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

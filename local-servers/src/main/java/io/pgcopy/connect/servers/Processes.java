@@ -1,4 +1,4 @@
-package io.pgcopy.connect.testkit;
+package io.pgcopy.connect.servers;
 
 import java.io.File;
 import java.io.IOException;
@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Running commands and child JVMs for the servers of the test kit. */
+/** Running commands and child JVMs for the local servers. */
 public final class Processes {
   private Processes() {}
 

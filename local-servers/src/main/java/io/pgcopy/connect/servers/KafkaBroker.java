@@ -1,4 +1,4 @@
-package io.pgcopy.connect.testkit;
+package io.pgcopy.connect.servers;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -77,7 +77,6 @@ public final class KafkaBroker implements AutoCloseable {
     p.setProperty("share.coordinator.state.topic.replication.factor", "1");
     p.setProperty("share.coordinator.state.topic.min.isr", "1");
     p.setProperty("group.initial.rebalance.delay.ms", "0");
-    p.setProperty("num.partitions", "4");
     p.setProperty("auto.create.topics.enable", "true");
     p.putAll(overrides);
     Path config = dir.resolve("server.properties");
@@ -113,7 +112,7 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   static List<String> logging() {
-    return List.of("-Dlog4j2.configurationFile=classpath:pgcopy-testkit-log4j2.properties");
+    return List.of("-Dlog4j2.configurationFile=classpath:pgcopy-servers-log4j2.properties");
   }
 
   public long pid() {

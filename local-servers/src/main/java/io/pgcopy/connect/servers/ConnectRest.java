@@ -1,4 +1,4 @@
-package io.pgcopy.connect.testkit;
+package io.pgcopy.connect.servers;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

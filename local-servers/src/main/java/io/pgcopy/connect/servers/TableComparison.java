@@ -1,4 +1,4 @@
-package io.pgcopy.connect.testkit;
+package io.pgcopy.connect.servers;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,4 +1,4 @@
-package io.pgcopy.connect.testkit;
+package io.pgcopy.connect.servers;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -66,7 +66,7 @@ public final class ConnectWorker implements AutoCloseable {
   private static ConnectWorker createIn(Path dir, KafkaBroker broker, String heap, Map<String, String> overrides) {
     try {
       Properties p = new Properties();
-      try (Reader r = Files.newBufferedReader(TestPaths.configDir().resolve("connect-distributed.properties"))) {
+      try (Reader r = Files.newBufferedReader(ServerPaths.configDir().resolve("connect-distributed.properties"))) {
         p.load(r);
       }
       int port = Processes.freePort();
@@ -74,7 +74,7 @@ public final class ConnectWorker implements AutoCloseable {
       p.setProperty("bootstrap.servers", broker.bootstrapServers());
       p.setProperty("listeners", "http://127.0.0.1:" + port);
       p.setProperty("rest.advertised.host.name", "127.0.0.1");
-      p.setProperty("plugin.path", TestPaths.pluginPath().toString());
+      p.setProperty("plugin.path", ServerPaths.pluginPath().toString());
       p.setProperty("group.id", id);
       p.setProperty("offset.storage.topic", id + "-offsets");
       p.setProperty("config.storage.topic", id + "-configs");
