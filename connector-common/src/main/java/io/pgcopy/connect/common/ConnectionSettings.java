@@ -12,7 +12,10 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 import org.postgresql.Driver;
 
-/** connection.url, connection.user and connection.password: defined, validated and used the same way by both connectors. */
+/**
+ * connection.url, connection.user and connection.password: defined, validated and used the same way
+ * by both connectors.
+ */
 public final class ConnectionSettings {
   public static final String CONNECTION_URL_CONFIG = "connection.url";
   public static final String CONNECTION_USER_CONFIG = "connection.user";
@@ -21,17 +24,46 @@ public final class ConnectionSettings {
 
   private ConnectionSettings() {}
 
-  /** Adds the three settings to {@code def}; {@code database} names the side ("source", "target"). */
+  /**
+   * Adds the three settings to {@code def}; {@code database} names the side ("source", "target").
+   */
   public static void define(ConfigDef def, String database, String userDoc) {
     int order = 0;
-    def.define(CONNECTION_URL_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new JdbcUrlValidator(), Importance.HIGH,
-            "JDBC URL of the " + database + " database, jdbc:postgresql://host:port/database. Every pgjdbc option "
+    def.define(
+            CONNECTION_URL_CONFIG,
+            Type.STRING,
+            ConfigDef.NO_DEFAULT_VALUE,
+            new JdbcUrlValidator(),
+            Importance.HIGH,
+            "JDBC URL of the "
+                + database
+                + " database, jdbc:postgresql://host:port/database. Every pgjdbc option "
                 + "(sslmode, sslrootcert, ...) may be given as a URL parameter.",
-            GROUP, ++order, Width.LONG, "JDBC URL")
-        .define(CONNECTION_USER_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
-            Importance.HIGH, userDoc, GROUP, ++order, Width.MEDIUM, "User")
-        .define(CONNECTION_PASSWORD_CONFIG, Type.PASSWORD, null, Importance.HIGH, "Password of connection.user.",
-            GROUP, ++order, Width.MEDIUM, "Password");
+            GROUP,
+            ++order,
+            Width.LONG,
+            "JDBC URL")
+        .define(
+            CONNECTION_USER_CONFIG,
+            Type.STRING,
+            ConfigDef.NO_DEFAULT_VALUE,
+            new ConfigDef.NonEmptyString(),
+            Importance.HIGH,
+            userDoc,
+            GROUP,
+            ++order,
+            Width.MEDIUM,
+            "User")
+        .define(
+            CONNECTION_PASSWORD_CONFIG,
+            Type.PASSWORD,
+            null,
+            Importance.HIGH,
+            "Password of connection.user.",
+            GROUP,
+            ++order,
+            Width.MEDIUM,
+            "Password");
   }
 
   /** Opens a connection with the settings of {@code config}. */
@@ -44,7 +76,8 @@ public final class ConnectionSettings {
    * pgjdbc's driver itself rather than DriverManager, which resolves drivers through the caller's
    * class loader and so may not see the copy inside a Connect plugin.
    */
-  public static Connection open(AbstractConfig config, String applicationName, Properties extra) throws SQLException {
+  public static Connection open(AbstractConfig config, String applicationName, Properties extra)
+      throws SQLException {
     Properties props = new Properties();
     props.putAll(extra);
     props.setProperty("user", config.getString(CONNECTION_USER_CONFIG));
@@ -65,7 +98,8 @@ public final class ConnectionSettings {
    * Opens a logical replication connection ({@code replication=database}, simple query protocol),
    * which runs replication commands such as CREATE_REPLICATION_SLOT and START_REPLICATION.
    */
-  public static Connection openReplication(AbstractConfig config, String applicationName) throws SQLException {
+  public static Connection openReplication(AbstractConfig config, String applicationName)
+      throws SQLException {
     Properties extra = new Properties();
     extra.setProperty("replication", "database");
     extra.setProperty("preferQueryMode", "simple");
@@ -77,7 +111,8 @@ public final class ConnectionSettings {
     @Override
     public void ensureValid(String name, Object value) {
       if (value == null || !value.toString().startsWith("jdbc:postgresql:")) {
-        throw new ConfigException(name, value, "must be a PostgreSQL JDBC URL: jdbc:postgresql://host:port/database");
+        throw new ConfigException(
+            name, value, "must be a PostgreSQL JDBC URL: jdbc:postgresql://host:port/database");
       }
     }
 

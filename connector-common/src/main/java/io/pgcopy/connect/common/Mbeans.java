@@ -10,12 +10,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Registers a task's metrics MBean as {@code io.pgcopy.connect:type=<type>,connector=<name>,task=<n>}
- * on the platform MBean server, where JMX tools and exporters (jconsole, the Prometheus JMX
- * exporter Strimzi uses) find it.
+ * Registers a task's metrics MBean as {@code
+ * io.pgcopy.connect:type=<type>,connector=<name>,task=<n>} on the platform MBean server, where JMX
+ * tools and exporters (jconsole, the Prometheus JMX exporter Strimzi uses) find it.
  */
 public final class Mbeans {
   private static final Logger log = LoggerFactory.getLogger(Mbeans.class);
+
   /** Connect names task threads "task-thread-<connector>-<task>". */
   private static final Pattern TASK_THREAD = Pattern.compile("task-thread-(.+)-(\\d+)");
 
@@ -27,15 +28,31 @@ public final class Mbeans {
     return m.matches() ? Integer.parseInt(m.group(2)) : -1;
   }
 
-  /** Registers {@code mbean}, replacing one left under the same name; returns the name, or null when JMX refused it. */
+  /**
+   * Registers {@code mbean}, replacing one left under the same name; returns the name, or null when
+   * JMX refused it.
+   */
   public static ObjectName register(String type, String connector, int task, Object mbean) {
-    return registerAs("io.pgcopy.connect:type=" + type + ",connector=" + ObjectName.quote(connector) + ",task=" + task,
-        connector, mbean);
+    return registerAs(
+        "io.pgcopy.connect:type="
+            + type
+            + ",connector="
+            + ObjectName.quote(connector)
+            + ",task="
+            + task,
+        connector,
+        mbean);
   }
 
-  /** Registers a connector's own {@code mbean} (no task), as {@link #register(String, String, int, Object)} does. */
+  /**
+   * Registers a connector's own {@code mbean} (no task), as {@link #register(String, String, int,
+   * Object)} does.
+   */
   public static ObjectName register(String type, String connector, Object mbean) {
-    return registerAs("io.pgcopy.connect:type=" + type + ",connector=" + ObjectName.quote(connector), connector, mbean);
+    return registerAs(
+        "io.pgcopy.connect:type=" + type + ",connector=" + ObjectName.quote(connector),
+        connector,
+        mbean);
   }
 
   private static ObjectName registerAs(String objectName, String connector, Object mbean) {

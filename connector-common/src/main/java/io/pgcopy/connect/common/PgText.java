@@ -16,9 +16,12 @@ import java.util.List;
 public final class PgText {
   /** The Connect Date of 'infinity' (beyond PostgreSQL's last date) and of '-infinity'. */
   public static final int DATE_INFINITY_DAYS = Integer.MAX_VALUE;
+
   public static final int DATE_MINUS_INFINITY_DAYS = Integer.MIN_VALUE;
+
   /** The Connect Timestamp of 'infinity' and '-infinity'. */
   public static final long TIMESTAMP_INFINITY_MILLIS = Long.MAX_VALUE;
+
   public static final long TIMESTAMP_MINUS_INFINITY_MILLIS = Long.MIN_VALUE;
 
   private static final long MILLIS_PER_DAY = 86_400_000L;
@@ -84,8 +87,8 @@ public final class PgText {
   }
 
   /**
-   * Milliseconds from the Unix epoch of a timestamp, with or without a time zone offset (none
-   * means UTC); sub-millisecond digits are dropped (rounded toward the past).
+   * Milliseconds from the Unix epoch of a timestamp, with or without a time zone offset (none means
+   * UTC); sub-millisecond digits are dropped (rounded toward the past).
    */
   public static long parseTimestampMillis(String s) {
     if (s.equals("infinity")) {
@@ -108,8 +111,10 @@ public final class PgText {
     int sign = Math.max(time.indexOf('+'), time.indexOf('-'));
     if (sign > 0) {
       String[] o = time.substring(sign + 1).split(":");
-      int seconds = Integer.parseInt(o[0]) * 3600 + (o.length > 1 ? Integer.parseInt(o[1]) * 60 : 0)
-          + (o.length > 2 ? Integer.parseInt(o[2]) : 0);
+      int seconds =
+          Integer.parseInt(o[0]) * 3600
+              + (o.length > 1 ? Integer.parseInt(o[1]) * 60 : 0)
+              + (o.length > 2 ? Integer.parseInt(o[2]) : 0);
       offsetSeconds = time.charAt(sign) == '-' ? -seconds : seconds;
       time = time.substring(0, sign);
     }
@@ -124,8 +129,12 @@ public final class PgText {
       String frac = (hms[2].substring(dot + 1) + "000000").substring(0, 6);
       micros = Integer.parseInt(frac);
     }
-    long epochSecond = date.atStartOfDay().toEpochSecond(ZoneOffset.UTC)
-        + Integer.parseInt(hms[0]) * 3600L + Integer.parseInt(hms[1]) * 60L + second - offsetSeconds;
+    long epochSecond =
+        date.atStartOfDay().toEpochSecond(ZoneOffset.UTC)
+            + Integer.parseInt(hms[0]) * 3600L
+            + Integer.parseInt(hms[1]) * 60L
+            + second
+            - offsetSeconds;
     return epochSecond * 1000 + micros / 1000;
   }
 
@@ -138,8 +147,12 @@ public final class PgText {
       return "-infinity";
     }
     LocalDateTime t = LocalDateTime.ofEpochSecond(Math.floorDiv(millis, 1000), 0, ZoneOffset.UTC);
-    return ymd(t.toLocalDate()) + String.format(" %02d:%02d:%02d.%03d", t.getHour(), t.getMinute(), t.getSecond(),
-        Math.floorMod(millis, 1000)) + (withZone ? "+00" : "") + (t.getYear() <= 0 ? " BC" : "");
+    return ymd(t.toLocalDate())
+        + String.format(
+            " %02d:%02d:%02d.%03d",
+            t.getHour(), t.getMinute(), t.getSecond(), Math.floorMod(millis, 1000))
+        + (withZone ? "+00" : "")
+        + (t.getYear() <= 0 ? " BC" : "");
   }
 
   /** {@code days} as a whole-day millisecond count. */
@@ -154,7 +167,9 @@ public final class PgText {
       throw new IllegalArgumentException("not an ISO date: '" + s + "'");
     }
     int year = Integer.parseInt(s.substring(0, dash1));
-    return LocalDate.of(bc ? 1 - year : year, Integer.parseInt(s.substring(dash1 + 1, dash2)),
+    return LocalDate.of(
+        bc ? 1 - year : year,
+        Integer.parseInt(s.substring(dash1 + 1, dash2)),
         Integer.parseInt(s.substring(dash2 + 1)));
   }
 
@@ -170,8 +185,10 @@ public final class PgText {
    */
   public static List<String> parseArray(String s) {
     if (s.startsWith("[")) {
-      throw new IllegalArgumentException("an array with explicit lower bounds (" + s.substring(0, s.indexOf('=') + 1)
-          + ") cannot be carried as a Connect array");
+      throw new IllegalArgumentException(
+          "an array with explicit lower bounds ("
+              + s.substring(0, s.indexOf('=') + 1)
+              + ") cannot be carried as a Connect array");
     }
     if (!s.startsWith("{") || !s.endsWith("}")) {
       throw new IllegalArgumentException("not an array literal: '" + s + "'");
@@ -185,7 +202,8 @@ public final class PgText {
     while (true) {
       char c = s.charAt(i);
       if (c == '{') {
-        throw new IllegalArgumentException("a multi-dimensional array cannot be carried as a Connect array");
+        throw new IllegalArgumentException(
+            "a multi-dimensional array cannot be carried as a Connect array");
       }
       sb.setLength(0);
       boolean quoted = c == '"';
@@ -237,7 +255,8 @@ public final class PgText {
   /** A numeric's text as a BigDecimal at the column's scale; NaN and infinities have none. */
   public static BigDecimal parseDecimal(String s, int scale) {
     if (s.equals("NaN") || s.endsWith("Infinity")) {
-      throw new IllegalArgumentException("numeric " + s + " cannot be carried as a Connect Decimal");
+      throw new IllegalArgumentException(
+          "numeric " + s + " cannot be carried as a Connect Decimal");
     }
     return new BigDecimal(s).setScale(scale);
   }

@@ -16,6 +16,9 @@ public final class SqlStates {
     if (state == null || state.isEmpty()) {
       return true;
     }
-    return state.startsWith("08") || state.startsWith("40") || state.startsWith("53") || state.startsWith("57");
+    return state.startsWith("08")
+        || state.startsWith("40")
+        || state.startsWith("53")
+        || state.startsWith("57");
   }
 }

@@ -20,9 +20,9 @@ import org.apache.kafka.connect.errors.DataException;
 
 /**
  * The struct record format of one table layout: Connect schemas for its key and value, and the
- * conversion between Connect {@link Struct}s and tuples whose fields hold PostgreSQL's text form
- * of each value (what the source reads in this format, and what the sink copies in with
- * {@code COPY .. (FORMAT text)}).
+ * conversion between Connect {@link Struct}s and tuples whose fields hold PostgreSQL's text form of
+ * each value (what the source reads in this format, and what the sink copies in with {@code COPY ..
+ * (FORMAT text)}).
  *
  * <p>Types: boolean, smallint, integer, bigint, oid, real and double precision map to the Connect
  * primitive; numeric with a declared scale to Decimal; bytea to bytes; date, timestamp and
@@ -30,8 +30,8 @@ import org.apache.kafka.connect.errors.DataException;
  * value) or, with {@link TemporalMode#STRING}, to their ISO text; one-dimensional arrays of those
  * primitives and of text-like types to arrays; every other type (unconstrained numeric, time,
  * interval, uuid, json, enums, composites, ranges, ...) to its text form as a string. Every field
- * is optional. Each field's schema carries the column's SQL type in the parameter
- * {@value #TYPE_PARAMETER}.
+ * is optional. Each field's schema carries the column's SQL type in the parameter {@value
+ * #TYPE_PARAMETER}.
  */
 public final class StructRows {
   public static final String TYPE_PARAMETER = "pgcopy.type";
@@ -48,7 +48,20 @@ public final class StructRows {
     }
   }
 
-  private enum Kind { BOOLEAN, INT16, INT32, INT64, FLOAT32, FLOAT64, DECIMAL, BYTES, DATE, TIMESTAMP, TIMESTAMPTZ, TEXT }
+  private enum Kind {
+    BOOLEAN,
+    INT16,
+    INT32,
+    INT64,
+    FLOAT32,
+    FLOAT64,
+    DECIMAL,
+    BYTES,
+    DATE,
+    TIMESTAMP,
+    TIMESTAMPTZ,
+    TEXT
+  }
 
   private final String name;
   private final ColumnLayout layout;
@@ -76,12 +89,19 @@ public final class StructRows {
       if (element != 0) {
         elementKinds[i] = kind(element, -1, temporal);
         kinds[i] = Kind.TEXT;
-        fieldSchemas[i] = SchemaBuilder.array(schema(elementKinds[i], -1).optional().build()).optional()
-            .parameter(TYPE_PARAMETER, c.typeName()).build();
+        fieldSchemas[i] =
+            SchemaBuilder.array(schema(elementKinds[i], -1).optional().build())
+                .optional()
+                .parameter(TYPE_PARAMETER, c.typeName())
+                .build();
       } else {
         kinds[i] = kind(c.typeOid(), c.typeModifier(), temporal);
         scales[i] = kinds[i] == Kind.DECIMAL ? numericScale(c.typeModifier()) : 0;
-        fieldSchemas[i] = schema(kinds[i], c.typeModifier()).optional().parameter(TYPE_PARAMETER, c.typeName()).build();
+        fieldSchemas[i] =
+            schema(kinds[i], c.typeModifier())
+                .optional()
+                .parameter(TYPE_PARAMETER, c.typeName())
+                .build();
       }
     }
     SchemaBuilder value = SchemaBuilder.struct().name(schemaName(name) + ".Value").optional();
@@ -127,7 +147,13 @@ public final class StructRows {
   private Struct struct(Schema schema, byte[] tuple, int[] columns) {
     byte[][] values = Tuples.values(tuple);
     if (values.length != schema.fields().size()) {
-      throw new DataException(name + ": a tuple of " + values.length + " fields for " + schema.fields().size() + " columns");
+      throw new DataException(
+          name
+              + ": a tuple of "
+              + values.length
+              + " fields for "
+              + schema.fields().size()
+              + " columns");
     }
     Struct s = new Struct(schema);
     for (int i = 0; i < values.length; i++) {
@@ -138,19 +164,32 @@ public final class StructRows {
       String text = new String(values[i], StandardCharsets.UTF_8);
       Field f = schema.fields().get(i);
       try {
-        s.put(f, elementKinds[column] != null ? parseArray(elementKinds[column], text)
-            : kinds[column] == Kind.DECIMAL ? PgText.parseDecimal(text, scales[column]) : parse(kinds[column], text));
+        s.put(
+            f,
+            elementKinds[column] != null
+                ? parseArray(elementKinds[column], text)
+                : kinds[column] == Kind.DECIMAL
+                    ? PgText.parseDecimal(text, scales[column])
+                    : parse(kinds[column], text));
       } catch (RuntimeException e) {
-        throw new DataException(name + ": column " + f.name() + " (" + layout.columns().get(column).typeName()
-            + "): " + e.getMessage() + "; such values need record.format=binary or a cast in a view", e);
+        throw new DataException(
+            name
+                + ": column "
+                + f.name()
+                + " ("
+                + layout.columns().get(column).typeName()
+                + "): "
+                + e.getMessage()
+                + "; such values need record.format=binary or a cast in a view",
+            e);
       }
     }
     return s;
   }
 
   /**
-   * The text-form tuple of {@code columns} (in that order) taken by name from a struct, as the
-   * sink copies it in. A field the struct lacks is an error; a null field is SQL NULL.
+   * The text-form tuple of {@code columns} (in that order) taken by name from a struct, as the sink
+   * copies it in. A field the struct lacks is an error; a null field is SQL NULL.
    */
   public static byte[] textTuple(List<Column> columns, Struct struct) {
     byte[][] values = new byte[columns.size()][];
@@ -158,10 +197,12 @@ public final class StructRows {
       Column c = columns.get(i);
       Field f = struct.schema().field(c.name());
       if (f == null) {
-        throw new DataException("the record's struct " + struct.schema().name() + " has no field " + c.name());
+        throw new DataException(
+            "the record's struct " + struct.schema().name() + " has no field " + c.name());
       }
       Object v = struct.get(f);
-      values[i] = v == null ? null : format(f.schema(), c.typeOid(), v).getBytes(StandardCharsets.UTF_8);
+      values[i] =
+          v == null ? null : format(f.schema(), c.typeOid(), v).getBytes(StandardCharsets.UTF_8);
     }
     return Tuples.of(values);
   }
@@ -172,7 +213,8 @@ public final class StructRows {
       return ((BigDecimal) v).toPlainString();
     }
     if (Date.LOGICAL_NAME.equals(logical)) {
-      return PgText.formatDate(Math.toIntExact(Math.floorDiv(((java.util.Date) v).getTime(), 86_400_000L)));
+      return PgText.formatDate(
+          Math.toIntExact(Math.floorDiv(((java.util.Date) v).getTime(), 86_400_000L)));
     }
     if (Timestamp.LOGICAL_NAME.equals(logical)) {
       return PgText.formatTimestamp(((java.util.Date) v).getTime(), typeOid == TIMESTAMPTZ);
@@ -190,7 +232,8 @@ public final class StructRows {
         }
         yield PgText.formatArray(elements);
       }
-      case STRUCT, MAP -> throw new DataException("a " + schema.type() + " field cannot be written to a column");
+      case STRUCT, MAP ->
+          throw new DataException("a " + schema.type() + " field cannot be written to a column");
       default -> v.toString();
     };
   }
@@ -265,8 +308,9 @@ public final class StructRows {
       case INT64 -> SchemaBuilder.int64();
       case FLOAT32 -> SchemaBuilder.float32();
       case FLOAT64 -> SchemaBuilder.float64();
-      case DECIMAL -> Decimal.builder(numericScale(typmod))
-          .parameter("connect.decimal.precision", String.valueOf(numericPrecision(typmod)));
+      case DECIMAL ->
+          Decimal.builder(numericScale(typmod))
+              .parameter("connect.decimal.precision", String.valueOf(numericPrecision(typmod)));
       case BYTES -> SchemaBuilder.bytes();
       case DATE -> Date.builder();
       case TIMESTAMP, TIMESTAMPTZ -> Timestamp.builder();
@@ -287,7 +331,12 @@ public final class StructRows {
     StringBuilder sb = new StringBuilder(name.length());
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
-      boolean ok = c == '_' || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9' && sb.length() > 0);
+      boolean ok =
+          c == '_'
+              || c == '.'
+              || (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9' && sb.length() > 0);
       sb.append(ok ? c : '_');
     }
     return sb.toString();

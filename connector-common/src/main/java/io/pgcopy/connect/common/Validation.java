@@ -21,15 +21,18 @@ public final class Validation {
     config.configValues().forEach(v -> values.put(v.name(), v));
   }
 
-  /** True when the field's own validator already found it wrong: live checks that need it must not run. */
+  /**
+   * True when the field's own validator already found it wrong: live checks that need it must not
+   * run.
+   */
   public boolean hasErrors(String key) {
     ConfigValue v = values.get(key);
     return v != null && !v.errorMessages().isEmpty();
   }
 
   /**
-   * True when any field's own validator found it wrong: the live checks then do not run (they
-   * need a parsed configuration) and the field messages are the answer.
+   * True when any field's own validator found it wrong: the live checks then do not run (they need
+   * a parsed configuration) and the field messages are the answer.
    */
   public boolean hasAnyErrors() {
     return values.values().stream().anyMatch(v -> !v.errorMessages().isEmpty());
@@ -46,11 +49,15 @@ public final class Validation {
    * message must name what was set.
    */
   public void frameworkError(String key, String message) {
-    values.computeIfAbsent(key, k -> {
-      ConfigValue v = new ConfigValue(k, null, new ArrayList<>(), new ArrayList<>());
-      config.configValues().add(v);
-      return v;
-    }).addErrorMessage(message);
+    values
+        .computeIfAbsent(
+            key,
+            k -> {
+              ConfigValue v = new ConfigValue(k, null, new ArrayList<>(), new ArrayList<>());
+              config.configValues().add(v);
+              return v;
+            })
+        .addErrorMessage(message);
   }
 
   /** Puts a failure to connect or query on the field a user must fix: credentials, or the URL. */
@@ -63,9 +70,13 @@ public final class Validation {
     } else if (state.equals("3D000")) {
       error(CONNECTION_URL_CONFIG, "the database does not exist: " + e.getMessage());
     } else if (state.startsWith("08")) {
-      error(CONNECTION_URL_CONFIG, "cannot connect: " + e.getMessage() + ". Check host, port, network and sslmode");
+      error(
+          CONNECTION_URL_CONFIG,
+          "cannot connect: " + e.getMessage() + ". Check host, port, network and sslmode");
     } else {
-      error(CONNECTION_URL_CONFIG, "checking the " + database + " failed: " + e.getMessage() + " (SQLState " + state + ")");
+      error(
+          CONNECTION_URL_CONFIG,
+          "checking the " + database + " failed: " + e.getMessage() + " (SQLState " + state + ")");
     }
   }
 }

@@ -17,24 +17,34 @@ class ConvertersTest {
   }
 
   private static List<String> errorsOf(Config config, String key) {
-    return config.configValues().stream().filter(v -> v.name().equals(key))
-        .flatMap(v -> v.errorMessages().stream()).toList();
+    return config.configValues().stream()
+        .filter(v -> v.name().equals(key))
+        .flatMap(v -> v.errorMessages().stream())
+        .toList();
   }
 
   @Test
   void aMissingConverterIsRefusedOnItsFieldWithTheLineToAdd() {
     Config config = emptyResult();
     Converters.requireByteArray(new Validation(config), Map.of(), List.of(Converters.VALUE), WHY);
-    assertThat(errorsOf(config, Converters.VALUE)).singleElement().asString()
-        .contains(WHY).contains("\"value.converter\": \"" + Converters.BYTE_ARRAY + "\"");
+    assertThat(errorsOf(config, Converters.VALUE))
+        .singleElement()
+        .asString()
+        .contains(WHY)
+        .contains("\"value.converter\": \"" + Converters.BYTE_ARRAY + "\"");
   }
 
   @Test
   void anotherConverterIsRefusedNamingIt() {
     Config config = emptyResult();
-    Converters.requireByteArray(new Validation(config),
-        Map.of(Converters.HEADER, " org.apache.kafka.connect.storage.SimpleHeaderConverter"), List.of(Converters.HEADER), WHY);
-    assertThat(errorsOf(config, Converters.HEADER)).singleElement().asString()
+    Converters.requireByteArray(
+        new Validation(config),
+        Map.of(Converters.HEADER, " org.apache.kafka.connect.storage.SimpleHeaderConverter"),
+        List.of(Converters.HEADER),
+        WHY);
+    assertThat(errorsOf(config, Converters.HEADER))
+        .singleElement()
+        .asString()
         .contains("not org.apache.kafka.connect.storage.SimpleHeaderConverter");
   }
 
@@ -42,9 +52,11 @@ class ConvertersTest {
   void theByteArrayConverterPassesAndAnErrorJoinsAValueConnectAlreadyHas() {
     List<ConfigValue> values = new ArrayList<>(List.of(new ConfigValue(Converters.KEY)));
     Config config = new Config(values);
-    Converters.requireByteArray(new Validation(config),
+    Converters.requireByteArray(
+        new Validation(config),
         Map.of(Converters.KEY, Converters.BYTE_ARRAY, Converters.VALUE, "x.StringConverter"),
-        List.of(Converters.KEY, Converters.VALUE), WHY);
+        List.of(Converters.KEY, Converters.VALUE),
+        WHY);
     assertThat(errorsOf(config, Converters.KEY)).isEmpty();
     assertThat(errorsOf(config, Converters.VALUE)).hasSize(1);
     assertThat(config.configValues()).hasSize(2);

@@ -12,12 +12,25 @@ import org.junit.jupiter.api.Test;
 class PgTextTest {
   @Test
   void datesBothWays() {
-    for (String d : new String[] {"2024-02-29", "1970-01-01", "1969-12-31", "0001-01-01", "0001-12-31 BC", "4713-01-01 BC",
-        "10000-01-01", "5874897-12-31", "infinity", "-infinity"}) {
+    for (String d :
+        new String[] {
+          "2024-02-29",
+          "1970-01-01",
+          "1969-12-31",
+          "0001-01-01",
+          "0001-12-31 BC",
+          "4713-01-01 BC",
+          "10000-01-01",
+          "5874897-12-31",
+          "infinity",
+          "-infinity"
+        }) {
       assertThat(PgText.formatDate(PgText.parseDateDays(d))).isEqualTo(d);
     }
-    assertThat(PgText.parseDateDays("2024-02-29")).isEqualTo((int) LocalDate.of(2024, 2, 29).toEpochDay());
-    assertThat(PgText.parseDateDays("0001-12-31 BC")).isEqualTo((int) LocalDate.of(0, 12, 31).toEpochDay());
+    assertThat(PgText.parseDateDays("2024-02-29"))
+        .isEqualTo((int) LocalDate.of(2024, 2, 29).toEpochDay());
+    assertThat(PgText.parseDateDays("0001-12-31 BC"))
+        .isEqualTo((int) LocalDate.of(0, 12, 31).toEpochDay());
   }
 
   @Test
@@ -55,7 +68,8 @@ class PgTextTest {
         .containsExactly("a b", "say \"hi\"", "NULL", "back\\slash", "{x,y}");
     var elements = Arrays.asList("a b", null, "q\"uote", "back\\slash", "", "NULL");
     assertThat(PgText.parseArray(PgText.formatArray(elements))).isEqualTo(elements);
-    assertThatThrownBy(() -> PgText.parseArray("{{1,2},{3,4}}")).hasMessageContaining("multi-dimensional");
+    assertThatThrownBy(() -> PgText.parseArray("{{1,2},{3,4}}"))
+        .hasMessageContaining("multi-dimensional");
     assertThatThrownBy(() -> PgText.parseArray("[0:1]={1,2}")).hasMessageContaining("[0:1]=");
   }
 

@@ -32,7 +32,8 @@ class RetriesTest {
     assertThat(retries.nextDelayMs()).isPositive();
     now.addAndGet(1);
     assertThat(retries.nextDelayMs()).isEqualTo(-1);
-    assertThat(retries.givingUp()).isEqualTo("gave up after 3 attempts over 10 s (retry.timeout.ms=10000)");
+    assertThat(retries.givingUp())
+        .isEqualTo("gave up after 3 attempts over 10 s (retry.timeout.ms=10000)");
     // a success starts a new run with a new budget
     retries.succeeded();
     now.addAndGet(60_000);

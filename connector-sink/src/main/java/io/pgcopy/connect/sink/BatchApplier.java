@@ -23,15 +23,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes one table's batch inside the caller's transaction, set-wise:
+ *
  * <ul>
- *   <li>a truncate first;</li>
- *   <li>deletes: the keys are copied into a staging table, then one {@code DELETE .. USING};</li>
+ *   <li>a truncate first;
+ *   <li>deletes: the keys are copied into a staging table, then one {@code DELETE .. USING};
  *   <li>new rows (snapshot, inserts): one binary COPY straight from the record bytes; if it meets
- *       keys already in the target (a source task re-sent rows) the batch is upserted instead;</li>
+ *       keys already in the target (a source task re-sent rows) the batch is upserted instead;
  *   <li>updates: a staging table filled by binary COPY and one {@code INSERT .. ON CONFLICT DO
  *       UPDATE}; an update whose unchanged TOASTed values were not sent sets only the columns it
- *       carries, so the target keeps those values.</li>
+ *       carries, so the target keeps those values.
  * </ul>
+ *
  * Keyless tables: the batch's changes reduced to old rows to remove and new rows to add, each set
  * applied with one statement ({@link KeylessChanges}).
  */
@@ -41,7 +43,10 @@ final class BatchApplier {
 
   private final Map<String, String> stagingTables = new HashMap<>();
   private int stagingCounter;
-  /** Whether the batch being applied holds text forms (COPY's text format) rather than binary ones. */
+
+  /**
+   * Whether the batch being applied holds text forms (COPY's text format) rather than binary ones.
+   */
   private boolean text;
 
   void apply(Connection conn, TableBatch batch) throws SQLException {
@@ -132,10 +137,17 @@ final class BatchApplier {
         }
       }
     }
-    log.debug("{}: snapshot rows meet existing keys, upserting {} rows through a staging table", batch.target(),
+    log.debug(
+        "{}: snapshot rows meet existing keys, upserting {} rows through a staging table",
+        batch.target(),
         byKey.size());
     if (!byKey.isEmpty()) {
-      upsert(conn, batch.target(), batch.layout(), allFields(batch.layout()), new ArrayList<>(byKey.values()));
+      upsert(
+          conn,
+          batch.target(),
+          batch.layout(),
+          allFields(batch.layout()),
+          new ArrayList<>(byKey.values()));
     }
   }
 
@@ -150,7 +162,8 @@ final class BatchApplier {
     return tuples;
   }
 
-  private void copyOrUpsert(Connection conn, TableBatch batch, List<byte[]> rows) throws SQLException {
+  private void copyOrUpsert(Connection conn, TableBatch batch, List<byte[]> rows)
+      throws SQLException {
     Savepoint beforeCopy = conn.setSavepoint();
     try {
       copy(conn, batch.target().quoted(), batch.layout().columns(), rows);
@@ -160,13 +173,19 @@ final class BatchApplier {
         throw e;
       }
       conn.rollback(beforeCopy);
-      log.debug("{}: {} rows meet existing keys, upserting through a staging table", batch.target(), rows.size());
+      log.debug(
+          "{}: {} rows meet existing keys, upserting through a staging table",
+          batch.target(),
+          rows.size());
       upsert(conn, batch.target(), batch.layout(), allFields(batch.layout()), rows);
     }
   }
 
-  /** Upserts rows holding the {@code fields} of the layout, setting only those columns on conflict. */
-  private void upsert(Connection conn, TableId target, ColumnLayout layout, int[] fields, List<byte[]> rows)
+  /**
+   * Upserts rows holding the {@code fields} of the layout, setting only those columns on conflict.
+   */
+  private void upsert(
+      Connection conn, TableId target, ColumnLayout layout, int[] fields, List<byte[]> rows)
       throws SQLException {
     List<Column> columns = columns(layout, fields);
     String stage = staging(conn, target, columns);
@@ -181,8 +200,12 @@ final class BatchApplier {
     List<Column> keyColumns = batch.layout().keyColumns();
     String stage = staging(conn, batch.target(), keyColumns);
     copy(conn, stage, keyColumns, keys);
-    StringBuilder sql = new StringBuilder("DELETE FROM ").append(batch.target().quoted()).append(" t USING ")
-        .append(stage).append(" s WHERE ");
+    StringBuilder sql =
+        new StringBuilder("DELETE FROM ")
+            .append(batch.target().quoted())
+            .append(" t USING ")
+            .append(stage)
+            .append(" s WHERE ");
     for (int i = 0; i < keyColumns.size(); i++) {
       String q = TableId.quoteIdentifier(keyColumns.get(i).name());
       sql.append(i == 0 ? "" : " AND ").append("t.").append(q).append(" = s.").append(q);
@@ -195,8 +218,8 @@ final class BatchApplier {
 
   /**
    * Keyless: the batch reduced to old rows to remove and new rows to add ({@link KeylessChanges});
-   * the old rows are removed with one statement (one target row per occurrence, matched on the
-   * text form of every column, so every type compares), the new rows added with one COPY.
+   * the old rows are removed with one statement (one target row per occurrence, matched on the text
+   * form of every column, so every type compares), the new rows added with one COPY.
    */
   private void applyKeyless(Connection conn, TableBatch batch) throws SQLException {
     List<Column> all = batch.layout().columns();
@@ -212,10 +235,20 @@ final class BatchApplier {
       String row = "ROW(" + columnList(all) + ")::text";
       String target = batch.target().quoted();
       try (Statement st = conn.createStatement()) {
-        st.execute("DELETE FROM " + target + " t USING (SELECT m.ctid FROM (SELECT x.ctid, row_number() OVER "
-            + "(PARTITION BY x.r) AS rn, d.n FROM (SELECT ctid, " + row + " AS r FROM " + target + ") x JOIN (SELECT "
-            + row + " AS r, count(*) AS n FROM " + stage + " GROUP BY 1) d ON d.r = x.r) m WHERE m.rn <= m.n) gone"
-            + " WHERE t.ctid = gone.ctid");
+        st.execute(
+            "DELETE FROM "
+                + target
+                + " t USING (SELECT m.ctid FROM (SELECT x.ctid, row_number() OVER "
+                + "(PARTITION BY x.r) AS rn, d.n FROM (SELECT ctid, "
+                + row
+                + " AS r FROM "
+                + target
+                + ") x JOIN (SELECT "
+                + row
+                + " AS r, count(*) AS n FROM "
+                + stage
+                + " GROUP BY 1) d ON d.r = x.r) m WHERE m.rn <= m.n) gone"
+                + " WHERE t.ctid = gone.ctid");
         st.execute("TRUNCATE " + stage);
       }
     }
@@ -225,8 +258,16 @@ final class BatchApplier {
   }
 
   /** COPYs tuples into the columns of a (quoted) table, in the current batch's format. */
-  private void copy(Connection conn, String table, List<Column> columns, List<byte[]> rows) throws SQLException {
-    String sql = "COPY " + table + " (" + columnList(columns) + ") FROM STDIN (FORMAT " + (text ? "text" : "binary") + ")";
+  private void copy(Connection conn, String table, List<Column> columns, List<byte[]> rows)
+      throws SQLException {
+    String sql =
+        "COPY "
+            + table
+            + " ("
+            + columnList(columns)
+            + ") FROM STDIN (FORMAT "
+            + (text ? "text" : "binary")
+            + ")";
     if (text) {
       CopyIn.copyText(conn, sql, rows);
     } else {
@@ -235,22 +276,32 @@ final class BatchApplier {
   }
 
   /** A temporary table with the given columns of the target, created once per session. */
-  private String staging(Connection conn, TableId target, List<Column> columns) throws SQLException {
+  private String staging(Connection conn, TableId target, List<Column> columns)
+      throws SQLException {
     String cols = columnList(columns);
     String key = target.quoted() + "(" + cols + ")";
     String stage = stagingTables.get(key);
     if (stage == null) {
       stage = TableId.quoteIdentifier("pgcopy_stage_" + (++stagingCounter));
       try (Statement st = conn.createStatement()) {
-        st.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " ON COMMIT DELETE ROWS AS SELECT " + cols
-            + " FROM " + target.quoted() + " WITH NO DATA");
+        st.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS "
+                + stage
+                + " ON COMMIT DELETE ROWS AS SELECT "
+                + cols
+                + " FROM "
+                + target.quoted()
+                + " WITH NO DATA");
       }
       stagingTables.put(key, stage);
     }
     return stage;
   }
 
-  /** Forgets the staging tables (the session that had them is gone, or a transaction that made one rolled back). */
+  /**
+   * Forgets the staging tables (the session that had them is gone, or a transaction that made one
+   * rolled back).
+   */
   void reset() {
     stagingTables.clear();
   }
@@ -259,9 +310,18 @@ final class BatchApplier {
     String list = columnList(columns);
     // OVERRIDING SYSTEM VALUE: the source's values also go into a GENERATED ALWAYS identity column
     // (as COPY does); a table without one ignores it
-    StringBuilder sql = new StringBuilder("INSERT INTO ").append(target.quoted()).append(" (").append(list)
-        .append(") OVERRIDING SYSTEM VALUE SELECT ").append(list).append(" FROM ").append(stage)
-        .append(" ON CONFLICT (").append(columnList(layout.keyColumns())).append(") DO ");
+    StringBuilder sql =
+        new StringBuilder("INSERT INTO ")
+            .append(target.quoted())
+            .append(" (")
+            .append(list)
+            .append(") OVERRIDING SYSTEM VALUE SELECT ")
+            .append(list)
+            .append(" FROM ")
+            .append(stage)
+            .append(" ON CONFLICT (")
+            .append(columnList(layout.keyColumns()))
+            .append(") DO ");
     StringBuilder set = new StringBuilder();
     for (Column c : columns) {
       if (!c.isKey()) {
@@ -269,7 +329,9 @@ final class BatchApplier {
         set.append(set.length() == 0 ? "" : ", ").append(q).append(" = EXCLUDED.").append(q);
       }
     }
-    return set.length() == 0 ? sql.append("NOTHING").toString() : sql.append("UPDATE SET ").append(set).toString();
+    return set.length() == 0
+        ? sql.append("NOTHING").toString()
+        : sql.append("UPDATE SET ").append(set).toString();
   }
 
   static String upsertSql(TableId target, ColumnLayout layout, String stage) {

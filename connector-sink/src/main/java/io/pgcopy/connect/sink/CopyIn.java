@@ -54,7 +54,8 @@ final class CopyIn {
   /**
    * Streams tuples whose fields hold text forms (UTF-8) into {@code COPY .. FROM STDIN (FORMAT
    * text)}: fields separated by tabs, rows by newlines, NULL as {@code \N}, and backslash, tab,
-   * newline and carriage return escaped (UTF-8 never has these bytes inside a multi-byte character).
+   * newline and carriage return escaped (UTF-8 never has these bytes inside a multi-byte
+   * character).
    */
   static long copyText(Connection conn, String sql, Iterable<byte[]> tuples) throws SQLException {
     CopyManager copyApi = conn.unwrap(PGConnection.class).getCopyAPI();
@@ -75,10 +76,22 @@ final class CopyIn {
           }
           for (byte b : v) {
             switch (b) {
-              case '\\' -> { line.put('\\'); line.put('\\'); }
-              case '\t' -> { line.put('\\'); line.put('t'); }
-              case '\n' -> { line.put('\\'); line.put('n'); }
-              case '\r' -> { line.put('\\'); line.put('r'); }
+              case '\\' -> {
+                line.put('\\');
+                line.put('\\');
+              }
+              case '\t' -> {
+                line.put('\\');
+                line.put('t');
+              }
+              case '\n' -> {
+                line.put('\\');
+                line.put('n');
+              }
+              case '\r' -> {
+                line.put('\\');
+                line.put('r');
+              }
               default -> line.put(b);
             }
           }
@@ -92,7 +105,10 @@ final class CopyIn {
     }
   }
 
-  /** Cancels a COPY that did not end (a failure is on its way up); never ends it, which would commit it. */
+  /**
+   * Cancels a COPY that did not end (a failure is on its way up); never ends it, which would commit
+   * it.
+   */
   private static void cancelIfActive(org.postgresql.copy.CopyIn in) {
     if (in.isActive()) {
       try {

@@ -4,11 +4,11 @@ import io.pgcopy.connect.format.Tuples;
 import java.util.List;
 
 /**
- * Binary arrays and composites carry type OIDs (an array its element type, a composite each
- * field's type), and the receiving functions insist that they are the target database's. Built-in
- * types have the same OIDs everywhere; user-defined types (enums, composites, domains, extension
- * types) do not. This class rewrites those OIDs, in place, to the target's, walking the value
- * along the shape of the target column's type. The value's size never changes.
+ * Binary arrays and composites carry type OIDs (an array its element type, a composite each field's
+ * type), and the receiving functions insist that they are the target database's. Built-in types
+ * have the same OIDs everywhere; user-defined types (enums, composites, domains, extension types)
+ * do not. This class rewrites those OIDs, in place, to the target's, walking the value along the
+ * shape of the target column's type. The value's size never changes.
  */
 final class EmbeddedOids {
   /** OIDs below this are assigned at initdb and identical in every database. */
@@ -52,7 +52,10 @@ final class EmbeddedOids {
 
   static final Shape SCALAR = new Scalar();
 
-  /** Rewrites the fields of a binary COPY tuple whose shape embeds user OIDs; {@code shapes[i]} null means leave field i. */
+  /**
+   * Rewrites the fields of a binary COPY tuple whose shape embeds user OIDs; {@code shapes[i]} null
+   * means leave field i.
+   */
   static void rewriteTuple(byte[] tuple, Shape[] shapes) {
     int[] offsets = Tuples.fieldOffsets(tuple);
     for (int i = 0; i < shapes.length && i < offsets.length - 1; i++) {
@@ -126,8 +129,13 @@ final class EmbeddedOids {
     } else if (shape instanceof Composite c) {
       int n = getInt(b, at);
       if (n != c.fields().size()) {
-        throw new IllegalArgumentException("a value of composite type " + c.typeName() + " has " + n
-            + " fields, the target type has " + c.fields().size());
+        throw new IllegalArgumentException(
+            "a value of composite type "
+                + c.typeName()
+                + " has "
+                + n
+                + " fields, the target type has "
+                + c.fields().size());
       }
       int p = at + 4;
       for (Field f : c.fields()) {
@@ -158,7 +166,10 @@ final class EmbeddedOids {
   }
 
   private static int getInt(byte[] b, int at) {
-    return ((b[at] & 0xff) << 24) | ((b[at + 1] & 0xff) << 16) | ((b[at + 2] & 0xff) << 8) | (b[at + 3] & 0xff);
+    return ((b[at] & 0xff) << 24)
+        | ((b[at + 1] & 0xff) << 16)
+        | ((b[at + 2] & 0xff) << 8)
+        | (b[at + 3] & 0xff);
   }
 
   private static void putInt(byte[] b, int at, int v) {

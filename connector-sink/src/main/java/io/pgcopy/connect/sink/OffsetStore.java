@@ -16,9 +16,9 @@ import java.util.Set;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * The consumed Kafka offsets, kept in the target database: written in the transaction that
- * applies the rows, read back to rewind the consumer. One row per connector and topic partition,
- * holding the next offset to consume.
+ * The consumed Kafka offsets, kept in the target database: written in the transaction that applies
+ * the rows, read back to rewind the consumer. One row per connector and topic partition, holding
+ * the next offset to consume.
  */
 final class OffsetStore {
   private final TableId table;
@@ -32,9 +32,12 @@ final class OffsetStore {
   /** Creates the table unless it exists; commits. */
   void createIfAbsent(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement()) {
-      st.execute("CREATE TABLE IF NOT EXISTS " + table.quoted() + " ("
-          + "connector text NOT NULL, topic text NOT NULL, kafka_partition int NOT NULL, next_offset bigint NOT NULL,"
-          + " updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, kafka_partition))");
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS "
+              + table.quoted()
+              + " ("
+              + "connector text NOT NULL, topic text NOT NULL, kafka_partition int NOT NULL, next_offset bigint NOT NULL,"
+              + " updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, kafka_partition))");
       conn.commit();
     } catch (SQLException e) {
       conn.rollback();
@@ -44,10 +47,14 @@ final class OffsetStore {
     }
   }
 
-  Map<TopicPartition, Long> load(Connection conn, Collection<TopicPartition> partitions) throws SQLException {
+  Map<TopicPartition, Long> load(Connection conn, Collection<TopicPartition> partitions)
+      throws SQLException {
     Map<TopicPartition, Long> offsets = new HashMap<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT topic, kafka_partition, next_offset FROM "
-        + table.quoted() + " WHERE connector = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT topic, kafka_partition, next_offset FROM "
+                + table.quoted()
+                + " WHERE connector = ?")) {
       ps.setString(1, connector);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -67,17 +74,24 @@ final class OffsetStore {
    * the partitions where it was not: another writer (a task that took the partition over, or this
    * task's own commit whose answer was lost) moved them, and the caller must roll back.
    */
-  Set<TopicPartition> save(Connection conn, Map<TopicPartition, Long> nextOffsets, Map<TopicPartition, Long> expected)
+  Set<TopicPartition> save(
+      Connection conn, Map<TopicPartition, Long> nextOffsets, Map<TopicPartition, Long> expected)
       throws SQLException {
     Set<TopicPartition> moved = new HashSet<>();
     List<TopicPartition> updated = new ArrayList<>();
     List<TopicPartition> inserted = new ArrayList<>();
-    try (PreparedStatement update = conn.prepareStatement("UPDATE " + table.quoted()
-        + " SET next_offset = ?, updated_at = now() WHERE connector = ? AND topic = ? AND kafka_partition = ?"
-        + " AND next_offset = ?");
-         PreparedStatement insert = conn.prepareStatement("INSERT INTO " + table.quoted()
-             + " (connector, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?)"
-             + " ON CONFLICT (connector, topic, kafka_partition) DO NOTHING")) {
+    try (PreparedStatement update =
+            conn.prepareStatement(
+                "UPDATE "
+                    + table.quoted()
+                    + " SET next_offset = ?, updated_at = now() WHERE connector = ? AND topic = ? AND kafka_partition = ?"
+                    + " AND next_offset = ?");
+        PreparedStatement insert =
+            conn.prepareStatement(
+                "INSERT INTO "
+                    + table.quoted()
+                    + " (connector, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?)"
+                    + " ON CONFLICT (connector, topic, kafka_partition) DO NOTHING")) {
       for (Map.Entry<TopicPartition, Long> e : nextOffsets.entrySet()) {
         TopicPartition tp = e.getKey();
         Long before = expected.get(tp);
@@ -104,7 +118,8 @@ final class OffsetStore {
     return moved;
   }
 
-  private static void collectUnchanged(int[] counts, List<TopicPartition> partitions, Set<TopicPartition> moved) {
+  private static void collectUnchanged(
+      int[] counts, List<TopicPartition> partitions, Set<TopicPartition> moved) {
     for (int i = 0; i < counts.length; i++) {
       // SUCCESS_NO_INFO (-2) cannot happen with pgjdbc's batches of DML; count it as written
       if (counts[i] == 0) {

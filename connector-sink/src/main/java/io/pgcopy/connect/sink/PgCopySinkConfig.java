@@ -11,14 +11,18 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
 import org.apache.kafka.common.config.ConfigException;
 
-/** Configuration of {@link PgCopySinkConnector}; the reference in docs/configuration.md is generated from {@link #CONFIG_DEF}. */
+/**
+ * Configuration of {@link PgCopySinkConnector}; the reference in docs/configuration.md is generated
+ * from {@link #CONFIG_DEF}.
+ */
 public final class PgCopySinkConfig extends AbstractConfig {
   public static final String CONNECTION_URL_CONFIG = ConnectionSettings.CONNECTION_URL_CONFIG;
   public static final String CONNECTION_USER_CONFIG = ConnectionSettings.CONNECTION_USER_CONFIG;
   private static final String CONNECTION_USER_DOC =
       "Database user. It needs INSERT and UPDATE on the target tables and the offsets table, and CREATE "
           + "where auto.create makes tables.";
-  public static final String CONNECTION_PASSWORD_CONFIG = ConnectionSettings.CONNECTION_PASSWORD_CONFIG;
+  public static final String CONNECTION_PASSWORD_CONFIG =
+      ConnectionSettings.CONNECTION_PASSWORD_CONFIG;
 
   public static final String TABLE_NAME_FORMAT_CONFIG = "table.name.format";
   private static final String TABLE_NAME_FORMAT_DOC =
@@ -58,18 +62,71 @@ public final class PgCopySinkConfig extends AbstractConfig {
 
   private static void addWriteConfigs(ConfigDef def) {
     int order = 0;
-    def.define(TABLE_NAME_FORMAT_CONFIG, Type.STRING, "${schema}.${table}", new TableNameFormatValidator(),
-            Importance.MEDIUM, TABLE_NAME_FORMAT_DOC, GROUP_WRITES, ++order, Width.MEDIUM, "Target table")
-        .define(AUTO_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, AUTO_CREATE_DOC, GROUP_WRITES, ++order,
-            Width.SHORT, "Create tables")
-        .define(BATCH_MAX_ROWS_CONFIG, Type.INT, 20000, ConfigDef.Range.atLeast(1), Importance.LOW,
-            BATCH_MAX_ROWS_DOC, GROUP_WRITES, ++order, Width.SHORT, "Batch rows")
-        .define(BATCH_MAX_BYTES_CONFIG, Type.LONG, 32L << 20, ConfigDef.Range.atLeast(1024), Importance.LOW,
-            BATCH_MAX_BYTES_DOC, GROUP_WRITES, ++order, Width.SHORT, "Batch bytes")
-        .define(BATCH_LINGER_MS_CONFIG, Type.LONG, 200L, ConfigDef.Range.atLeast(0), Importance.LOW,
-            BATCH_LINGER_MS_DOC, GROUP_WRITES, ++order, Width.SHORT, "Batch linger (ms)")
-        .define(OFFSETS_TABLE_CONFIG, Type.STRING, "public.pgcopy_sink_offsets", new TableIdValidator(),
-            Importance.LOW, OFFSETS_TABLE_DOC, GROUP_WRITES, ++order, Width.MEDIUM, "Offsets table");
+    def.define(
+            TABLE_NAME_FORMAT_CONFIG,
+            Type.STRING,
+            "${schema}.${table}",
+            new TableNameFormatValidator(),
+            Importance.MEDIUM,
+            TABLE_NAME_FORMAT_DOC,
+            GROUP_WRITES,
+            ++order,
+            Width.MEDIUM,
+            "Target table")
+        .define(
+            AUTO_CREATE_CONFIG,
+            Type.BOOLEAN,
+            true,
+            Importance.MEDIUM,
+            AUTO_CREATE_DOC,
+            GROUP_WRITES,
+            ++order,
+            Width.SHORT,
+            "Create tables")
+        .define(
+            BATCH_MAX_ROWS_CONFIG,
+            Type.INT,
+            20000,
+            ConfigDef.Range.atLeast(1),
+            Importance.LOW,
+            BATCH_MAX_ROWS_DOC,
+            GROUP_WRITES,
+            ++order,
+            Width.SHORT,
+            "Batch rows")
+        .define(
+            BATCH_MAX_BYTES_CONFIG,
+            Type.LONG,
+            32L << 20,
+            ConfigDef.Range.atLeast(1024),
+            Importance.LOW,
+            BATCH_MAX_BYTES_DOC,
+            GROUP_WRITES,
+            ++order,
+            Width.SHORT,
+            "Batch bytes")
+        .define(
+            BATCH_LINGER_MS_CONFIG,
+            Type.LONG,
+            200L,
+            ConfigDef.Range.atLeast(0),
+            Importance.LOW,
+            BATCH_LINGER_MS_DOC,
+            GROUP_WRITES,
+            ++order,
+            Width.SHORT,
+            "Batch linger (ms)")
+        .define(
+            OFFSETS_TABLE_CONFIG,
+            Type.STRING,
+            "public.pgcopy_sink_offsets",
+            new TableIdValidator(),
+            Importance.LOW,
+            OFFSETS_TABLE_DOC,
+            GROUP_WRITES,
+            ++order,
+            Width.MEDIUM,
+            "Offsets table");
   }
 
   public PgCopySinkConfig(Map<?, ?> props) {

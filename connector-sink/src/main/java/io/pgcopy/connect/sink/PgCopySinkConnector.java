@@ -38,8 +38,7 @@ public class PgCopySinkConnector extends SinkConnector {
   }
 
   @Override
-  public void stop() {
-  }
+  public void stop() {}
 
   @Override
   public Config validate(Map<String, String> connectorConfigs) {

@@ -3,8 +3,8 @@ package io.pgcopy.connect.sink;
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Mbeans;
 import io.pgcopy.connect.common.Retries;
-import io.pgcopy.connect.common.Version;
 import io.pgcopy.connect.common.SqlStates;
+import io.pgcopy.connect.common.Version;
 import io.pgcopy.connect.format.TableId;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -28,13 +28,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Buffers rows per target table and writes them in one transaction with binary COPY, together
- * with the next Kafka offset of every partition they came from. The consumer is rewound to the
- * stored offsets on {@link #open}, and records below them are skipped, so each record is applied
- * once whatever crashes.
+ * Buffers rows per target table and writes them in one transaction with binary COPY, together with
+ * the next Kafka offset of every partition they came from. The consumer is rewound to the stored
+ * offsets on {@link #open}, and records below them are skipped, so each record is applied once
+ * whatever crashes.
  */
 public class PgCopySinkTask extends SinkTask {
   private static final Logger log = LoggerFactory.getLogger(PgCopySinkTask.class);
+
   /** How often partitions waiting at a truncate look whether it is done. */
   private static final long WAIT_CHECK_MS = 200;
 
@@ -52,17 +53,31 @@ public class PgCopySinkTask extends SinkTask {
 
   private SinkBuffer buffer;
   private TruncateBarrier barrier;
-  /** Partitions stopped at a keyed table's truncate until every bucket's entry of it has arrived. */
+
+  /**
+   * Partitions stopped at a keyed table's truncate until every bucket's entry of it has arrived.
+   */
   private final Map<TopicPartition, TruncateBarrier.Truncate> waiting = new HashMap<>();
+
   private long lastWaitCheck;
   private long oldestBufferedAt;
-  /** Per partition: the offset after the last record buffered or applied; records below it are skipped. */
+
+  /**
+   * Per partition: the offset after the last record buffered or applied; records below it are
+   * skipped.
+   */
   private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
+
   /** Offsets advanced since the last write, stored with the next write. */
   private final Map<TopicPartition, Long> pendingOffsets = new HashMap<>();
+
   /** Offsets stored in the target. */
   private final Map<TopicPartition, Long> committedOffsets = new HashMap<>();
-  /** Per partition: the first offset buffered since the last write, where to go back to if the buffer is dropped. */
+
+  /**
+   * Per partition: the first offset buffered since the last write, where to go back to if the
+   * buffer is dropped.
+   */
   private final Map<TopicPartition, Long> firstPending = new HashMap<>();
 
   @Override
@@ -94,7 +109,10 @@ public class PgCopySinkTask extends SinkTask {
       Map<TopicPartition, TruncateBarrier.Truncate> stopped = barrier.waiting(c, partitions);
       c.commit();
       if (!stopped.isEmpty()) {
-        log.info("{}: {} wait for truncates whose other buckets have not arrived yet: {}", name, stopped.keySet(),
+        log.info(
+            "{}: {} wait for truncates whose other buckets have not arrived yet: {}",
+            name,
+            stopped.keySet(),
             stopped.values());
         waiting.putAll(stopped);
         context.pause(stopped.keySet().toArray(new TopicPartition[0]));
@@ -113,7 +131,11 @@ public class PgCopySinkTask extends SinkTask {
       if (!stored.isEmpty()) {
         context.offset(stored);
       }
-      log.info("{}: opened {} partitions, rewound {} to offsets stored in {}", name, partitions.size(), stored.size(),
+      log.info(
+          "{}: opened {} partitions, rewound {} to offsets stored in {}",
+          name,
+          partitions.size(),
+          stored.size(),
           config.offsetsTable());
     } catch (SQLException e) {
       dropConnection();
@@ -134,7 +156,8 @@ public class PgCopySinkTask extends SinkTask {
       }
       TruncateBarrier.Truncate stoppedAt = waiting.get(tp);
       if (stoppedAt != null && !stoppedAt.equals(buffer.truncateIn(r))) {
-        continue; // after a truncate still waiting for other buckets: consumed again once it is done
+        continue; // after a truncate still waiting for other buckets: consumed again once it is
+        // done
       }
       if (pendingOffsets.isEmpty()) {
         oldestBufferedAt = System.currentTimeMillis();
@@ -145,19 +168,22 @@ public class PgCopySinkTask extends SinkTask {
       firstPending.putIfAbsent(tp, r.kafkaOffset());
       if (truncate != null) {
         arrive(tp, truncate);
-      } else if (buffer.rows() >= config.batchMaxRows() || buffer.bytes() >= config.batchMaxBytes()) {
+      } else if (buffer.rows() >= config.batchMaxRows()
+          || buffer.bytes() >= config.batchMaxBytes()) {
         write(null); // one poll can bring many batches: memory stays within batch.max.bytes
       }
     }
     long waited = System.currentTimeMillis() - oldestBufferedAt;
-    if (buffer.rows() >= config.batchMaxRows() || buffer.bytes() >= config.batchMaxBytes()
+    if (buffer.rows() >= config.batchMaxRows()
+        || buffer.bytes() >= config.batchMaxBytes()
         || (!pendingOffsets.isEmpty() && waited >= config.batchLingerMs())) {
       write(null);
     }
     // Connect calls put() again only after its next consumer poll, which without new records
     // waits until the next offset commit: ask for a shorter one, so rows waiting are written, and
     // partitions waiting at a truncate are released, in time
-    long nextPut = pendingOffsets.isEmpty() ? Long.MAX_VALUE : Math.max(1, config.batchLingerMs() - waited);
+    long nextPut =
+        pendingOffsets.isEmpty() ? Long.MAX_VALUE : Math.max(1, config.batchLingerMs() - waited);
     if (!waiting.isEmpty()) {
       nextPut = Math.min(nextPut, WAIT_CHECK_MS);
     }
@@ -179,12 +205,18 @@ public class PgCopySinkTask extends SinkTask {
     if (done) {
       release(entry.truncate());
     } else if (waiting.put(tp, entry.truncate()) == null) {
-      log.info("{}: {} waits at a truncate of {} for the entries of other buckets", name, tp, entry.truncate().target());
+      log.info(
+          "{}: {} waits at a truncate of {} for the entries of other buckets",
+          name,
+          tp,
+          entry.truncate().target());
       context.pause(tp);
     }
   }
 
-  /** Partitions waiting at truncates that are done now are consumed again from where they stopped. */
+  /**
+   * Partitions waiting at truncates that are done now are consumed again from where they stopped.
+   */
   private void releaseTruncated() {
     long now = System.currentTimeMillis();
     if (now - lastWaitCheck < WAIT_CHECK_MS) {
@@ -202,19 +234,26 @@ public class PgCopySinkTask extends SinkTask {
     }
   }
 
-  /** The partitions waiting at {@code truncate} are consumed again from the record after their entry. */
+  /**
+   * The partitions waiting at {@code truncate} are consumed again from the record after their
+   * entry.
+   */
   private void release(TruncateBarrier.Truncate truncate) {
     Map<TopicPartition, Long> rewind = new HashMap<>();
-    waiting.entrySet().removeIf(e -> {
-      if (e.getValue().equals(truncate)) {
-        rewind.put(e.getKey(), nextOffsets.get(e.getKey()));
-        return true;
-      }
-      return false;
-    });
+    waiting
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (e.getValue().equals(truncate)) {
+                rewind.put(e.getKey(), nextOffsets.get(e.getKey()));
+                return true;
+              }
+              return false;
+            });
     rewind.values().removeIf(Objects::isNull);
     if (!rewind.isEmpty()) {
-      log.info("{}: truncate of {} done; consuming {} again", name, truncate.target(), rewind.keySet());
+      log.info(
+          "{}: truncate of {} done; consuming {} again", name, truncate.target(), rewind.keySet());
       context.offset(rewind);
       context.resume(rewind.keySet().toArray(new TopicPartition[0]));
     }
@@ -225,8 +264,8 @@ public class PgCopySinkTask extends SinkTask {
 
   /**
    * Writes every buffered row and the pending offsets in one transaction, with a truncate entry's
-   * arrival when given. Returns whether that truncate is done, null when the write was dropped
-   * (the offsets moved under this task) or without an arrival.
+   * arrival when given. Returns whether that truncate is done, null when the write was dropped (the
+   * offsets moved under this task) or without an arrival.
    */
   private Boolean write(Arrival arrival) {
     if (pendingOffsets.isEmpty()) {
@@ -240,13 +279,18 @@ public class PgCopySinkTask extends SinkTask {
       for (TableBatch b : buffer.batches()) {
         current = b.target();
         targetTables.ensure(c, b.target(), b.layout());
-        EmbeddedOids.Shape[] shapes = b.text() ? null : targetTypes.shapes(c, b.target(), b.layout());
+        EmbeddedOids.Shape[] shapes =
+            b.text() ? null : targetTypes.shapes(c, b.target(), b.layout());
         if (shapes != null) {
           try {
             b.rewriteOids(shapes);
           } catch (IllegalArgumentException e) {
-            throw new DataException(name + ": a row for " + b.target() + " does not fit the target's types: "
-                + e.getMessage());
+            throw new DataException(
+                name
+                    + ": a row for "
+                    + b.target()
+                    + " does not fit the target's types: "
+                    + e.getMessage());
           }
         }
       }
@@ -256,16 +300,25 @@ public class PgCopySinkTask extends SinkTask {
       }
       if (arrival != null) {
         current = null;
-        truncated = barrier.arrive(c, arrival.entry().truncate(), arrival.entry().entries(), arrival.entry().bucket(),
-            arrival.from());
+        truncated =
+            barrier.arrive(
+                c,
+                arrival.entry().truncate(),
+                arrival.entry().entries(),
+                arrival.entry().bucket(),
+                arrival.from());
       }
       current = config.offsetsTable();
       Set<TopicPartition> moved = offsetStore.save(c, pendingOffsets, committedOffsets);
       if (!moved.isEmpty()) {
         c.rollback();
-        log.warn("{}: the offsets stored for {} moved since this task read them (another task took the partitions "
-            + "over, or a commit whose answer was lost went through): dropping {} buffered rows and resuming from the "
-            + "stored offsets", name, moved, buffer.rows());
+        log.warn(
+            "{}: the offsets stored for {} moved since this task read them (another task took the partitions "
+                + "over, or a commit whose answer was lost went through): dropping {} buffered rows and resuming from the "
+                + "stored offsets",
+            name,
+            moved,
+            buffer.rows());
         Map<TopicPartition, Long> stored = offsetStore.load(c, heldPartitions());
         c.commit();
         restartFrom(stored, heldPartitions());
@@ -275,11 +328,21 @@ public class PgCopySinkTask extends SinkTask {
     } catch (SQLException e) {
       rollbackQuietly();
       applier.reset();
-      throw translate(e, "writing " + buffer.rows() + " rows to " + (current == null ? "the truncate barrier" : current));
+      throw translate(
+          e,
+          "writing "
+              + buffer.rows()
+              + " rows to "
+              + (current == null ? "the truncate barrier" : current));
     }
     if (log.isDebugEnabled()) {
-      log.debug("{}: wrote {} rows ({} bytes) to {} tables in {} ms", name, buffer.rows(), buffer.bytes(),
-          buffer.batches().size(), (System.nanoTime() - start) / 1_000_000);
+      log.debug(
+          "{}: wrote {} rows ({} bytes) to {} tables in {} ms",
+          name,
+          buffer.rows(),
+          buffer.bytes(),
+          buffer.batches().size(),
+          (System.nanoTime() - start) / 1_000_000);
     }
     metrics.batch(buffer.rows(), (System.nanoTime() - start) / 1_000_000);
     retries.succeeded();
@@ -291,7 +354,8 @@ public class PgCopySinkTask extends SinkTask {
   }
 
   @Override
-  public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+  public Map<TopicPartition, OffsetAndMetadata> preCommit(
+      Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
     write(null);
     Map<TopicPartition, OffsetAndMetadata> result = new HashMap<>();
     for (TopicPartition tp : currentOffsets.keySet()) {
@@ -310,7 +374,10 @@ public class PgCopySinkTask extends SinkTask {
     } catch (ConnectException e) {
       // nothing of what is buffered may be written once these partitions belong to another task:
       // drop it all and go back to what the target holds for the partitions still ours
-      log.warn("{}: writing buffered rows before a rebalance failed; they will be consumed again: {}", name, e.getMessage());
+      log.warn(
+          "{}: writing buffered rows before a rebalance failed; they will be consumed again: {}",
+          name,
+          e.getMessage());
       Set<TopicPartition> kept = heldPartitions();
       kept.removeAll(partitions);
       restartFrom(new HashMap<>(committedOffsets), kept);
@@ -398,25 +465,30 @@ public class PgCopySinkTask extends SinkTask {
 
   /**
    * A failure as Connect should see it: transient ones (by SQLState) are retried, Connect
-   * delivering the same records again after a backoff that grows with each failure in a row,
-   * until the failures have lasted {@code retry.timeout.ms}; permanent ones fail the task.
+   * delivering the same records again after a backoff that grows with each failure in a row, until
+   * the failures have lasted {@code retry.timeout.ms}; permanent ones fail the task.
    */
   private ConnectException translate(SQLException e, String doing) {
-    String message = name + ": " + doing + " failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")";
+    String message =
+        name + ": " + doing + " failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")";
     if (!SqlStates.isTransient(e)) {
       log.error("{}", message);
       String state = String.valueOf(e.getSQLState());
       if (state.equals("22P03") || state.equals("42804")) {
-        return new ConnectException(message + ". A column's type differs between the source and the target (changed "
-            + "on the source with ALTER COLUMN .. TYPE?): change the target column to the source's type (ALTER TABLE "
-            + ".. ALTER COLUMN .. TYPE ..), then restart the task", e);
+        return new ConnectException(
+            message
+                + ". A column's type differs between the source and the target (changed "
+                + "on the source with ALTER COLUMN .. TYPE?): change the target column to the source's type (ALTER TABLE "
+                + ".. ALTER COLUMN .. TYPE ..), then restart the task",
+            e);
       }
       return new ConnectException(message + ". Fix the cause, then restart the task", e);
     }
     dropConnection();
     long delay = retries.nextDelayMs();
     if (delay < 0) {
-      return new ConnectException(message + "; " + retries.givingUp() + ". Fix the cause, then restart the task", e);
+      return new ConnectException(
+          message + "; " + retries.givingUp() + ". Fix the cause, then restart the task", e);
     }
     log.warn("{}; retrying in {} ms (attempt {})", message, delay, retries.failures() + 1);
     context.timeout(delay);

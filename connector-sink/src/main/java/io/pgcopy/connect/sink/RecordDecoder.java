@@ -18,14 +18,15 @@ import org.apache.kafka.connect.header.Header;
 import org.apache.kafka.connect.sink.SinkRecord;
 
 /**
- * Reads the pgcopy headers of a record: operation, target table and column layout. The layout
- * and table name are decoded once per topic and reused while the header bytes stay the same, so
- * the per-record cost is a byte comparison.
+ * Reads the pgcopy headers of a record: operation, target table and column layout. The layout and
+ * table name are decoded once per topic and reused while the header bytes stay the same, so the
+ * per-record cost is a byte comparison.
  */
 final class RecordDecoder {
-  static final String CONVERTER_HINT = "; the pgcopy sink needs header.converter set to "
-      + "org.apache.kafka.connect.converters.ByteArrayConverter, and key.converter and value.converter set to it too "
-      + "for record.format=binary, or to the converter the source used for record.format=struct";
+  static final String CONVERTER_HINT =
+      "; the pgcopy sink needs header.converter set to "
+          + "org.apache.kafka.connect.converters.ByteArrayConverter, and key.converter and value.converter set to it too "
+          + "for record.format=binary, or to the converter the source used for record.format=struct";
 
   private final TableNameFormat tableNameFormat;
   private final Map<String, Cached> byTopic = new HashMap<>();
@@ -42,10 +43,16 @@ final class RecordDecoder {
    * What the sink needs of one record.
    *
    * @param operation the row's operation (struct records), or null for a batch
-   * @param batchKind {@link RowBatch#ROWS} or {@link RowBatch#CHANGES} for a batch (binary records), else 0
+   * @param batchKind {@link RowBatch#ROWS} or {@link RowBatch#CHANGES} for a batch (binary
+   *     records), else 0
    * @param text whether a batch's tuples hold text forms ({@link RecordHeaders#TEXT})
    */
-  record Decoded(Operation operation, byte batchKind, TableId target, ColumnLayout layout, int[] absent,
+  record Decoded(
+      Operation operation,
+      byte batchKind,
+      TableId target,
+      ColumnLayout layout,
+      int[] absent,
       boolean text) {
     boolean isBatch() {
       return batchKind != 0;
@@ -64,7 +71,12 @@ final class RecordDecoder {
   Decoded decode(SinkRecord record) {
     byte[] op = bytes(record, RecordHeaders.OPERATION);
     if (op.length != 1) {
-      throw new DataException(where(record) + ": header " + RecordHeaders.OPERATION + " must be one byte" + CONVERTER_HINT);
+      throw new DataException(
+          where(record)
+              + ": header "
+              + RecordHeaders.OPERATION
+              + " must be one byte"
+              + CONVERTER_HINT);
     }
     byte[] schema = bytes(record, RecordHeaders.SCHEMA);
     byte[] table = bytes(record, RecordHeaders.TABLE);
@@ -74,21 +86,35 @@ final class RecordDecoder {
       try {
         c.layout = ColumnLayout.decode(columns);
       } catch (IllegalArgumentException e) {
-        throw new DataException(where(record) + ": bad " + RecordHeaders.COLUMNS + " header: " + e.getMessage() + CONVERTER_HINT, e);
+        throw new DataException(
+            where(record)
+                + ": bad "
+                + RecordHeaders.COLUMNS
+                + " header: "
+                + e.getMessage()
+                + CONVERTER_HINT,
+            e);
       }
       c.columns = columns;
     }
     if (!Arrays.equals(c.schema, schema) || !Arrays.equals(c.table, table)) {
-      c.target = tableNameFormat.target(record.topic(), new String(schema, StandardCharsets.UTF_8),
-          new String(table, StandardCharsets.UTF_8));
+      c.target =
+          tableNameFormat.target(
+              record.topic(),
+              new String(schema, StandardCharsets.UTF_8),
+              new String(table, StandardCharsets.UTF_8));
       c.schema = schema;
       c.table = table;
     }
     if (RowBatch.isBatch(op[0])) {
       Header text = record.headers().lastWithName(RecordHeaders.TEXT);
       if (text != null && !(text.value() instanceof byte[] t && t.length == 1 && t[0] == 't')) {
-        throw new DataException(where(record) + ": header " + RecordHeaders.TEXT + " must be the byte 't'"
-            + CONVERTER_HINT);
+        throw new DataException(
+            where(record)
+                + ": header "
+                + RecordHeaders.TEXT
+                + " must be the byte 't'"
+                + CONVERTER_HINT);
       }
       return new Decoded(null, op[0], c.target, c.layout, null, text != null);
     }
@@ -109,7 +135,8 @@ final class RecordDecoder {
           }
         }
       } catch (IllegalArgumentException e) {
-        throw new DataException(where(record) + ": bad " + RecordHeaders.ABSENT + " header: " + e.getMessage(), e);
+        throw new DataException(
+            where(record) + ": bad " + RecordHeaders.ABSENT + " header: " + e.getMessage(), e);
       }
     }
     return new Decoded(operation, (byte) 0, c.target, c.layout, absent, false);
@@ -129,8 +156,14 @@ final class RecordDecoder {
       return null;
     }
     if (!(o instanceof Struct s)) {
-      throw new DataException(where(record) + ": the " + what + " is a " + o.getClass().getSimpleName()
-          + ", not a Struct like the " + (what.equals("key") ? "value" : "key"));
+      throw new DataException(
+          where(record)
+              + ": the "
+              + what
+              + " is a "
+              + o.getClass().getSimpleName()
+              + ", not a Struct like the "
+              + (what.equals("key") ? "value" : "key"));
     }
     try {
       return StructRows.textTuple(columns, s);
@@ -143,17 +176,31 @@ final class RecordDecoder {
     if (o == null || o instanceof byte[]) {
       return (byte[]) o;
     }
-    throw new DataException(where(record) + ": the " + what + " is a " + o.getClass().getSimpleName() + ", not bytes" + CONVERTER_HINT);
+    throw new DataException(
+        where(record)
+            + ": the "
+            + what
+            + " is a "
+            + o.getClass().getSimpleName()
+            + ", not bytes"
+            + CONVERTER_HINT);
   }
 
   private static byte[] bytes(SinkRecord record, String name) {
     Header h = record.headers().lastWithName(name);
     if (h == null || h.value() == null) {
-      throw new DataException(where(record) + " has no " + name + " header: it was not written by the pgcopy source");
+      throw new DataException(
+          where(record) + " has no " + name + " header: it was not written by the pgcopy source");
     }
     if (!(h.value() instanceof byte[])) {
-      throw new DataException(where(record) + ": header " + name + " is a " + h.value().getClass().getSimpleName()
-          + ", not bytes" + CONVERTER_HINT);
+      throw new DataException(
+          where(record)
+              + ": header "
+              + name
+              + " is a "
+              + h.value().getClass().getSimpleName()
+              + ", not bytes"
+              + CONVERTER_HINT);
     }
     return (byte[]) h.value();
   }

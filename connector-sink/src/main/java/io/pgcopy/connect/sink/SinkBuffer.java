@@ -23,13 +23,21 @@ import org.apache.kafka.connect.sink.SinkRecord;
  */
 final class SinkBuffer {
   private final RecordDecoder decoder;
-  /** Called when what is buffered must be written before a record can be buffered (its table's columns changed). */
+
+  /**
+   * Called when what is buffered must be written before a record can be buffered (its table's
+   * columns changed).
+   */
   private final Runnable writeFirst;
+
   private final Map<TableId, TableBatch> batches = new LinkedHashMap<>();
   private long rows;
   private long bytes;
 
-  /** A record that ends with one bucket's entry of a keyed table's truncate: the task waits for the others. */
+  /**
+   * A record that ends with one bucket's entry of a keyed table's truncate: the task waits for the
+   * others.
+   */
   record BarrierEntry(TruncateBarrier.Truncate truncate, int entries, int bucket) {}
 
   SinkBuffer(RecordDecoder decoder, Runnable writeFirst) {
@@ -37,7 +45,10 @@ final class SinkBuffer {
     this.writeFirst = writeFirst;
   }
 
-  /** Buffers the rows of a (non-control) record; returns the truncate entry it ends with, if it is one of several. */
+  /**
+   * Buffers the rows of a (non-control) record; returns the truncate entry it ends with, if it is
+   * one of several.
+   */
   BarrierEntry add(SinkRecord r) {
     RecordDecoder.Decoded d = decoder.decode(r);
     if (d.isBatch()) {
@@ -68,18 +79,25 @@ final class SinkBuffer {
     try {
       while (entries.next()) {
         if (barrier != null) {
-          throw new IllegalArgumentException("entries follow a truncate entry of " + barrier.entries() + " buckets");
+          throw new IllegalArgumentException(
+              "entries follow a truncate entry of " + barrier.entries() + " buckets");
         }
         Operation op = entries.operation();
         if (op == Operation.TRUNCATE && entries.truncateEntries() > 1) {
-          barrier = new BarrierEntry(new TruncateBarrier.Truncate(d.target().quoted(), entries.commitLsn(),
-              entries.truncateSeq()), entries.truncateEntries(), bucket(r));
+          barrier =
+              new BarrierEntry(
+                  new TruncateBarrier.Truncate(
+                      d.target().quoted(), entries.commitLsn(), entries.truncateSeq()),
+                  entries.truncateEntries(),
+                  bucket(r));
           continue;
         }
         byte[] old = entries.oldTuple();
         byte[] row = entries.newTuple();
-        byte[] key = keyFields == null || op == Operation.DELETE || op == Operation.TRUNCATE ? old
-            : Tuples.project(row, keyFields);
+        byte[] key =
+            keyFields == null || op == Operation.DELETE || op == Operation.TRUNCATE
+                ? old
+                : Tuples.project(row, keyFields);
         long before = batch.size();
         bytes += batch.add(op, key, row, entries.absent());
         rows += op == Operation.TRUNCATE ? 0 : Math.max(0, batch.size() - before);
@@ -96,15 +114,19 @@ final class SinkBuffer {
   /** A struct record (record.format=struct): one row, as text forms. */
   private void addRow(SinkRecord r, RecordDecoder.Decoded d) {
     TableBatch existing = batches.get(d.target());
-    boolean text = r.value() instanceof Struct || r.key() instanceof Struct
-        // a truncate has neither: it joins the table's batch in whatever format that has
-        || (r.value() == null && r.key() == null && existing != null && existing.text());
+    boolean text =
+        r.value() instanceof Struct
+            || r.key() instanceof Struct
+            // a truncate has neither: it joins the table's batch in whatever format that has
+            || (r.value() == null && r.key() == null && existing != null && existing.text());
     byte[] value;
     byte[] key;
     if (text) {
       ColumnLayout layout = d.layout();
       value = RecordDecoder.textTuple(r, r.value(), "value", layout.columns());
-      key = RecordDecoder.textTuple(r, r.key(), "key", layout.hasKey() ? layout.keyColumns() : layout.columns());
+      key =
+          RecordDecoder.textTuple(
+              r, r.key(), "key", layout.hasKey() ? layout.keyColumns() : layout.columns());
     } else {
       value = RecordDecoder.value(r);
       key = RecordDecoder.key(r);
@@ -112,7 +134,8 @@ final class SinkBuffer {
     switch (d.operation()) {
       case READ, INSERT, UPDATE -> {
         if (value == null) {
-          throw new DataException(RecordDecoder.where(r) + " is a " + d.operation() + " without a value");
+          throw new DataException(
+              RecordDecoder.where(r) + " is a " + d.operation() + " without a value");
         }
       }
       case DELETE -> {
@@ -120,7 +143,7 @@ final class SinkBuffer {
           throw new DataException(RecordDecoder.where(r) + " is a delete without a key");
         }
       }
-      case TRUNCATE -> { }
+      case TRUNCATE -> {}
     }
     TableBatch batch = batchFor(d, text);
     long before = batch.size();
@@ -156,32 +179,46 @@ final class SinkBuffer {
   private static int rowCount(SinkRecord r) {
     Header h = r.headers().lastWithName(RecordHeaders.ROWS);
     if (h == null || !(h.value() instanceof byte[] b) || b.length != 4) {
-      throw new DataException(RecordDecoder.where(r) + " has no 4-byte " + RecordHeaders.ROWS + " header"
-          + RecordDecoder.CONVERTER_HINT);
+      throw new DataException(
+          RecordDecoder.where(r)
+              + " has no 4-byte "
+              + RecordHeaders.ROWS
+              + " header"
+              + RecordDecoder.CONVERTER_HINT);
     }
     return ByteBuffer.wrap(b).getInt();
   }
 
   private static int bucket(SinkRecord r) {
     if (!(r.key() instanceof byte[] k) || k.length != 4) {
-      throw new DataException(RecordDecoder.where(r) + ": a truncate entry's record key must be its 4-byte bucket");
+      throw new DataException(
+          RecordDecoder.where(r) + ": a truncate entry's record key must be its 4-byte bucket");
     }
     return ByteBuffer.wrap(k).getInt();
   }
 
-  /** The truncate a record of a waiting partition carries, if it is a lone truncate entry of several. */
+  /**
+   * The truncate a record of a waiting partition carries, if it is a lone truncate entry of
+   * several.
+   */
   TruncateBarrier.Truncate truncateIn(SinkRecord r) {
     Header op = r.headers().lastWithName(RecordHeaders.OPERATION);
-    if (op == null || !(op.value() instanceof byte[] b) || b.length != 1 || b[0] != RowBatch.CHANGES
+    if (op == null
+        || !(op.value() instanceof byte[] b)
+        || b.length != 1
+        || b[0] != RowBatch.CHANGES
         || !(r.value() instanceof byte[] value)) {
       return null;
     }
     RowBatchReader entries = RowBatchReader.of(RowBatch.CHANGES, value);
-    if (!entries.next() || entries.operation() != Operation.TRUNCATE || entries.truncateEntries() <= 1) {
+    if (!entries.next()
+        || entries.operation() != Operation.TRUNCATE
+        || entries.truncateEntries() <= 1) {
       return null;
     }
     RecordDecoder.Decoded d = decoder.decode(r);
-    return new TruncateBarrier.Truncate(d.target().quoted(), entries.commitLsn(), entries.truncateSeq());
+    return new TruncateBarrier.Truncate(
+        d.target().quoted(), entries.commitLsn(), entries.truncateSeq());
   }
 
   Collection<TableBatch> batches() {

@@ -27,7 +27,10 @@ final class SinkValidator {
   void validate(Map<String, String> props) {
     // the value converter depends on the topics' record.format (ByteArray for binary, JSON or Avro
     // for struct), so only the header converter is checked here; a mismatch fails the first record
-    Converters.requireByteArray(result, props, List.of(Converters.HEADER),
+    Converters.requireByteArray(
+        result,
+        props,
+        List.of(Converters.HEADER),
         "pgcopy records carry binary headers (operation, column layout, LSN) that the sink reads");
     if (result.hasAnyErrors()) {
       return; // the field messages are the answer; a configuration cannot be parsed
@@ -41,11 +44,12 @@ final class SinkValidator {
   }
 
   private void checkWritable(Connection conn, TableId offsets) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') = 'on', current_user,"
-            + " to_regclass(?) IS NOT NULL,"
-            + " CASE WHEN to_regclass(?) IS NOT NULL THEN has_table_privilege(to_regclass(?), 'SELECT, INSERT, UPDATE') END,"
-            + " CASE WHEN to_regnamespace(?) IS NOT NULL THEN has_schema_privilege(to_regnamespace(?), 'CREATE') END")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') = 'on', current_user,"
+                + " to_regclass(?) IS NOT NULL,"
+                + " CASE WHEN to_regclass(?) IS NOT NULL THEN has_table_privilege(to_regclass(?), 'SELECT, INSERT, UPDATE') END,"
+                + " CASE WHEN to_regnamespace(?) IS NOT NULL THEN has_schema_privilege(to_regnamespace(?), 'CREATE') END")) {
       String table = offsets.quoted();
       String schema = TableId.quoteIdentifier(offsets.schema());
       ps.setString(1, table);
@@ -57,19 +61,42 @@ final class SinkValidator {
         rs.next();
         String user = rs.getString(3);
         if (rs.getBoolean(1)) {
-          error(CONNECTION_URL_CONFIG, "the target is a standby in recovery and cannot be written: point the URL at the primary");
+          error(
+              CONNECTION_URL_CONFIG,
+              "the target is a standby in recovery and cannot be written: point the URL at the primary");
         } else if (rs.getBoolean(2)) {
-          error(CONNECTION_URL_CONFIG, "the target's default_transaction_read_only is on for user " + user
-              + ": the sink cannot write (ALTER ROLE ... SET default_transaction_read_only = off)");
+          error(
+              CONNECTION_URL_CONFIG,
+              "the target's default_transaction_read_only is on for user "
+                  + user
+                  + ": the sink cannot write (ALTER ROLE ... SET default_transaction_read_only = off)");
         } else if (rs.getBoolean(4)) {
           if (!rs.getBoolean(5)) {
-            error(CONNECTION_USER_CONFIG, "user " + user + " cannot SELECT, INSERT and UPDATE the offsets table "
-                + offsets + ": GRANT SELECT, INSERT, UPDATE ON " + table + " TO " + TableId.quoteIdentifier(user));
+            error(
+                CONNECTION_USER_CONFIG,
+                "user "
+                    + user
+                    + " cannot SELECT, INSERT and UPDATE the offsets table "
+                    + offsets
+                    + ": GRANT SELECT, INSERT, UPDATE ON "
+                    + table
+                    + " TO "
+                    + TableId.quoteIdentifier(user));
           }
         } else if (!Boolean.TRUE.equals(rs.getObject(6))) {
-          error(CONNECTION_USER_CONFIG, "user " + user + " cannot create the offsets table " + offsets
-              + ": the schema is missing or lacks CREATE for this user (GRANT CREATE ON SCHEMA "
-              + schema + " TO " + TableId.quoteIdentifier(user) + ", or set " + OFFSETS_TABLE_CONFIG + ")");
+          error(
+              CONNECTION_USER_CONFIG,
+              "user "
+                  + user
+                  + " cannot create the offsets table "
+                  + offsets
+                  + ": the schema is missing or lacks CREATE for this user (GRANT CREATE ON SCHEMA "
+                  + schema
+                  + " TO "
+                  + TableId.quoteIdentifier(user)
+                  + ", or set "
+                  + OFFSETS_TABLE_CONFIG
+                  + ")");
         }
       }
     }

@@ -14,13 +14,15 @@ import java.util.Map;
 
 /**
  * Buffered changes for one target table with one column layout. For a table with a key only the
- * last change per key is kept (records of one key arrive in one partition, in order, so the last
- * is the newest); an update whose unchanged TOASTed values were not sent takes them from the row it
+ * last change per key is kept (records of one key arrive in one partition, in order, so the last is
+ * the newest); an update whose unchanged TOASTed values were not sent takes them from the row it
  * replaces in the batch. A keyless table keeps every change in order. A truncate drops what came
  * before it and is applied first.
  */
 final class TableBatch {
-  /** One change: what to do, the key (for a keyless table the old row), the new row, absent fields. */
+  /**
+   * One change: what to do, the key (for a keyless table the old row), the new row, absent fields.
+   */
   record Change(Operation op, byte[] key, byte[] value, int[] absent) {
     boolean isDelete() {
       return op == Operation.DELETE;
@@ -34,8 +36,12 @@ final class TableBatch {
   private final boolean text;
   private boolean truncate;
   private long bytes;
-  /** Snapshot rows as they came: runs of binary COPY tuples, in arrival order, before every change. */
+
+  /**
+   * Snapshot rows as they came: runs of binary COPY tuples, in arrival order, before every change.
+   */
   private final List<byte[]> runs = new ArrayList<>();
+
   private long runRows;
 
   TableBatch(TableId target, ColumnLayout layout) {
@@ -130,7 +136,10 @@ final class TableBatch {
     if (previouslyAbsent == null) {
       return null;
     }
-    int[] both = Arrays.stream(absent).filter(f -> Arrays.stream(previouslyAbsent).anyMatch(p -> p == f)).toArray();
+    int[] both =
+        Arrays.stream(absent)
+            .filter(f -> Arrays.stream(previouslyAbsent).anyMatch(p -> p == f))
+            .toArray();
     return both.length == 0 ? null : both;
   }
 
@@ -162,8 +171,8 @@ final class TableBatch {
   }
 
   /**
-   * Puts the target database's type OIDs into the arrays and composites of every buffered row
-   * (and of the old rows that key a keyless table's changes).
+   * Puts the target database's type OIDs into the arrays and composites of every buffered row (and
+   * of the old rows that key a keyless table's changes).
    */
   void rewriteOids(EmbeddedOids.Shape[] shapes) {
     EmbeddedOids.Shape[] keyShapes = null;
@@ -178,8 +187,14 @@ final class TableBatch {
       try {
         EmbeddedOids.rewriteRun(run, shapes);
       } catch (EmbeddedOids.FieldException e) {
-        throw new IllegalArgumentException("column " + layout.columns().get(e.field).name() + " ("
-            + layout.columns().get(e.field).typeName() + "): " + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            "column "
+                + layout.columns().get(e.field).name()
+                + " ("
+                + layout.columns().get(e.field).typeName()
+                + "): "
+                + e.getMessage(),
+            e);
       }
     }
     for (Change c : changes()) {
@@ -191,8 +206,14 @@ final class TableBatch {
           EmbeddedOids.rewriteTuple(c.key(), layout.hasKey() ? keyShapes : shapes);
         }
       } catch (EmbeddedOids.FieldException e) {
-        throw new IllegalArgumentException("column " + layout.columns().get(e.field).name() + " ("
-            + layout.columns().get(e.field).typeName() + "): " + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            "column "
+                + layout.columns().get(e.field).name()
+                + " ("
+                + layout.columns().get(e.field).typeName()
+                + "): "
+                + e.getMessage(),
+            e);
       }
     }
   }

@@ -39,10 +39,14 @@ final class TableNameFormat {
   }
 
   TableId target(String topic, String schema, String table) {
-    return new TableId(fill(schemaTemplate, topic, schema, table), fill(tableTemplate, topic, schema, table));
+    return new TableId(
+        fill(schemaTemplate, topic, schema, table), fill(tableTemplate, topic, schema, table));
   }
 
   private static String fill(String template, String topic, String schema, String table) {
-    return template.replace("${schema}", schema).replace("${table}", table).replace("${topic}", topic);
+    return template
+        .replace("${schema}", schema)
+        .replace("${table}", table)
+        .replace("${topic}", topic);
   }
 }

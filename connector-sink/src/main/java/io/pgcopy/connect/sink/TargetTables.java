@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes sure each target table exists with every column the records carry: creates it from the
- * column layout when allowed (exact types, NOT NULL, primary key), or says what is missing.
- * DDL runs in its own committed transaction, before the batch that needs it.
+ * column layout when allowed (exact types, NOT NULL, primary key), or says what is missing. DDL
+ * runs in its own committed transaction, before the batch that needs it.
  */
 final class TargetTables {
   private static final Logger log = LoggerFactory.getLogger(TargetTables.class);
@@ -39,13 +39,16 @@ final class TargetTables {
       return;
     }
     Set<String> existing = columns(conn, target);
-    // a concurrent task may have won the race for the schema only: try again until the table is there
+    // a concurrent task may have won the race for the schema only: try again until the table is
+    // there
     for (int attempt = 0; existing == null; attempt++) {
       if (!autoCreate) {
-        throw new ConnectException("target table " + target + " does not exist: create it, or set auto.create=true");
+        throw new ConnectException(
+            "target table " + target + " does not exist: create it, or set auto.create=true");
       }
       if (attempt == 3) {
-        throw new ConnectException("creating target table " + target + " failed three times; see the database log");
+        throw new ConnectException(
+            "creating target table " + target + " failed three times; see the database log");
       }
       create(conn, target, layout);
       existing = columns(conn, target);
@@ -58,8 +61,12 @@ final class TargetTables {
     }
     if (!missing.isEmpty()) {
       if (!autoCreate) {
-        throw new ConnectException("target table " + target + " lacks columns the source sends: " + missing
-            + "; add them to the target table, or set auto.create=true");
+        throw new ConnectException(
+            "target table "
+                + target
+                + " lacks columns the source sends: "
+                + missing
+                + "; add them to the target table, or set auto.create=true");
       }
       addColumns(conn, target, layout, existing);
     }
@@ -71,10 +78,11 @@ final class TargetTables {
 
   /** Column names of the table, or null when it does not exist. */
   private static Set<String> columns(Connection conn, TableId table) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT a.attname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            + " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
-            + " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT a.attname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+                + " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')")) {
       ps.setString(1, table.schema());
       ps.setString(2, table.table());
       try (ResultSet rs = ps.executeQuery()) {
@@ -96,18 +104,24 @@ final class TargetTables {
 
   /**
    * The CREATE TABLE of a layout: its columns with their exact types and NOT NULL, its stored
-   * generated columns where the source has them, with the source's expressions, and its key as
-   * the primary key.
+   * generated columns where the source has them, with the source's expressions, and its key as the
+   * primary key.
    */
   static String createTableSql(TableId target, ColumnLayout layout) {
-    StringBuilder sql = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(target.quoted()).append(" (");
+    StringBuilder sql =
+        new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(target.quoted()).append(" (");
     List<Column> columns = layout.columns();
     String separator = "";
     for (int i = 0; i <= columns.size(); i++) {
       for (GeneratedColumn g : layout.generated()) {
         if (g.position() == i) {
-          sql.append(separator).append(TableId.quoteIdentifier(g.name())).append(' ').append(g.typeName())
-              .append(" GENERATED ALWAYS AS (").append(g.expression()).append(") STORED");
+          sql.append(separator)
+              .append(TableId.quoteIdentifier(g.name()))
+              .append(' ')
+              .append(g.typeName())
+              .append(" GENERATED ALWAYS AS (")
+              .append(g.expression())
+              .append(") STORED");
           separator = ", ";
         }
       }
@@ -115,7 +129,10 @@ final class TargetTables {
         break;
       }
       Column c = columns.get(i);
-      sql.append(separator).append(TableId.quoteIdentifier(c.name())).append(' ').append(c.typeName());
+      sql.append(separator)
+          .append(TableId.quoteIdentifier(c.name()))
+          .append(' ')
+          .append(c.typeName());
       separator = ", ";
       if (c.notNull()) {
         sql.append(" NOT NULL");
@@ -138,16 +155,18 @@ final class TargetTables {
    * from now on could not be inserted, so it becomes nullable. Generated and identity columns fill
    * themselves and are left alone.
    */
-  private static void relaxUnsent(Connection conn, TableId target, ColumnLayout layout) throws SQLException {
+  private static void relaxUnsent(Connection conn, TableId target, ColumnLayout layout)
+      throws SQLException {
     Set<String> sent = new HashSet<>();
     layout.columns().forEach(c -> sent.add(c.name()));
     layout.generated().forEach(g -> sent.add(g.name()));
     List<String> relaxed = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped"
-            + " AND a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''"
-            + " AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary"
-            + "   AND a.attnum = ANY (i.indkey))")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped"
+                + " AND a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''"
+                + " AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary"
+                + "   AND a.attnum = ANY (i.indkey))")) {
       ps.setString(1, target.quoted());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -163,29 +182,48 @@ final class TargetTables {
     }
     try (Statement st = conn.createStatement()) {
       for (String c : relaxed) {
-        st.execute("ALTER TABLE " + target.quoted() + " ALTER COLUMN " + TableId.quoteIdentifier(c) + " DROP NOT NULL");
+        st.execute(
+            "ALTER TABLE "
+                + target.quoted()
+                + " ALTER COLUMN "
+                + TableId.quoteIdentifier(c)
+                + " DROP NOT NULL");
       }
       conn.commit();
     } catch (SQLException e) {
       conn.rollback();
       throw e;
     }
-    log.warn("Target table {}: the source no longer sends columns {} (dropped or renamed on the source): kept with their "
-        + "values, now nullable", target, relaxed);
+    log.warn(
+        "Target table {}: the source no longer sends columns {} (dropped or renamed on the source): kept with their "
+            + "values, now nullable",
+        target,
+        relaxed);
   }
 
-  /** ALTER TABLE .. ADD COLUMN IF NOT EXISTS for each column the table lacks (a column added on the source). */
-  private static void addColumns(Connection conn, TableId target, ColumnLayout layout, Set<String> existing)
+  /**
+   * ALTER TABLE .. ADD COLUMN IF NOT EXISTS for each column the table lacks (a column added on the
+   * source).
+   */
+  private static void addColumns(
+      Connection conn, TableId target, ColumnLayout layout, Set<String> existing)
       throws SQLException {
     StringBuilder sql = new StringBuilder("ALTER TABLE ").append(target.quoted());
     List<String> added = new ArrayList<>();
     for (Column c : layout.columns()) {
       if (!existing.contains(c.name())) {
-        sql.append(added.isEmpty() ? " " : ", ").append("ADD COLUMN IF NOT EXISTS ")
-            .append(TableId.quoteIdentifier(c.name())).append(' ').append(c.typeName());
+        sql.append(added.isEmpty() ? " " : ", ")
+            .append("ADD COLUMN IF NOT EXISTS ")
+            .append(TableId.quoteIdentifier(c.name()))
+            .append(' ')
+            .append(c.typeName());
         if (c.missingValue() != null) {
-          // the rows already there get the value the source's older rows have (ADD COLUMN .. DEFAULT)
-          sql.append(" DEFAULT ").append(quoteLiteral(c.missingValue())).append("::").append(c.typeName());
+          // the rows already there get the value the source's older rows have (ADD COLUMN ..
+          // DEFAULT)
+          sql.append(" DEFAULT ")
+              .append(quoteLiteral(c.missingValue()))
+              .append("::")
+              .append(c.typeName());
         }
         added.add(c.name());
       }
@@ -203,7 +241,8 @@ final class TargetTables {
   private static final String UNDEFINED_OBJECT = "42704";
 
   /** Names the columns whose types the target database lacks. */
-  private static ConnectException missingType(Connection conn, TableId target, ColumnLayout layout, SQLException cause)
+  private static ConnectException missingType(
+      Connection conn, TableId target, ColumnLayout layout, SQLException cause)
       throws SQLException {
     List<String> missing = new ArrayList<>();
     try (PreparedStatement ps = conn.prepareStatement("SELECT to_regtype(?) IS NULL")) {
@@ -219,29 +258,53 @@ final class TargetTables {
     } finally {
       conn.rollback();
     }
-    return new ConnectException("cannot create target table " + target + ": the target database lacks the type of "
-        + (missing.isEmpty() ? "a column (" + cause.getMessage() + ")" : String.join(", ", missing))
-        + ". Create the type there (CREATE TYPE, CREATE DOMAIN, CREATE EXTENSION) as on the source, then restart the task",
+    return new ConnectException(
+        "cannot create target table "
+            + target
+            + ": the target database lacks the type of "
+            + (missing.isEmpty()
+                ? "a column (" + cause.getMessage() + ")"
+                : String.join(", ", missing))
+            + ". Create the type there (CREATE TYPE, CREATE DOMAIN, CREATE EXTENSION) as on the source, then restart the task",
         cause);
   }
 
-  /** A create that failed where the table has generated columns: names them, since their expressions are the likely cause. */
-  private static ConnectException generatedColumns(TableId target, ColumnLayout layout, SQLException cause) {
+  /**
+   * A create that failed where the table has generated columns: names them, since their expressions
+   * are the likely cause.
+   */
+  private static ConnectException generatedColumns(
+      TableId target, ColumnLayout layout, SQLException cause) {
     StringBuilder columns = new StringBuilder();
     for (GeneratedColumn g : layout.generated()) {
-      columns.append(columns.length() == 0 ? "" : ", ").append("column ").append(TableId.quoteIdentifier(g.name()))
-          .append(" GENERATED ALWAYS AS (").append(g.expression()).append(") STORED");
+      columns
+          .append(columns.length() == 0 ? "" : ", ")
+          .append("column ")
+          .append(TableId.quoteIdentifier(g.name()))
+          .append(" GENERATED ALWAYS AS (")
+          .append(g.expression())
+          .append(") STORED");
     }
-    return new ConnectException("cannot create target table " + target + " with its generated " + columns + ": "
-        + cause.getMessage() + " (SQLState " + cause.getSQLState() + "). Create what the expression needs in the "
-        + "target database (a function, a type), or create the table yourself, then restart the task", cause);
+    return new ConnectException(
+        "cannot create target table "
+            + target
+            + " with its generated "
+            + columns
+            + ": "
+            + cause.getMessage()
+            + " (SQLState "
+            + cause.getSQLState()
+            + "). Create what the expression needs in the "
+            + "target database (a function, a type), or create the table yourself, then restart the task",
+        cause);
   }
 
   static String quoteLiteral(String s) {
     return "'" + s.replace("'", "''") + "'";
   }
 
-  private static void create(Connection conn, TableId target, ColumnLayout layout) throws SQLException {
+  private static void create(Connection conn, TableId target, ColumnLayout layout)
+      throws SQLException {
     String sql = createTableSql(target, layout);
     try (Statement st = conn.createStatement()) {
       st.execute("CREATE SCHEMA IF NOT EXISTS " + TableId.quoteIdentifier(target.schema()));

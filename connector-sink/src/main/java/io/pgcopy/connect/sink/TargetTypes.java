@@ -14,23 +14,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The shapes of the target columns' types, for {@link EmbeddedOids}: which columns of a table
- * hold arrays or composites whose binary form embeds OIDs of user-defined types, and the target's
- * OIDs to put there. Read from the target catalog once per table and layout.
+ * The shapes of the target columns' types, for {@link EmbeddedOids}: which columns of a table hold
+ * arrays or composites whose binary form embeds OIDs of user-defined types, and the target's OIDs
+ * to put there. Read from the target catalog once per table and layout.
  */
 final class TargetTypes {
   private final Map<String, Shape[]> byTable = new HashMap<>();
   private final Map<Long, Shape> byOid = new HashMap<>();
 
-  /** Per field of the layout the shape to rewrite, or null for the whole table when nothing needs it. */
+  /**
+   * Per field of the layout the shape to rewrite, or null for the whole table when nothing needs
+   * it.
+   */
   Shape[] shapes(Connection conn, TableId target, ColumnLayout layout) throws SQLException {
     String key = target.quoted() + "\n" + layout.hashCode() + "\n" + layout;
     if (byTable.containsKey(key)) {
       return byTable.get(key);
     }
     Map<String, Long> columnTypes = new HashMap<>();
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped")) {
       ps.setString(1, target.quoted());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -71,8 +75,9 @@ final class TargetTypes {
     long base;
     int typlen;
     String name;
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT typtype, typelem, typrelid, typbasetype, typlen, format_type(oid, NULL) FROM pg_type WHERE oid = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT typtype, typelem, typrelid, typbasetype, typlen, format_type(oid, NULL) FROM pg_type WHERE oid = ?")) {
       ps.setLong(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -93,8 +98,9 @@ final class TargetTypes {
       s = new EmbeddedOids.ArrayOf((int) elem, shape(conn, elem, depth + 1));
     } else if ("c".equals(typtype)) {
       List<EmbeddedOids.Field> fields = new ArrayList<>();
-      try (PreparedStatement ps = conn.prepareStatement(
-          "SELECT atttypid FROM pg_attribute WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
+      try (PreparedStatement ps =
+          conn.prepareStatement(
+              "SELECT atttypid FROM pg_attribute WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
         ps.setLong(1, relid);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
@@ -104,7 +110,8 @@ final class TargetTypes {
       }
       List<EmbeddedOids.Field> resolved = new ArrayList<>();
       for (EmbeddedOids.Field f : fields) {
-        resolved.add(new EmbeddedOids.Field(f.typeOid(), shape(conn, f.typeOid() & 0xffffffffL, depth + 1)));
+        resolved.add(
+            new EmbeddedOids.Field(f.typeOid(), shape(conn, f.typeOid() & 0xffffffffL, depth + 1)));
       }
       s = new EmbeddedOids.Composite(name, resolved);
     } else {

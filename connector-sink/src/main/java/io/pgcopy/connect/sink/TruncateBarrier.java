@@ -16,8 +16,8 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * Truncates of keyed tables, which the source sends as one entry in every key bucket (so in every
  * partition the table's rows use): the target table is truncated once every bucket's entry has
- * arrived, that is once every row written before the truncate is in the target, and no row
- * written after it is applied before that.
+ * arrived, that is once every row written before the truncate is in the target, and no row written
+ * after it is applied before that.
  *
  * <p>The arrivals are rows of a table next to the offsets table, written in the transaction that
  * applies the rows before them and stores the offsets past them, so a restarted or rebalanced task
@@ -30,10 +30,15 @@ final class TruncateBarrier {
 
   private final TableId table;
 
-  /** One truncate: its target table (quoted), its source transaction's commit LSN and its number there. */
+  /**
+   * One truncate: its target table (quoted), its source transaction's commit LSN and its number
+   * there.
+   */
   record Truncate(String target, long commitLsn, int seq) {}
 
-  /** @param offsetsTable the sink's offsets table; the arrivals live beside it, named after it */
+  /**
+   * @param offsetsTable the sink's offsets table; the arrivals live beside it, named after it
+   */
   TruncateBarrier(TableId offsetsTable) {
     this.table = new TableId(offsetsTable.schema(), offsetsTable.table() + "_truncates");
   }
@@ -41,9 +46,12 @@ final class TruncateBarrier {
   /** Creates the table unless it exists; commits. */
   void createIfAbsent(Connection conn) throws SQLException {
     try (Statement st = conn.createStatement()) {
-      st.execute("CREATE TABLE IF NOT EXISTS " + table.quoted() + " (target text NOT NULL, commit_lsn bigint NOT NULL,"
-          + " seq int NOT NULL, bucket int NOT NULL, topic text, kafka_partition int,"
-          + " arrived_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (target, commit_lsn, seq, bucket))");
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS "
+              + table.quoted()
+              + " (target text NOT NULL, commit_lsn bigint NOT NULL,"
+              + " seq int NOT NULL, bucket int NOT NULL, topic text, kafka_partition int,"
+              + " arrived_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (target, commit_lsn, seq, bucket))");
       conn.commit();
     } catch (SQLException e) {
       conn.rollback();
@@ -54,21 +62,28 @@ final class TruncateBarrier {
   }
 
   /**
-   * In the caller's transaction: records that {@code bucket}'s entry of {@code t}, one of {@code entries}, arrived from
-   * {@code from}, and truncates the target if that completes the set. Returns whether the truncate
-   * is done (now, or before: an entry consumed again changes nothing).
+   * In the caller's transaction: records that {@code bucket}'s entry of {@code t}, one of {@code
+   * entries}, arrived from {@code from}, and truncates the target if that completes the set.
+   * Returns whether the truncate is done (now, or before: an entry consumed again changes nothing).
    */
-  boolean arrive(Connection conn, Truncate t, int entries, int bucket, TopicPartition from) throws SQLException {
+  boolean arrive(Connection conn, Truncate t, int entries, int bucket, TopicPartition from)
+      throws SQLException {
     String target = t.target();
-    try (PreparedStatement lock = conn.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")) {
+    try (PreparedStatement lock =
+        conn.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")) {
       lock.setString(1, target + "@" + t.commitLsn() + "/" + t.seq());
       lock.execute();
     }
     int arrived;
     boolean done;
-    try (PreparedStatement ps = conn.prepareStatement("SELECT count(*) FILTER (WHERE bucket >= 0), "
-        + "coalesce(bool_or(bucket = " + DONE + "), false) FROM " + table.quoted()
-        + " WHERE target = ? AND commit_lsn = ? AND seq = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT count(*) FILTER (WHERE bucket >= 0), "
+                + "coalesce(bool_or(bucket = "
+                + DONE
+                + "), false) FROM "
+                + table.quoted()
+                + " WHERE target = ? AND commit_lsn = ? AND seq = ?")) {
       bind(ps, t);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -79,8 +94,11 @@ final class TruncateBarrier {
     if (done) {
       return true;
     }
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + table.quoted()
-        + " (target, commit_lsn, seq, bucket, topic, kafka_partition) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO "
+                + table.quoted()
+                + " (target, commit_lsn, seq, bucket, topic, kafka_partition) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
       bind(ps, t);
       ps.setInt(4, bucket);
       ps.setString(5, from.topic());
@@ -93,13 +111,19 @@ final class TruncateBarrier {
     try (Statement st = conn.createStatement()) {
       st.execute("TRUNCATE " + target);
     }
-    try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + table.quoted()
-        + " WHERE target = ? AND commit_lsn = ? AND seq = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "DELETE FROM " + table.quoted() + " WHERE target = ? AND commit_lsn = ? AND seq = ?")) {
       bind(ps, t);
       ps.executeUpdate();
     }
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + table.quoted()
-        + " (target, commit_lsn, seq, bucket) VALUES (?, ?, ?, " + DONE + ")")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO "
+                + table.quoted()
+                + " (target, commit_lsn, seq, bucket) VALUES (?, ?, ?, "
+                + DONE
+                + ")")) {
       bind(ps, t);
       ps.executeUpdate();
     }
@@ -109,8 +133,12 @@ final class TruncateBarrier {
   /** Of the truncates given, the ones done. */
   Set<Truncate> done(Connection conn, Collection<Truncate> waiting) throws SQLException {
     Set<Truncate> done = new HashSet<>();
-    try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + table.quoted()
-        + " WHERE target = ? AND commit_lsn = ? AND seq = ? AND bucket = " + DONE)) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT 1 FROM "
+                + table.quoted()
+                + " WHERE target = ? AND commit_lsn = ? AND seq = ? AND bucket = "
+                + DONE)) {
       for (Truncate t : new HashSet<>(waiting)) {
         bind(ps, t);
         try (ResultSet rs = ps.executeQuery()) {
@@ -127,13 +155,19 @@ final class TruncateBarrier {
    * The partitions among {@code partitions} whose consumption stopped at a truncate not done yet,
    * and that truncate.
    */
-  Map<TopicPartition, Truncate> waiting(Connection conn, Collection<TopicPartition> partitions) throws SQLException {
+  Map<TopicPartition, Truncate> waiting(Connection conn, Collection<TopicPartition> partitions)
+      throws SQLException {
     Map<TopicPartition, Truncate> waiting = new HashMap<>();
     try (Statement st = conn.createStatement();
-         ResultSet rs = st.executeQuery("SELECT a.target, a.commit_lsn, a.seq, a.topic, a.kafka_partition FROM "
-             + table.quoted() + " a WHERE a.bucket >= 0 AND NOT EXISTS (SELECT 1 FROM " + table.quoted()
-             + " d WHERE d.target = a.target AND d.commit_lsn = a.commit_lsn AND d.seq = a.seq AND d.bucket = "
-             + DONE + ")")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT a.target, a.commit_lsn, a.seq, a.topic, a.kafka_partition FROM "
+                    + table.quoted()
+                    + " a WHERE a.bucket >= 0 AND NOT EXISTS (SELECT 1 FROM "
+                    + table.quoted()
+                    + " d WHERE d.target = a.target AND d.commit_lsn = a.commit_lsn AND d.seq = a.seq AND d.bucket = "
+                    + DONE
+                    + ")")) {
       while (rs.next()) {
         TopicPartition tp = new TopicPartition(rs.getString(4), rs.getInt(5));
         if (partitions.contains(tp)) {

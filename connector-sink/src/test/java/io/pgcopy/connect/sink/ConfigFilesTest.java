@@ -29,18 +29,46 @@ class ConfigFilesTest {
   private static final Path CONFIG = Path.of("..", "config");
   private static final String SOURCE = "io.pgcopy.connect.source.PgCopySourceConnector";
   private static final String SINK = "io.pgcopy.connect.sink.PgCopySinkConnector";
-  private static final List<String> CONNECT_KEYS = List.of("name", "connector.class", "tasks.max", "topics",
-      "topics.regex", "key.converter", "value.converter", "header.converter", "transforms", "predicates",
-      "exactly.once.support", "transaction.boundary");
+  private static final List<String> CONNECT_KEYS =
+      List.of(
+          "name",
+          "connector.class",
+          "tasks.max",
+          "topics",
+          "topics.regex",
+          "key.converter",
+          "value.converter",
+          "header.converter",
+          "transforms",
+          "predicates",
+          "exactly.once.support",
+          "transaction.boundary");
   private static final String JSON = "org.apache.kafka.connect.json.JsonConverter";
   private static final String BYTE_ARRAY = "org.apache.kafka.connect.converters.ByteArrayConverter";
-  private static final List<String> WORKER_KEYS = List.of("bootstrap.servers", "group.id", "listeners",
-      "plugin.path", "plugin.discovery", "exactly.once.source.support", "key.converter", "value.converter");
-  private static final List<String> WORKER_PREFIXES = List.of("offset.storage.", "config.storage.",
-      "status.storage.", "config.providers");
-  private static final List<String> CONNECT_PREFIXES = List.of("producer.override.", "consumer.override.",
-      "admin.override.", "errors.", "transforms.", "predicates.", "topic.creation.", "key.converter.",
-      "value.converter.", "header.converter.");
+  private static final List<String> WORKER_KEYS =
+      List.of(
+          "bootstrap.servers",
+          "group.id",
+          "listeners",
+          "plugin.path",
+          "plugin.discovery",
+          "exactly.once.source.support",
+          "key.converter",
+          "value.converter");
+  private static final List<String> WORKER_PREFIXES =
+      List.of("offset.storage.", "config.storage.", "status.storage.", "config.providers");
+  private static final List<String> CONNECT_PREFIXES =
+      List.of(
+          "producer.override.",
+          "consumer.override.",
+          "admin.override.",
+          "errors.",
+          "transforms.",
+          "predicates.",
+          "topic.creation.",
+          "key.converter.",
+          "value.converter.",
+          "header.converter.");
 
   private static List<Path> files(String glob) throws IOException {
     try (Stream<Path> s = Files.walk(CONFIG)) {
@@ -62,7 +90,9 @@ class ConfigFilesTest {
     ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
     for (Path p : files("*.yaml")) {
       JsonNode root = yaml.readTree(p.toFile());
-      assertThat(root.path("apiVersion").asText()).as(p + " apiVersion").startsWith("kafka.strimzi.io/");
+      assertThat(root.path("apiVersion").asText())
+          .as(p + " apiVersion")
+          .startsWith("kafka.strimzi.io/");
       if ("KafkaConnector".equals(root.path("kind").asText())) {
         Map<String, String> config = toMap(root.path("spec").path("config"));
         config.put("tasks.max", root.path("spec").path("tasksMax").asText());
@@ -73,8 +103,15 @@ class ConfigFilesTest {
         assertWorkerSettings(p, toMap(root.path("spec").path("config")));
       }
     }
-    assertThat(checked).contains("source.json", "sink.json", "source-struct.json", "sink-struct.json", "source-initial-load.json", "source-connector.yaml",
-        "sink-connector.yaml");
+    assertThat(checked)
+        .contains(
+            "source.json",
+            "sink.json",
+            "source-struct.json",
+            "sink-struct.json",
+            "source-initial-load.json",
+            "source-connector.yaml",
+            "sink-connector.yaml");
   }
 
   @Test
@@ -110,33 +147,54 @@ class ConfigFilesTest {
    * client settings, which the shipped connector configs carry so they run on any worker.
    */
   private static void assertWorkerSettings(Path p, Map<String, String> worker) {
-    assertThat(worker.get("plugin.discovery")).as(p + " plugin.discovery").isEqualTo("service_load");
-    assertThat(worker.get("exactly.once.source.support")).as(p + " exactly.once.source.support").isEqualTo("enabled");
-    // a worker must name default converters: Kafka's own file's, so the connectors' settings are what works
+    assertThat(worker.get("plugin.discovery"))
+        .as(p + " plugin.discovery")
+        .isEqualTo("service_load");
+    assertThat(worker.get("exactly.once.source.support"))
+        .as(p + " exactly.once.source.support")
+        .isEqualTo("enabled");
+    // a worker must name default converters: Kafka's own file's, so the connectors' settings are
+    // what works
     for (String c : List.of("key.converter", "value.converter")) {
       assertThat(worker.getOrDefault(c, JSON)).as(p + " " + c).isEqualTo(JSON);
     }
     for (String key : worker.keySet()) {
       assertThat(WORKER_KEYS.contains(key) || WORKER_PREFIXES.stream().anyMatch(key::startsWith))
-          .as(p + ": " + key + " belongs in the connector configs, not the worker").isTrue();
+          .as(p + ": " + key + " belongs in the connector configs, not the worker")
+          .isTrue();
     }
   }
 
   /** What a connector config needs to run as shipped on a worker left at Kafka's defaults. */
-  private static void assertRunsOnADefaultWorker(Path file, String connectorClass, Map<String, String> config) {
-    boolean struct = "struct".equals(config.get("record.format")) || file.getFileName().toString().contains("struct");
+  private static void assertRunsOnADefaultWorker(
+      Path file, String connectorClass, Map<String, String> config) {
+    boolean struct =
+        "struct".equals(config.get("record.format"))
+            || file.getFileName().toString().contains("struct");
     assertThat(config.get("header.converter")).as(file + " header.converter").isEqualTo(BYTE_ARRAY);
     for (String c : List.of("key.converter", "value.converter")) {
       assertThat(config.get(c)).as(file + " " + c).isEqualTo(struct ? JSON : BYTE_ARRAY);
     }
     if (SOURCE.equals(connectorClass)) {
-      assertThat(config.get("exactly.once.support")).as(file + " exactly.once.support").isEqualTo("required");
-      assertThat(config.get("producer.override.compression.type")).as(file + " compression").isEqualTo("lz4");
-      assertThat(config.get("topic.creation.default.partitions")).as(file + " partitions").isEqualTo("4");
-      assertThat(config.get("topic.creation.default.replication.factor")).as(file + " replication factor").isEqualTo("-1");
+      assertThat(config.get("exactly.once.support"))
+          .as(file + " exactly.once.support")
+          .isEqualTo("required");
+      assertThat(config.get("producer.override.compression.type"))
+          .as(file + " compression")
+          .isEqualTo("lz4");
+      assertThat(config.get("topic.creation.default.partitions"))
+          .as(file + " partitions")
+          .isEqualTo("4");
+      assertThat(config.get("topic.creation.default.replication.factor"))
+          .as(file + " replication factor")
+          .isEqualTo("-1");
     } else {
-      assertThat(config.get("consumer.override.isolation.level")).as(file + " isolation").isEqualTo("read_committed");
-      assertThat(config.get("consumer.override.metadata.max.age.ms")).as(file + " topic discovery").isEqualTo("5000");
+      assertThat(config.get("consumer.override.isolation.level"))
+          .as(file + " isolation")
+          .isEqualTo("read_committed");
+      assertThat(config.get("consumer.override.metadata.max.age.ms"))
+          .as(file + " topic discovery")
+          .isEqualTo("5000");
     }
   }
 
@@ -156,9 +214,13 @@ class ConfigFilesTest {
       throw new AssertionError(file + ": unknown connector.class " + connectorClass);
     }
     for (String key : config.keySet()) {
-      boolean known = def.names().contains(key) || CONNECT_KEYS.contains(key)
-          || CONNECT_PREFIXES.stream().anyMatch(key::startsWith);
-      assertThat(known).as(file + ": key " + key + " is not a setting of " + connectorClass).isTrue();
+      boolean known =
+          def.names().contains(key)
+              || CONNECT_KEYS.contains(key)
+              || CONNECT_PREFIXES.stream().anyMatch(key::startsWith);
+      assertThat(known)
+          .as(file + ": key " + key + " is not a setting of " + connectorClass)
+          .isTrue();
     }
     for (ConfigValue v : def.validate(config)) {
       assertThat(v.errorMessages()).as(file + ": " + v.name()).isEmpty();

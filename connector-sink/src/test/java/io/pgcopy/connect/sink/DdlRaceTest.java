@@ -9,8 +9,11 @@ class DdlRaceTest {
   @Test
   void losingAConcurrentCreateIsRecognisedWhateverCatalogObjectClashed() {
     for (String state : new String[] {"23505", "42P07", "42P06", "42710"}) {
-      assertThat(DdlRace.lostToConcurrentCreate(new SQLException("already exists", state))).as(state).isTrue();
+      assertThat(DdlRace.lostToConcurrentCreate(new SQLException("already exists", state)))
+          .as(state)
+          .isTrue();
     }
-    assertThat(DdlRace.lostToConcurrentCreate(new SQLException("permission denied", "42501"))).isFalse();
+    assertThat(DdlRace.lostToConcurrentCreate(new SQLException("permission denied", "42501")))
+        .isFalse();
   }
 }

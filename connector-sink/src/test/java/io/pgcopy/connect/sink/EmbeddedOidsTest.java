@@ -23,7 +23,13 @@ class EmbeddedOidsTest {
     for (byte[] e : elements) {
       size += 4 + (e == null ? 0 : e.length);
     }
-    ByteBuffer b = ByteBuffer.allocate(size).putInt(1).putInt(0).putInt(elementOid).putInt(elements.length).putInt(1);
+    ByteBuffer b =
+        ByteBuffer.allocate(size)
+            .putInt(1)
+            .putInt(0)
+            .putInt(elementOid)
+            .putInt(elements.length)
+            .putInt(1);
     for (byte[] e : elements) {
       b.putInt(e == null ? -1 : e.length);
       if (e != null) {
@@ -57,8 +63,10 @@ class EmbeddedOidsTest {
   void arrayOfEnumGetsTheTargetElementOid() {
     byte[] value = array(SOURCE_ENUM, utf8("red"), null, utf8("green"));
     byte[] tuple = Tuples.of(new byte[] {0, 0, 0, 1}, value);
-    EmbeddedOids.rewriteTuple(tuple, new EmbeddedOids.Shape[] {null, new ArrayOf(TARGET_ENUM, EmbeddedOids.SCALAR)});
-    assertThat(Tuples.value(tuple, 1)).isEqualTo(array(TARGET_ENUM, utf8("red"), null, utf8("green")));
+    EmbeddedOids.rewriteTuple(
+        tuple, new EmbeddedOids.Shape[] {null, new ArrayOf(TARGET_ENUM, EmbeddedOids.SCALAR)});
+    assertThat(Tuples.value(tuple, 1))
+        .isEqualTo(array(TARGET_ENUM, utf8("red"), null, utf8("green")));
     assertThat(Tuples.value(tuple, 0)).isEqualTo(new byte[] {0, 0, 0, 1});
   }
 
@@ -68,19 +76,34 @@ class EmbeddedOidsTest {
     byte[] c1 = composite(sourceFields, new byte[] {0, 0, 0, 7}, utf8("red"));
     byte[] c2 = composite(sourceFields, null, utf8("blue"));
     byte[] value = array(SOURCE_COMPOSITE, c1, c2);
-    Composite target = new Composite("pair", List.of(new Field(23, EmbeddedOids.SCALAR), new Field(TARGET_ENUM, EmbeddedOids.SCALAR)));
+    Composite target =
+        new Composite(
+            "pair",
+            List.of(
+                new Field(23, EmbeddedOids.SCALAR), new Field(TARGET_ENUM, EmbeddedOids.SCALAR)));
     EmbeddedOids.rewrite(value, 0, value.length, new ArrayOf(30000, target));
     int[] targetFields = {23, TARGET_ENUM};
-    assertThat(value).isEqualTo(array(30000, composite(targetFields, new byte[] {0, 0, 0, 7}, utf8("red")),
-        composite(targetFields, null, utf8("blue"))));
+    assertThat(value)
+        .isEqualTo(
+            array(
+                30000,
+                composite(targetFields, new byte[] {0, 0, 0, 7}, utf8("red")),
+                composite(targetFields, null, utf8("blue"))));
     assertThat(new ArrayOf(30000, target).embedsUserOid()).isTrue();
     assertThat(new ArrayOf(23, EmbeddedOids.SCALAR).embedsUserOid()).isFalse();
   }
 
   @Test
   void multiDimensionalAndEmptyArrays() {
-    ByteBuffer two = ByteBuffer.allocate(12 + 16 + 4 * 8).putInt(2).putInt(0).putInt(SOURCE_ENUM)
-        .putInt(2).putInt(1).putInt(2).putInt(0);
+    ByteBuffer two =
+        ByteBuffer.allocate(12 + 16 + 4 * 8)
+            .putInt(2)
+            .putInt(0)
+            .putInt(SOURCE_ENUM)
+            .putInt(2)
+            .putInt(1)
+            .putInt(2)
+            .putInt(0);
     for (int i = 0; i < 4; i++) {
       two.putInt(4).put(utf8("abcd"));
     }
@@ -95,7 +118,10 @@ class EmbeddedOidsTest {
   @Test
   void aCompositeThatDoesNotMatchTheTargetTypeSaysSo() {
     byte[] value = composite(new int[] {23}, new byte[] {0, 0, 0, 1});
-    Composite target = new Composite("pair", List.of(new Field(23, EmbeddedOids.SCALAR), new Field(25, EmbeddedOids.SCALAR)));
+    Composite target =
+        new Composite(
+            "pair",
+            List.of(new Field(23, EmbeddedOids.SCALAR), new Field(25, EmbeddedOids.SCALAR)));
     byte[] tuple = Tuples.of(value);
     assertThatThrownBy(() -> EmbeddedOids.rewriteTuple(tuple, new EmbeddedOids.Shape[] {target}))
         .hasMessageContaining("pair has 1 fields, the target type has 2");

@@ -40,7 +40,8 @@ class KeylessChangesTest {
 
   @Test
   void aRowInsertedAndChangedInTheSameBatchNeverReachesTheTarget() {
-    KeylessChanges c = KeylessChanges.of(List.of(insert("a"), update("a", "b"), update("b", "c"), delete("c")));
+    KeylessChanges c =
+        KeylessChanges.of(List.of(insert("a"), update("a", "b"), update("b", "c"), delete("c")));
     assertThat(c.deletes()).isEmpty();
     assertThat(c.inserts()).isEmpty();
   }
@@ -48,7 +49,8 @@ class KeylessChangesTest {
   @Test
   void duplicatesCountOneByOne() {
     // two equal rows inserted, one of them deleted, and one more deleted that the target had
-    KeylessChanges c = KeylessChanges.of(List.of(insert("x"), insert("x"), delete("x"), delete("x"), delete("x")));
+    KeylessChanges c =
+        KeylessChanges.of(List.of(insert("x"), insert("x"), delete("x"), delete("x"), delete("x")));
     assertThat(text(c.deletes())).containsExactly("x");
     assertThat(c.inserts()).isEmpty();
     KeylessChanges d = KeylessChanges.of(List.of(insert("x"), insert("x"), delete("x")));

@@ -13,10 +13,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SinkPureTest {
-  private static final ColumnLayout KEYED = new ColumnLayout(List.of(
-      new Column("id", 23, -1, "integer", true, 1),
-      new Column("Note \"x\"", 1043, 44, "character varying(40)", false, 0)));
-  private static final ColumnLayout KEYLESS = new ColumnLayout(List.of(new Column("v", 25, -1, "text", false, 0)));
+  private static final ColumnLayout KEYED =
+      new ColumnLayout(
+          List.of(
+              new Column("id", 23, -1, "integer", true, 1),
+              new Column("Note \"x\"", 1043, 44, "character varying(40)", false, 0)));
+  private static final ColumnLayout KEYLESS =
+      new ColumnLayout(List.of(new Column("v", 25, -1, "text", false, 0)));
   private static final TableId T = new TableId("My Schema", "t");
 
   @Test
@@ -37,13 +40,20 @@ class SinkPureTest {
     b.add(Operation.READ, k2, new byte[] {2}, null);
     b.add(Operation.UPDATE, k1.clone(), new byte[] {3, 3}, null);
     assertThat(b.size()).isEqualTo(2);
-    assertThat(b.changes()).extracting(TableBatch.Change::value).containsExactly(new byte[] {3, 3}, new byte[] {2});
+    assertThat(b.changes())
+        .extracting(TableBatch.Change::value)
+        .containsExactly(new byte[] {3, 3}, new byte[] {2});
     assertThat(b.bytes()).isEqualTo(2 * k1.length + 3);
     b.add(Operation.DELETE, k2.clone(), null, null);
-    assertThat(b.changes()).extracting(TableBatch.Change::op).containsExactly(Operation.UPDATE, Operation.DELETE);
+    assertThat(b.changes())
+        .extracting(TableBatch.Change::op)
+        .containsExactly(Operation.UPDATE, Operation.DELETE);
   }
 
-  /** Insert then update of the same key in one batch: the update's unchanged TOAST value comes from the insert. */
+  /**
+   * Insert then update of the same key in one batch: the update's unchanged TOAST value comes from
+   * the insert.
+   */
   @Test
   void updateWithAbsentValueTakesItFromTheRowItReplaces() {
     TableBatch b = new TableBatch(T, KEYED);
@@ -63,9 +73,17 @@ class SinkPureTest {
   @Test
   void truncateDropsWhatCameBeforeIt() {
     TableBatch b = new TableBatch(T, KEYED);
-    b.add(Operation.INSERT, Tuples.of(new byte[] {0, 0, 0, 1}), Tuples.of(new byte[] {0, 0, 0, 1}, null), null);
+    b.add(
+        Operation.INSERT,
+        Tuples.of(new byte[] {0, 0, 0, 1}),
+        Tuples.of(new byte[] {0, 0, 0, 1}, null),
+        null);
     b.add(Operation.TRUNCATE, null, null, null);
-    b.add(Operation.INSERT, Tuples.of(new byte[] {0, 0, 0, 2}), Tuples.of(new byte[] {0, 0, 0, 2}, null), null);
+    b.add(
+        Operation.INSERT,
+        Tuples.of(new byte[] {0, 0, 0, 2}),
+        Tuples.of(new byte[] {0, 0, 0, 2}, null),
+        null);
     assertThat(b.truncate()).isTrue();
     assertThat(b.size()).isEqualTo(1);
   }
@@ -80,28 +98,36 @@ class SinkPureTest {
 
   @Test
   void createTableUsesExactTypesNotNullAndKey() {
-    assertThat(TargetTables.createTableSql(T, KEYED)).isEqualTo(
-        "CREATE TABLE IF NOT EXISTS \"My Schema\".\"t\" (\"id\" integer NOT NULL, \"Note \"\"x\"\"\" character varying(40),"
-            + " PRIMARY KEY (\"id\"))");
+    assertThat(TargetTables.createTableSql(T, KEYED))
+        .isEqualTo(
+            "CREATE TABLE IF NOT EXISTS \"My Schema\".\"t\" (\"id\" integer NOT NULL, \"Note \"\"x\"\"\" character varying(40),"
+                + " PRIMARY KEY (\"id\"))");
   }
 
-  /** Generated columns take their place in the source's column order, with the source's expression. */
+  /**
+   * Generated columns take their place in the source's column order, with the source's expression.
+   */
   @Test
   void createTableDeclaresGeneratedColumnsWhereTheSourceHasThem() {
-    ColumnLayout layout = new ColumnLayout(KEYED.columns(), List.of(
-        new GeneratedColumn("first", "integer", "(id + 1)", 0),
-        new GeneratedColumn("Len", "integer", "length((\"Note \"\"x\"\"\")::text)", 2)));
-    assertThat(TargetTables.createTableSql(T, layout)).isEqualTo(
-        "CREATE TABLE IF NOT EXISTS \"My Schema\".\"t\" (\"first\" integer GENERATED ALWAYS AS ((id + 1)) STORED,"
-            + " \"id\" integer NOT NULL, \"Note \"\"x\"\"\" character varying(40),"
-            + " \"Len\" integer GENERATED ALWAYS AS (length((\"Note \"\"x\"\"\")::text)) STORED, PRIMARY KEY (\"id\"))");
+    ColumnLayout layout =
+        new ColumnLayout(
+            KEYED.columns(),
+            List.of(
+                new GeneratedColumn("first", "integer", "(id + 1)", 0),
+                new GeneratedColumn("Len", "integer", "length((\"Note \"\"x\"\"\")::text)", 2)));
+    assertThat(TargetTables.createTableSql(T, layout))
+        .isEqualTo(
+            "CREATE TABLE IF NOT EXISTS \"My Schema\".\"t\" (\"first\" integer GENERATED ALWAYS AS ((id + 1)) STORED,"
+                + " \"id\" integer NOT NULL, \"Note \"\"x\"\"\" character varying(40),"
+                + " \"Len\" integer GENERATED ALWAYS AS (length((\"Note \"\"x\"\"\")::text)) STORED, PRIMARY KEY (\"id\"))");
   }
 
   @Test
   void upsertUpdatesNonKeyColumns() {
-    assertThat(BatchApplier.upsertSql(T, KEYED, "\"stage\"")).isEqualTo(
-        "INSERT INTO \"My Schema\".\"t\" (\"id\", \"Note \"\"x\"\"\") OVERRIDING SYSTEM VALUE SELECT \"id\", \"Note \"\"x\"\"\" FROM \"stage\""
-            + " ON CONFLICT (\"id\") DO UPDATE SET \"Note \"\"x\"\"\" = EXCLUDED.\"Note \"\"x\"\"\"");
+    assertThat(BatchApplier.upsertSql(T, KEYED, "\"stage\""))
+        .isEqualTo(
+            "INSERT INTO \"My Schema\".\"t\" (\"id\", \"Note \"\"x\"\"\") OVERRIDING SYSTEM VALUE SELECT \"id\", \"Note \"\"x\"\"\" FROM \"stage\""
+                + " ON CONFLICT (\"id\") DO UPDATE SET \"Note \"\"x\"\"\" = EXCLUDED.\"Note \"\"x\"\"\"");
     ColumnLayout keyOnly = new ColumnLayout(List.of(new Column("id", 23, -1, "integer", true, 1)));
     assertThat(BatchApplier.upsertSql(T, keyOnly, "s")).endsWith("DO NOTHING");
   }

@@ -9,16 +9,16 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * Groups rows read in source order into batches, one open batch per group (a table's key
- * bucket), each completed when the next row would take it past the target size. Pure: no I/O.
+ * Groups rows read in source order into batches, one open batch per group (a table's key bucket),
+ * each completed when the next row would take it past the target size. Pure: no I/O.
  *
  * <p><b>Positions.</b> Rows arrive in source order, each with a position (a ctid, or a change's
  * commit LSN and number). A completed batch is given the position up to which <em>every</em> row
  * read is in a batch completed so far: the position of the row read just before the oldest row
  * still waiting in an open batch, or the last row read when none waits. So the positions of
- * completed batches never go down, and a task restarted from the position of the last batch
- * Kafka acknowledged loses nothing; rows of other groups completed past it are read again (a
- * keyed row sent twice is harmless; a keyless table has one group, so never meets this).
+ * completed batches never go down, and a task restarted from the position of the last batch Kafka
+ * acknowledged loses nothing; rows of other groups completed past it are read again (a keyed row
+ * sent twice is harmless; a keyless table has one group, so never meets this).
  *
  * @param <K> the group of a batch
  * @param <P> a row's position
@@ -29,7 +29,10 @@ final class BatchAssembler<K, P> {
   private P last;
   private long rowsRead;
 
-  /** A batch completed: its group, value, rows, position, and the distinct tags of its rows in order. */
+  /**
+   * A batch completed: its group, value, rows, position, and the distinct tags of its rows in
+   * order.
+   */
   record Completed<K, P>(K group, byte[] value, int rows, P coveredUpTo, long[] tags) {}
 
   private static final class Open<P> {
@@ -56,8 +59,8 @@ final class BatchAssembler<K, P> {
 
   /**
    * The writer to append the next row, of {@code rowBytes}, of {@code group} to; a batch of the
-   * group that the row would take past the target is completed first, into {@code out}. Call
-   * {@link #appended} once the row is written.
+   * group that the row would take past the target is completed first, into {@code out}. Call {@link
+   * #appended} once the row is written.
    */
   RowBatchWriter writer(K group, int rowBytes, List<Completed<K, P>> out) {
     Open<P> o = open.get(group);
@@ -76,7 +79,10 @@ final class BatchAssembler<K, P> {
     return o.writer;
   }
 
-  /** The row just written to {@code group}'s writer is at {@code position}; {@code tag} (e.g. its transaction) is kept with the batch. */
+  /**
+   * The row just written to {@code group}'s writer is at {@code position}; {@code tag} (e.g. its
+   * transaction) is kept with the batch.
+   */
   void appended(K group, P position, long tag) {
     last = position;
     rowsRead++;
@@ -107,7 +113,9 @@ final class BatchAssembler<K, P> {
     }
   }
 
-  /** Completes the open batches of the groups {@code which} accepts, oldest first, into {@code out}. */
+  /**
+   * Completes the open batches of the groups {@code which} accepts, oldest first, into {@code out}.
+   */
   void completeGroups(Predicate<K> which, List<Completed<K, P>> out) {
     List<Map.Entry<K, Open<P>>> chosen = new ArrayList<>();
     for (Map.Entry<K, Open<P>> e : open.entrySet()) {

@@ -12,14 +12,15 @@ import org.apache.kafka.connect.source.SourceRecord;
 /**
  * Builds the binary records of both readers: a batch of one table's rows in one key bucket.
  *
- * <p><b>Key buckets.</b> A keyed table's rows are spread over {@code batch.key.buckets} buckets
- * by a hash of the key's binary form; the record key is the bucket number (int32), so Kafka's
+ * <p><b>Key buckets.</b> A keyed table's rows are spread over {@code batch.key.buckets} buckets by
+ * a hash of the key's binary form; the record key is the bucket number (int32), so Kafka's
  * partitioner puts every batch of a bucket, snapshot rows and changes alike, in one partition, in
  * order. A keyless table has no bucket: its records have a null key and go to partition 0.
  */
 final class BatchRecords {
   /** The bucket of keyless tables' rows, whose records go to partition 0. */
   static final int KEYLESS = -1;
+
   private static final byte[] TEXT_FORMS = {'t'};
 
   private final int buckets;
@@ -55,8 +56,14 @@ final class BatchRecords {
    * @param kind {@link RowBatch#ROWS} or {@link RowBatch#CHANGES}
    * @param bucket the key bucket, or {@link #KEYLESS}
    */
-  SourceRecord record(Map<String, ?> partition, Map<String, ?> offset, Table table, int bucket, byte kind,
-      byte[] value, int rows) {
+  SourceRecord record(
+      Map<String, ?> partition,
+      Map<String, ?> offset,
+      Table table,
+      int bucket,
+      byte kind,
+      byte[] value,
+      int rows) {
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.OPERATION, new byte[] {kind});
     headers.addBytes(RecordHeaders.SCHEMA, table.schema());
@@ -67,7 +74,16 @@ final class BatchRecords {
       headers.addBytes(RecordHeaders.TEXT, TEXT_FORMS);
     }
     boolean keyless = bucket == KEYLESS;
-    return new SourceRecord(partition, offset, table.topic(), keyless ? 0 : null, Schema.OPTIONAL_BYTES_SCHEMA,
-        keyless ? null : keys[bucket], Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers);
+    return new SourceRecord(
+        partition,
+        offset,
+        table.topic(),
+        keyless ? 0 : null,
+        Schema.OPTIONAL_BYTES_SCHEMA,
+        keyless ? null : keys[bucket],
+        Schema.OPTIONAL_BYTES_SCHEMA,
+        value,
+        null,
+        headers);
   }
 }

@@ -10,10 +10,10 @@ import java.util.Map;
 import org.apache.kafka.connect.source.SourceRecord;
 
 /**
- * The change stream's binary records: one poll's changes grouped per table and key bucket
- * ({@link BatchAssembler}), turned into records at the end of the poll. Each record remembers the
- * transactions whose changes it holds ({@link ChangeBatchRecord}), so their confirmation waits
- * for it. Not thread-safe: the task's thread only.
+ * The change stream's binary records: one poll's changes grouped per table and key bucket ({@link
+ * BatchAssembler}), turned into records at the end of the poll. Each record remembers the
+ * transactions whose changes it holds ({@link ChangeBatchRecord}), so their confirmation waits for
+ * it. Not thread-safe: the task's thread only.
  */
 final class ChangeBatches {
   private final PgCopySourceConfig config;
@@ -38,14 +38,21 @@ final class ChangeBatches {
   }
 
   /**
-   * Adds a change at position {@code at}: for a keyed table {@code key} is its key (the old one
-   * for a delete), for a keyless table the old row (null for an insert).
+   * Adds a change at position {@code at}: for a keyed table {@code key} is its key (the old one for
+   * a delete), for a keyless table the old row (null for an insert).
    */
-  void change(StreamRelations.Relation r, Operation op, long commitLsn, StreamPosition at, byte[] key, byte[] value,
+  void change(
+      StreamRelations.Relation r,
+      Operation op,
+      long commitLsn,
+      StreamPosition at,
+      byte[] key,
+      byte[] value,
       int[] absent) {
     byte[] old = op == Operation.DELETE || r.keyless() ? key : null;
     Group group = new Group(r, r.keyless() ? BatchRecords.KEYLESS : records.bucket(key));
-    batches.writer(group, RowBatchWriter.changeSize(absent, old, value), completed)
+    batches
+        .writer(group, RowBatchWriter.changeSize(absent, old, value), completed)
         .appendChange(op, commitLsn, absent, old, value);
     batches.appended(group, at, commitLsn);
   }
@@ -53,9 +60,9 @@ final class ChangeBatches {
   /**
    * A truncate of a keyed table goes into every key bucket, each entry saying how many make the
    * whole: the sink truncates once every bucket's entry arrived (docs/record-format.md). The
-   * table's batches so far go first; then each entry is a record of its own, so in every
-   * partition they follow each other with nothing between. A keyless table's truncate is one
-   * entry, in partition 0 with its rows.
+   * table's batches so far go first; then each entry is a record of its own, so in every partition
+   * they follow each other with nothing between. A keyless table's truncate is one entry, in
+   * partition 0 with its rows.
    */
   void truncate(StreamRelations.Relation r, long commitLsn, int seq, StreamPosition at) {
     int entries = r.keyless() ? 1 : records.buckets();
@@ -68,18 +75,32 @@ final class ChangeBatches {
     }
   }
 
-  /** Appends this poll's batches to {@code out} as records, in order; each counts as sent for its transactions. */
+  /**
+   * Appends this poll's batches to {@code out} as records, in order; each counts as sent for its
+   * transactions.
+   */
   void complete(List<SourceRecord> out, PendingTransactions pending) {
     batches.completeAll(completed);
     for (BatchAssembler.Completed<Group, StreamPosition> b : completed) {
       StreamPosition at = b.coveredUpTo();
-      Map<String, Object> offset = at == null ? SourceOffsets.streamOffset(0, -1)
-          : SourceOffsets.streamOffset(at.commitLsn(), at.seq());
+      Map<String, Object> offset =
+          at == null
+              ? SourceOffsets.streamOffset(0, -1)
+              : SourceOffsets.streamOffset(at.commitLsn(), at.seq());
       for (long commitLsn : b.tags()) {
         pending.sent(commitLsn);
       }
-      out.add(new ChangeBatchRecord(records.record(partition, offset, b.group().relation().records(),
-          b.group().bucket(), RowBatch.CHANGES, b.value(), b.rows()), b.tags()));
+      out.add(
+          new ChangeBatchRecord(
+              records.record(
+                  partition,
+                  offset,
+                  b.group().relation().records(),
+                  b.group().bucket(),
+                  RowBatch.CHANGES,
+                  b.value(),
+                  b.rows()),
+              b.tags()));
     }
     completed.clear();
   }

@@ -1,7 +1,6 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
-import io.pgcopy.connect.common.StructRows;
 import io.pgcopy.connect.format.Operation;
 import io.pgcopy.connect.format.RecordHeaders;
 import io.pgcopy.connect.format.TableId;
@@ -35,30 +34,31 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The change data capture task's engine: streams pgoutput from the slot and turns each change
- * into a record of the same shape as a snapshot row. Call {@link #poll()} from one thread and
- * {@link #acknowledged(SourceRecord)} from any.
+ * The change data capture task's engine: streams pgoutput from the slot and turns each change into
+ * a record of the same shape as a snapshot row. Call {@link #poll()} from one thread and {@link
+ * #acknowledged(SourceRecord)} from any.
  *
  * <p><b>Positions.</b> Every change is numbered within its transaction; its source offset is the
- * transaction's commit LSN and that number. On (re)start the stream begins at the slot's
- * confirmed position and changes at or below the committed offset are skipped, so Kafka receives
- * each change once (exactly once with an exactly-once worker).
+ * transaction's commit LSN and that number. On (re)start the stream begins at the slot's confirmed
+ * position and changes at or below the committed offset are skipped, so Kafka receives each change
+ * once (exactly once with an exactly-once worker).
  *
  * <p><b>Confirmation.</b> An LSN is confirmed to PostgreSQL only when every record of every
- * transaction committed up to it was acknowledged by Kafka. With nothing in flight, the position
- * of the server's keepalives is confirmed, so the slot keeps moving on an idle or filtered
- * database; a heartbeat message written at {@code heartbeat.interval.ms} makes sure there is WAL to
- * move to.
+ * transaction committed up to it was acknowledged by Kafka. With nothing in flight, the position of
+ * the server's keepalives is confirmed, so the slot keeps moving on an idle or filtered database; a
+ * heartbeat message written at {@code heartbeat.interval.ms} makes sure there is WAL to move to.
  *
  * <p><b>Streamed transactions</b> (larger than {@code logical_decoding_work_mem}) arrive in pieces
  * before they commit: the pieces are spooled to a temporary file, discarded on abort (of the
- * transaction or of a subtransaction), and turned into records only at commit. Memory stays
- * bounded by one message.
+ * transaction or of a subtransaction), and turned into records only at commit. Memory stays bounded
+ * by one message.
  */
 final class ChangeStreamReader implements SourceReader {
   private static final Logger log = LoggerFactory.getLogger(ChangeStreamReader.class);
+
   /** How often the confirmed position is sent to the server (also whenever it asks). */
   private static final int STATUS_INTERVAL_MS = 1000;
+
   /** Transactions waiting this long for Kafka's acknowledgement are reported, once per interval. */
   private static final long STALL_WARN_MS = 120_000;
 
@@ -66,9 +66,15 @@ final class ChangeStreamReader implements SourceReader {
   private final RecordSizeGuard sizeGuard;
   private final String taskName;
   private final Map<String, Object> partition;
-  /** Changes at or below this position were sent already (committed offset, then what this task sent). */
+
+  /**
+   * Changes at or below this position were sent already (committed offset, then what this task
+   * sent).
+   */
   private StreamPosition sentUpTo;
+
   private boolean startMarkerNeeded;
+
   /** Which tables this task streams, and requests to read some again. */
   private final StreamTableMarker marker;
 
@@ -86,19 +92,22 @@ final class ChangeStreamReader implements SourceReader {
   private long lastConfirmProgress = System.currentTimeMillis();
   private long lastStallWarning;
 
-
   private final SourceTaskMetrics metrics;
   private final SlotUpkeep upkeep;
+
   /** This poll's changes as batches (record.format=binary). */
   private final ChangeBatches batches;
+
   /** Changes this poll turned into records or batch entries. */
   private int polled;
+
   /**
    * Whether the stream sends text forms (no binary option): for struct records, which StructRows
    * reads, and when a table travels as text (pgoutput's binary mode fails on a column whose type,
    * or an element of it, has no binary send function).
    */
   private final boolean textForms;
+
   /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
   private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
 
@@ -108,9 +117,15 @@ final class ChangeStreamReader implements SourceReader {
    *     snapshot its rows were read under (a keyless table read again under a later snapshot)
    * @param snapshotLsns per table, the LSN of the snapshot its rows were last read under
    */
-  ChangeStreamReader(PgCopySourceConfig config, String taskName, Map<String, Object> committedOffset,
-      Set<TableId> streamedBefore, Map<TableId, Long> skipBefore, Map<TableId, Long> snapshotLsns,
-      Set<TableId> textTables, SourceTaskMetrics metrics) {
+  ChangeStreamReader(
+      PgCopySourceConfig config,
+      String taskName,
+      Map<String, Object> committedOffset,
+      Set<TableId> streamedBefore,
+      Map<TableId, Long> skipBefore,
+      Map<TableId, Long> snapshotLsns,
+      Set<TableId> textTables,
+      SourceTaskMetrics metrics) {
     this.marker = new StreamTableMarker(config, taskName, streamedBefore, snapshotLsns);
     this.textForms = config.structRecords() || !textTables.isEmpty();
     this.relations = new StreamRelations(config, taskName, skipBefore, textForms);
@@ -126,7 +141,10 @@ final class ChangeStreamReader implements SourceReader {
     this.sentUpTo = SourceOffsets.streamPosition(committedOffset);
     this.startMarkerNeeded = sentUpTo == null;
     if (sentUpTo != null) {
-      log.info("{}: resuming the stream after change {} of the transaction committed at {}", taskName, sentUpTo.seq(),
+      log.info(
+          "{}: resuming the stream after change {} of the transaction committed at {}",
+          taskName,
+          sentUpTo.seq(),
           lsn(sentUpTo.commitLsn()));
     }
   }
@@ -138,8 +156,12 @@ final class ChangeStreamReader implements SourceReader {
 
   @Override
   public String position() {
-    return sentUpTo == null ? "the start of slot " + config.slotName()
-        : "change " + sentUpTo.seq() + " of the transaction committed at " + lsn(sentUpTo.commitLsn());
+    return sentUpTo == null
+        ? "the start of slot " + config.slotName()
+        : "change "
+            + sentUpTo.seq()
+            + " of the transaction committed at "
+            + lsn(sentUpTo.commitLsn());
   }
 
   /**
@@ -164,7 +186,11 @@ final class ChangeStreamReader implements SourceReader {
     } catch (SQLException | IOException | RuntimeException e) {
       sentUpTo = sentBefore;
       startMarkerNeeded = markerBefore;
-      out.stream().filter(r -> SourceOffsets.streamTablesPartition(config.slotName()).equals(r.sourcePartition()))
+      out.stream()
+          .filter(
+              r ->
+                  SourceOffsets.streamTablesPartition(config.slotName())
+                      .equals(r.sourcePartition()))
           .forEach(marker::unsent);
       batches.drop();
       for (SourceRecord r : out) {
@@ -209,7 +235,9 @@ final class ChangeStreamReader implements SourceReader {
     int serverVersion;
     String database;
     try (Statement st = sqlConn.createStatement();
-         ResultSet rs = st.executeQuery("SELECT current_setting('server_version_num')::int, current_database()")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT current_setting('server_version_num')::int, current_database()")) {
       rs.next();
       serverVersion = rs.getInt(1);
       database = rs.getString(2);
@@ -228,21 +256,31 @@ final class ChangeStreamReader implements SourceReader {
         st.execute("SET IntervalStyle = 'postgres'");
       }
     }
-    var builder = replicationConn.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
-        .withSlotName(config.slotName())
-        .withSlotOption("proto_version", String.valueOf(decoder.protocolVersion()))
-        .withSlotOption("publication_names", TableId.quoteIdentifier(config.publicationName()))
-        .withSlotOption("binary", String.valueOf(!textForms))
-        .withSlotOption("messages", "true")
-        .withStatusInterval(STATUS_INTERVAL_MS, TimeUnit.MILLISECONDS);
+    var builder =
+        replicationConn
+            .unwrap(PGConnection.class)
+            .getReplicationAPI()
+            .replicationStream()
+            .logical()
+            .withSlotName(config.slotName())
+            .withSlotOption("proto_version", String.valueOf(decoder.protocolVersion()))
+            .withSlotOption("publication_names", TableId.quoteIdentifier(config.publicationName()))
+            .withSlotOption("binary", String.valueOf(!textForms))
+            .withSlotOption("messages", "true")
+            .withStatusInterval(STATUS_INTERVAL_MS, TimeUnit.MILLISECONDS);
     if (decoder.protocolVersion() >= 2) {
       builder.withSlotOption("streaming", "true");
     }
     stream = builder.start();
     confirmed = slot.confirmedFlushLsn();
     metrics.confirmedLsn = lsn(confirmed);
-    log.info("{}: streaming slot {} (pgoutput protocol {}, {}) from {}", taskName, config.slotName(),
-        decoder.protocolVersion(), textForms ? "text" : "binary", lsn(confirmed));
+    log.info(
+        "{}: streaming slot {} (pgoutput protocol {}, {}) from {}",
+        taskName,
+        config.slotName(),
+        decoder.protocolVersion(),
+        textForms ? "text" : "binary",
+        lsn(confirmed));
     upkeep.report(slot);
   }
 
@@ -276,15 +314,26 @@ final class ChangeStreamReader implements SourceReader {
     }
   }
 
-  /** Relation, Insert, Update, Delete, Truncate (and what needs no record) of transaction {@code tx}. */
-  private void apply(PgOutputMessage m, Tx tx, List<SourceRecord> out) throws SQLException, IOException {
+  /**
+   * Relation, Insert, Update, Delete, Truncate (and what needs no record) of transaction {@code
+   * tx}.
+   */
+  private void apply(PgOutputMessage m, Tx tx, List<SourceRecord> out)
+      throws SQLException, IOException {
     if (m instanceof PgOutputMessage.Relation r) {
       relations.described(r, sqlConn);
     } else if (m instanceof PgOutputMessage.Insert i) {
       StreamRelations.Relation r = relations.get(i.relationId());
       if (!r.skip()) {
         byte[] value = tuple(i.newTuple(), r);
-        emit(out, tx, r, Operation.INSERT, r.keyless() ? null : Tuples.project(value, r.keyFields()), value, null);
+        emit(
+            out,
+            tx,
+            r,
+            Operation.INSERT,
+            r.keyless() ? null : Tuples.project(value, r.keyFields()),
+            value,
+            null);
       }
     } else if (m instanceof PgOutputMessage.Update u) {
       StreamRelations.Relation r = relations.get(u.relationId());
@@ -295,7 +344,14 @@ final class ChangeStreamReader implements SourceReader {
       StreamRelations.Relation r = relations.get(d.relationId());
       if (!r.skip()) {
         byte[] old = tuple(d.oldTuple(), r);
-        emit(out, tx, r, Operation.DELETE, r.keyless() ? old : Tuples.project(old, r.keyFields()), null, null);
+        emit(
+            out,
+            tx,
+            r,
+            Operation.DELETE,
+            r.keyless() ? old : Tuples.project(old, r.keyFields()),
+            null,
+            null);
       }
     } else if (m instanceof PgOutputMessage.Truncate t) {
       for (int id : t.relationIds()) {
@@ -308,26 +364,34 @@ final class ChangeStreamReader implements SourceReader {
           }
         }
       }
-    } else if (m instanceof PgOutputMessage.LogicalMessage lm && StreamTableMarker.RESNAPSHOT_PREFIX.equals(lm.prefix())) {
+    } else if (m instanceof PgOutputMessage.LogicalMessage lm
+        && StreamTableMarker.RESNAPSHOT_PREFIX.equals(lm.prefix())) {
       SourceRecord request = marker.request(lm.content(), tx != null ? tx.commitLsn : lm.lsn());
       if (request != null) {
         out.add(request);
       }
     }
-    // Begin/Commit are handled by the caller; Origin, Type and other logical messages (heartbeats) carry no row
+    // Begin/Commit are handled by the caller; Origin, Type and other logical messages (heartbeats)
+    // carry no row
   }
 
-  private void update(List<SourceRecord> out, Tx tx, StreamRelations.Relation r, PgOutputMessage.Update u) {
+  private void update(
+      List<SourceRecord> out, Tx tx, StreamRelations.Relation r, PgOutputMessage.Update u) {
     TupleData newTuple = u.newTuple();
     byte[] value = tuple(newTuple, r);
     int[] absent = newTuple.unchangedToastColumns();
     if (r.keyless() && u.oldTuple() == null) {
-      throw new ConnectException(taskName + ": an update of keyless table " + r.table() + " came without its old row; "
-          + "set REPLICA IDENTITY FULL on it");
+      throw new ConnectException(
+          taskName
+              + ": an update of keyless table "
+              + r.table()
+              + " came without its old row; "
+              + "set REPLICA IDENTITY FULL on it");
     }
     byte[] old = u.oldTuple() == null ? null : tuple(u.oldTuple(), r);
     if (absent != null && u.oldKind() == 'O' && !u.oldTuple().hasUnchangedToast()) {
-      // REPLICA IDENTITY FULL: the old row has the unchanged values, so every consumer gets whole rows
+      // REPLICA IDENTITY FULL: the old row has the unchanged values, so every consumer gets whole
+      // rows
       value = Tuples.replaceFields(value, absent, old);
       absent = null;
     }
@@ -339,7 +403,14 @@ final class ChangeStreamReader implements SourceReader {
     if (old != null) {
       byte[] oldKey = Tuples.project(old, r.keyFields());
       if (!Arrays.equals(oldKey, key)) {
-        emit(out, tx, r, Operation.DELETE, oldKey, null, null); // the key changed: the old key is gone
+        emit(
+            out,
+            tx,
+            r,
+            Operation.DELETE,
+            oldKey,
+            null,
+            null); // the key changed: the old key is gone
       }
     }
     emit(out, tx, r, Operation.UPDATE, key, value, absent);
@@ -354,23 +425,42 @@ final class ChangeStreamReader implements SourceReader {
     try {
       return t.toCopyTuple(textForms);
     } catch (IllegalStateException e) {
-      throw new ConnectException(taskName + ": " + r.table() + ": " + e.getMessage() + ". A column's type has no "
-          + "binary send function (a column added since the connector started?): restart the connector, which then "
-          + "streams in text mode", e);
+      throw new ConnectException(
+          taskName
+              + ": "
+              + r.table()
+              + ": "
+              + e.getMessage()
+              + ". A column's type has no "
+              + "binary send function (a column added since the connector started?): restart the connector, which then "
+              + "streams in text mode",
+          e);
     }
   }
 
   /**
-   * One change: appended to its table and key bucket's batch (record.format=binary), or a record
-   * of its own (struct). For a keyless table the key is the old row.
+   * One change: appended to its table and key bucket's batch (record.format=binary), or a record of
+   * its own (struct). For a keyless table the key is the old row.
    */
-  private void emit(List<SourceRecord> out, Tx tx, StreamRelations.Relation r, Operation op, byte[] key, byte[] value, int[] absent) {
+  private void emit(
+      List<SourceRecord> out,
+      Tx tx,
+      StreamRelations.Relation r,
+      Operation op,
+      byte[] key,
+      byte[] value,
+      int[] absent) {
     long seq = ++tx.seq;
     if (!toSend(tx, r, seq)) {
       return;
     }
     if (value != null && value.length > 512 * 1024) {
-      sizeGuard.check(r.table(), "transaction committed at " + lsn(tx.commitLsn), key, value, r.records().columns());
+      sizeGuard.check(
+          r.table(),
+          "transaction committed at " + lsn(tx.commitLsn),
+          key,
+          value,
+          r.records().columns());
     }
     metrics.bytes.addAndGet(value == null ? 0 : value.length);
     if (r.structs() == null) {
@@ -378,8 +468,16 @@ final class ChangeStreamReader implements SourceReader {
       return;
     }
     tx.sent();
-    out.add(StructChangeRecords.record(partition, SourceOffsets.streamOffset(tx.commitLsn, seq), r, op, tx.commitLsn,
-        key, value, absent));
+    out.add(
+        StructChangeRecords.record(
+            partition,
+            SourceOffsets.streamOffset(tx.commitLsn, seq),
+            r,
+            op,
+            tx.commitLsn,
+            key,
+            value,
+            absent));
   }
 
   /**
@@ -400,7 +498,9 @@ final class ChangeStreamReader implements SourceReader {
     return true;
   }
 
-  /** A truncate of a binary-format table: entries in its batches ({@link ChangeBatches#truncate}). */
+  /**
+   * A truncate of a binary-format table: entries in its batches ({@link ChangeBatches#truncate}).
+   */
   private void truncate(Tx tx, StreamRelations.Relation r) {
     long seq = ++tx.seq;
     if (toSend(tx, r, seq)) {
@@ -412,8 +512,17 @@ final class ChangeStreamReader implements SourceReader {
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.CONTROL, "stream-started".getBytes(StandardCharsets.UTF_8));
     byte[] slot = config.slotName().getBytes(StandardCharsets.UTF_8);
-    return new SourceRecord(partition, SourceOffsets.streamOffset(0, -1), config.progressTopic(), null,
-        Schema.OPTIONAL_BYTES_SCHEMA, slot, Schema.OPTIONAL_BYTES_SCHEMA, slot, null, headers);
+    return new SourceRecord(
+        partition,
+        SourceOffsets.streamOffset(0, -1),
+        config.progressTopic(),
+        null,
+        Schema.OPTIONAL_BYTES_SCHEMA,
+        slot,
+        Schema.OPTIONAL_BYTES_SCHEMA,
+        slot,
+        null,
+        headers);
   }
 
   /** Kafka acknowledged a record (Connect's commitRecord). */
@@ -434,7 +543,9 @@ final class ChangeStreamReader implements SourceReader {
     }
   }
 
-  /** Confirms to the server every transaction whose records are all acknowledged, in commit order. */
+  /**
+   * Confirms to the server every transaction whose records are all acknowledged, in commit order.
+   */
   private void confirm() {
     long to = pending.confirmable(confirmed);
     if (pending.isEmpty() && current == null && !streamed.replaying()) {
@@ -445,12 +556,18 @@ final class ChangeStreamReader implements SourceReader {
     long now = System.currentTimeMillis();
     if (Long.compareUnsigned(to, confirmed) > 0 || pending.isEmpty()) {
       lastConfirmProgress = now;
-    } else if (now - lastConfirmProgress >= STALL_WARN_MS && now - lastStallWarning >= STALL_WARN_MS) {
+    } else if (now - lastConfirmProgress >= STALL_WARN_MS
+        && now - lastStallWarning >= STALL_WARN_MS) {
       lastStallWarning = now;
       Tx head = pending.oldest();
-      log.warn("{}: the slot's confirmed position has not moved for {} s: the transaction committed at {} waits for "
-          + "{} records to be acknowledged (its commit {}); WAL is retained meanwhile. If this repeats, restart the "
-          + "task", taskName, (now - lastConfirmProgress) / 1000, lsn(head.commitLsn), head.outstanding(),
+      log.warn(
+          "{}: the slot's confirmed position has not moved for {} s: the transaction committed at {} waits for "
+              + "{} records to be acknowledged (its commit {}); WAL is retained meanwhile. If this repeats, restart the "
+              + "task",
+          taskName,
+          (now - lastConfirmProgress) / 1000,
+          lsn(head.commitLsn),
+          head.outstanding(),
           head.commitSeen() ? "was seen" : "was not seen yet");
     }
     if (Long.compareUnsigned(to, confirmed) > 0) {
@@ -493,7 +610,6 @@ final class ChangeStreamReader implements SourceReader {
   public void cancel() {
     SqlErrors.cancelQuietly(replicationConn, taskName);
   }
-
 
   @Override
   public void close() {

@@ -5,10 +5,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Heap pages {@code [startPage, endPage)} of one physical table, read into the topic of
- * {@code table} (the partitioned parent for a leaf partition, else the table itself).
- * An {@code endPage} of {@link #OPEN} means "to the end of the table", which the last range of
- * every table uses so that pages added after planning are still read.
+ * Heap pages {@code [startPage, endPage)} of one physical table, read into the topic of {@code
+ * table} (the partitioned parent for a leaf partition, else the table itself). An {@code endPage}
+ * of {@link #OPEN} means "to the end of the table", which the last range of every table uses so
+ * that pages added after planning are still read.
  */
 public final class CtidRange {
   public static final long OPEN = -1;
@@ -61,8 +61,8 @@ public final class CtidRange {
   }
 
   /**
-   * The WHERE clause that selects this range, resuming after {@code after} when it is not null.
-   * TID literals are built from numbers only, so nothing here needs quoting.
+   * The WHERE clause that selects this range, resuming after {@code after} when it is not null. TID
+   * literals are built from numbers only, so nothing here needs quoting.
    */
   public String whereClause(Ctid after) {
     StringBuilder sb = new StringBuilder("ctid ");
@@ -83,7 +83,10 @@ public final class CtidRange {
       return false;
     }
     CtidRange r = (CtidRange) o;
-    return r.table.equals(table) && r.leaf.equals(leaf) && r.startPage == startPage && r.endPage == endPage;
+    return r.table.equals(table)
+        && r.leaf.equals(leaf)
+        && r.startPage == startPage
+        && r.endPage == endPage;
   }
 
   @Override
@@ -93,6 +96,11 @@ public final class CtidRange {
 
   @Override
   public String toString() {
-    return leaf + " pages [" + startPage + ", " + (openEnded() ? "end" : String.valueOf(endPage)) + ")";
+    return leaf
+        + " pages ["
+        + startPage
+        + ", "
+        + (openEnded() ? "end" : String.valueOf(endPage))
+        + ")";
   }
 }

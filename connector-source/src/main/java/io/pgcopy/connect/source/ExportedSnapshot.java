@@ -10,8 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A snapshot exported by an open REPEATABLE READ transaction. The snapshot can be imported by
- * other sessions ({@code SET TRANSACTION SNAPSHOT}) exactly as long as this object is open, so the
+ * A snapshot exported by an open REPEATABLE READ transaction. The snapshot can be imported by other
+ * sessions ({@code SET TRANSACTION SNAPSHOT}) exactly as long as this object is open, so the
  * connector holds it until every range is read. Thread-safe close.
  */
 final class ExportedSnapshot implements AutoCloseable {
@@ -23,7 +23,8 @@ final class ExportedSnapshot implements AutoCloseable {
   private final long lsn;
   private final int backendPid;
 
-  private ExportedSnapshot(Connection conn, String name, boolean replication, long lsn) throws SQLException {
+  private ExportedSnapshot(Connection conn, String name, boolean replication, long lsn)
+      throws SQLException {
     this.conn = conn;
     this.name = name;
     this.replication = replication;
@@ -38,8 +39,10 @@ final class ExportedSnapshot implements AutoCloseable {
    */
   static ExportedSnapshot createSlot(Connection replicationConn, String slot) throws SQLException {
     try {
-      ReplicationSetup.CreatedSlot created = ReplicationSetup.createSlot(replicationConn, slot, true);
-      return new ExportedSnapshot(replicationConn, created.snapshotName(), true, created.consistentLsn());
+      ReplicationSetup.CreatedSlot created =
+          ReplicationSetup.createSlot(replicationConn, slot, true);
+      return new ExportedSnapshot(
+          replicationConn, created.snapshotName(), true, created.consistentLsn());
     } catch (SQLException e) {
       replicationConn.close();
       throw e;
@@ -49,13 +52,16 @@ final class ExportedSnapshot implements AutoCloseable {
   /**
    * Exports a snapshot from a new temporary slot on {@code replicationConn}: a snapshot whose
    * consistent LSN is known, so the stream (from the connector's own slot, which started earlier)
-   * can tell the changes it already holds from those it does not. The temporary slot goes away
-   * with the connection.
+   * can tell the changes it already holds from those it does not. The temporary slot goes away with
+   * the connection.
    */
-  static ExportedSnapshot createTemporarySlot(Connection replicationConn, String slot) throws SQLException {
+  static ExportedSnapshot createTemporarySlot(Connection replicationConn, String slot)
+      throws SQLException {
     try {
-      ReplicationSetup.CreatedSlot created = ReplicationSetup.createTemporarySlot(replicationConn, slot);
-      return new ExportedSnapshot(replicationConn, created.snapshotName(), true, created.consistentLsn());
+      ReplicationSetup.CreatedSlot created =
+          ReplicationSetup.createTemporarySlot(replicationConn, slot);
+      return new ExportedSnapshot(
+          replicationConn, created.snapshotName(), true, created.consistentLsn());
     } catch (SQLException e) {
       replicationConn.close();
       throw e;
@@ -82,7 +88,9 @@ final class ExportedSnapshot implements AutoCloseable {
     return name;
   }
 
-  /** The LSN from which a slot streams what this snapshot does not hold; 0 when not known (no slot). */
+  /**
+   * The LSN from which a slot streams what this snapshot does not hold; 0 when not known (no slot).
+   */
   long lsn() {
     return lsn;
   }
@@ -92,7 +100,8 @@ final class ExportedSnapshot implements AutoCloseable {
    * holding one must stay idle: any command on it would end the snapshot).
    */
   boolean alive(Connection other) throws SQLException {
-    try (PreparedStatement ps = other.prepareStatement("SELECT 1 FROM pg_stat_activity WHERE pid = ?")) {
+    try (PreparedStatement ps =
+        other.prepareStatement("SELECT 1 FROM pg_stat_activity WHERE pid = ?")) {
       ps.setInt(1, backendPid);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next();

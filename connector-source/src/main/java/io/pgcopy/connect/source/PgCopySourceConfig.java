@@ -14,13 +14,17 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
 import org.apache.kafka.common.config.ConfigException;
 
-/** Configuration of {@link PgCopySourceConnector}; the reference in docs/configuration.md is generated from {@link #CONFIG_DEF}. */
+/**
+ * Configuration of {@link PgCopySourceConnector}; the reference in docs/configuration.md is
+ * generated from {@link #CONFIG_DEF}.
+ */
 public final class PgCopySourceConfig extends AbstractConfig {
   public static final String CONNECTION_URL_CONFIG = ConnectionSettings.CONNECTION_URL_CONFIG;
   public static final String CONNECTION_USER_CONFIG = ConnectionSettings.CONNECTION_USER_CONFIG;
   private static final String CONNECTION_USER_DOC =
       "Database user. It needs SELECT on the tables, and the REPLICATION attribute unless snapshot.mode=initial_only.";
-  public static final String CONNECTION_PASSWORD_CONFIG = ConnectionSettings.CONNECTION_PASSWORD_CONFIG;
+  public static final String CONNECTION_PASSWORD_CONFIG =
+      ConnectionSettings.CONNECTION_PASSWORD_CONFIG;
 
   public static final String TABLE_INCLUDE_LIST_CONFIG = "table.include.list";
   private static final String TABLE_INCLUDE_LIST_DOC =
@@ -63,15 +67,18 @@ public final class PgCopySourceConfig extends AbstractConfig {
       "How often the connector reads the committed offsets to learn whether every range is done, so it can "
           + "release the exported snapshot.";
   public static final String BATCH_MAX_ROWS_CONFIG = "batch.max.rows";
-  private static final String BATCH_MAX_ROWS_DOC = "Most rows (or changes) a task reads in one poll().";
+  private static final String BATCH_MAX_ROWS_DOC =
+      "Most rows (or changes) a task reads in one poll().";
   public static final String BATCH_BYTES_CONFIG = "batch.bytes";
-  private static final String BATCH_BYTES_DOC = "record.format=binary: the size a record's batch of rows grows to "
-      + "before it is sent (before compression). Larger batches cost less per row; a batch must stay under the "
-      + "producer's max.request.size (1 MB unless overridden), and a row larger than this travels alone.";
+  private static final String BATCH_BYTES_DOC =
+      "record.format=binary: the size a record's batch of rows grows to "
+          + "before it is sent (before compression). Larger batches cost less per row; a batch must stay under the "
+          + "producer's max.request.size (1 MB unless overridden), and a row larger than this travels alone.";
   public static final String BATCH_KEY_BUCKETS_CONFIG = "batch.key.buckets";
-  private static final String BATCH_KEY_BUCKETS_DOC = "record.format=binary: how many key buckets a keyed "
-      + "table's rows are spread over. The record key is the bucket, so every row and change of one key is in one "
-      + "partition; use at least as many buckets as the topics have partitions (more buckets, smaller batches).";
+  private static final String BATCH_KEY_BUCKETS_DOC =
+      "record.format=binary: how many key buckets a keyed "
+          + "table's rows are spread over. The record key is the bucket, so every row and change of one key is in one "
+          + "partition; use at least as many buckets as the topics have partitions (more buckets, smaller batches).";
   public static final String SLOT_NAME_CONFIG = "slot.name";
   private static final String SLOT_NAME_DOC =
       "Logical replication slot (pgoutput) created with the exported snapshot for change data capture. "
@@ -96,7 +103,9 @@ public final class PgCopySourceConfig extends AbstractConfig {
 
   /** snapshot.mode values. */
   public enum SnapshotMode {
-    INITIAL, INITIAL_ONLY, NEVER;
+    INITIAL,
+    INITIAL_ONLY,
+    NEVER;
 
     public String configValue() {
       return name().toLowerCase(Locale.ROOT);
@@ -121,47 +130,178 @@ public final class PgCopySourceConfig extends AbstractConfig {
 
   private static void addTableConfigs(ConfigDef def) {
     int order = 0;
-    def.define(TABLE_INCLUDE_LIST_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new TableListValidator(),
-            Importance.HIGH, TABLE_INCLUDE_LIST_DOC, GROUP_TABLES, ++order, Width.LONG, "Tables")
-        .define(TOPIC_PREFIX_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
-            Importance.HIGH, TOPIC_PREFIX_DOC, GROUP_TABLES, ++order, Width.MEDIUM, "Topic prefix")
-        .define(RECORD_FORMAT_CONFIG, Type.STRING, "binary", ConfigDef.ValidString.in("binary", "struct"),
-            Importance.MEDIUM, RECORD_FORMAT_DOC, GROUP_TABLES, ++order, Width.SHORT, "Record format")
-        .define(STRUCT_TEMPORAL_MODE_CONFIG, Type.STRING, "connect", ConfigDef.ValidString.in("connect", "string"),
-            Importance.LOW, STRUCT_TEMPORAL_MODE_DOC, GROUP_TABLES, ++order, Width.SHORT, "Struct temporal mode");
+    def.define(
+            TABLE_INCLUDE_LIST_CONFIG,
+            Type.LIST,
+            ConfigDef.NO_DEFAULT_VALUE,
+            new TableListValidator(),
+            Importance.HIGH,
+            TABLE_INCLUDE_LIST_DOC,
+            GROUP_TABLES,
+            ++order,
+            Width.LONG,
+            "Tables")
+        .define(
+            TOPIC_PREFIX_CONFIG,
+            Type.STRING,
+            ConfigDef.NO_DEFAULT_VALUE,
+            new ConfigDef.NonEmptyString(),
+            Importance.HIGH,
+            TOPIC_PREFIX_DOC,
+            GROUP_TABLES,
+            ++order,
+            Width.MEDIUM,
+            "Topic prefix")
+        .define(
+            RECORD_FORMAT_CONFIG,
+            Type.STRING,
+            "binary",
+            ConfigDef.ValidString.in("binary", "struct"),
+            Importance.MEDIUM,
+            RECORD_FORMAT_DOC,
+            GROUP_TABLES,
+            ++order,
+            Width.SHORT,
+            "Record format")
+        .define(
+            STRUCT_TEMPORAL_MODE_CONFIG,
+            Type.STRING,
+            "connect",
+            ConfigDef.ValidString.in("connect", "string"),
+            Importance.LOW,
+            STRUCT_TEMPORAL_MODE_DOC,
+            GROUP_TABLES,
+            ++order,
+            Width.SHORT,
+            "Struct temporal mode");
   }
 
   private static void addSnapshotConfigs(ConfigDef def) {
     int order = 0;
-    def.define(SNAPSHOT_MODE_CONFIG, Type.STRING, SnapshotMode.INITIAL.configValue(),
-            ConfigDef.ValidString.in(SnapshotMode.INITIAL.configValue(), SnapshotMode.INITIAL_ONLY.configValue(),
+    def.define(
+            SNAPSHOT_MODE_CONFIG,
+            Type.STRING,
+            SnapshotMode.INITIAL.configValue(),
+            ConfigDef.ValidString.in(
+                SnapshotMode.INITIAL.configValue(),
+                SnapshotMode.INITIAL_ONLY.configValue(),
                 SnapshotMode.NEVER.configValue()),
-            Importance.HIGH, SNAPSHOT_MODE_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Snapshot mode")
-        .define(SNAPSHOT_RANGE_PAGES_CONFIG, Type.INT, 4096, ConfigDef.Range.atLeast(1),
-            Importance.MEDIUM, SNAPSHOT_RANGE_PAGES_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Range size (pages)")
-        .define(BATCH_MAX_ROWS_CONFIG, Type.INT, 4096, ConfigDef.Range.atLeast(1),
-            Importance.LOW, BATCH_MAX_ROWS_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Rows per poll")
-        .define(BATCH_BYTES_CONFIG, Type.INT, 512 * 1024, ConfigDef.Range.between(1024, 64 << 20),
-            Importance.LOW, BATCH_BYTES_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Batch bytes")
-        .define(BATCH_KEY_BUCKETS_CONFIG, Type.INT, 16, ConfigDef.Range.between(1, 4096),
-            Importance.LOW, BATCH_KEY_BUCKETS_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Key buckets")
-        .define(SNAPSHOT_PROGRESS_TOPIC_CONFIG, Type.STRING, null,
-            Importance.LOW, SNAPSHOT_PROGRESS_TOPIC_DOC, GROUP_SNAPSHOT, ++order, Width.MEDIUM, "Progress topic")
-        .define(SNAPSHOT_PROGRESS_INTERVAL_MS_CONFIG, Type.LONG, 5000L, ConfigDef.Range.atLeast(100),
-            Importance.LOW, SNAPSHOT_PROGRESS_INTERVAL_MS_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT,
+            Importance.HIGH,
+            SNAPSHOT_MODE_DOC,
+            GROUP_SNAPSHOT,
+            ++order,
+            Width.SHORT,
+            "Snapshot mode")
+        .define(
+            SNAPSHOT_RANGE_PAGES_CONFIG,
+            Type.INT,
+            4096,
+            ConfigDef.Range.atLeast(1),
+            Importance.MEDIUM,
+            SNAPSHOT_RANGE_PAGES_DOC,
+            GROUP_SNAPSHOT,
+            ++order,
+            Width.SHORT,
+            "Range size (pages)")
+        .define(
+            BATCH_MAX_ROWS_CONFIG,
+            Type.INT,
+            4096,
+            ConfigDef.Range.atLeast(1),
+            Importance.LOW,
+            BATCH_MAX_ROWS_DOC,
+            GROUP_SNAPSHOT,
+            ++order,
+            Width.SHORT,
+            "Rows per poll")
+        .define(
+            BATCH_BYTES_CONFIG,
+            Type.INT,
+            512 * 1024,
+            ConfigDef.Range.between(1024, 64 << 20),
+            Importance.LOW,
+            BATCH_BYTES_DOC,
+            GROUP_SNAPSHOT,
+            ++order,
+            Width.SHORT,
+            "Batch bytes")
+        .define(
+            BATCH_KEY_BUCKETS_CONFIG,
+            Type.INT,
+            16,
+            ConfigDef.Range.between(1, 4096),
+            Importance.LOW,
+            BATCH_KEY_BUCKETS_DOC,
+            GROUP_SNAPSHOT,
+            ++order,
+            Width.SHORT,
+            "Key buckets")
+        .define(
+            SNAPSHOT_PROGRESS_TOPIC_CONFIG,
+            Type.STRING,
+            null,
+            Importance.LOW,
+            SNAPSHOT_PROGRESS_TOPIC_DOC,
+            GROUP_SNAPSHOT,
+            ++order,
+            Width.MEDIUM,
+            "Progress topic")
+        .define(
+            SNAPSHOT_PROGRESS_INTERVAL_MS_CONFIG,
+            Type.LONG,
+            5000L,
+            ConfigDef.Range.atLeast(100),
+            Importance.LOW,
+            SNAPSHOT_PROGRESS_INTERVAL_MS_DOC,
+            GROUP_SNAPSHOT,
+            ++order,
+            Width.SHORT,
             "Progress check interval (ms)");
   }
 
   private static void addReplicationConfigs(ConfigDef def) {
     int order = 0;
-    def.define(SLOT_NAME_CONFIG, Type.STRING, "pgcopy", Importance.MEDIUM, SLOT_NAME_DOC,
-            GROUP_REPLICATION, ++order, Width.MEDIUM, "Slot name")
-        .define(PUBLICATION_NAME_CONFIG, Type.STRING, "pgcopy", Importance.MEDIUM, PUBLICATION_NAME_DOC,
-            GROUP_REPLICATION, ++order, Width.MEDIUM, "Publication name")
-        .define(PUBLICATION_AUTOCREATE_CONFIG, Type.BOOLEAN, true, Importance.LOW, PUBLICATION_AUTOCREATE_DOC,
-            GROUP_REPLICATION, ++order, Width.SHORT, "Create publication")
-        .define(HEARTBEAT_INTERVAL_MS_CONFIG, Type.LONG, 30_000L, ConfigDef.Range.atLeast(0), Importance.LOW,
-            HEARTBEAT_INTERVAL_MS_DOC, GROUP_REPLICATION, ++order, Width.SHORT, "Heartbeat interval (ms)");
+    def.define(
+            SLOT_NAME_CONFIG,
+            Type.STRING,
+            "pgcopy",
+            Importance.MEDIUM,
+            SLOT_NAME_DOC,
+            GROUP_REPLICATION,
+            ++order,
+            Width.MEDIUM,
+            "Slot name")
+        .define(
+            PUBLICATION_NAME_CONFIG,
+            Type.STRING,
+            "pgcopy",
+            Importance.MEDIUM,
+            PUBLICATION_NAME_DOC,
+            GROUP_REPLICATION,
+            ++order,
+            Width.MEDIUM,
+            "Publication name")
+        .define(
+            PUBLICATION_AUTOCREATE_CONFIG,
+            Type.BOOLEAN,
+            true,
+            Importance.LOW,
+            PUBLICATION_AUTOCREATE_DOC,
+            GROUP_REPLICATION,
+            ++order,
+            Width.SHORT,
+            "Create publication")
+        .define(
+            HEARTBEAT_INTERVAL_MS_CONFIG,
+            Type.LONG,
+            30_000L,
+            ConfigDef.Range.atLeast(0),
+            Importance.LOW,
+            HEARTBEAT_INTERVAL_MS_DOC,
+            GROUP_REPLICATION,
+            ++order,
+            Width.SHORT,
+            "Heartbeat interval (ms)");
   }
 
   public PgCopySourceConfig(Map<?, ?> props) {
@@ -231,13 +371,16 @@ public final class PgCopySourceConfig extends AbstractConfig {
     }
   }
 
-  /** Whether records carry Connect Structs (record.format=struct) rather than binary COPY tuples. */
+  /**
+   * Whether records carry Connect Structs (record.format=struct) rather than binary COPY tuples.
+   */
   public boolean structRecords() {
     return "struct".equals(getString(RECORD_FORMAT_CONFIG));
   }
 
   public io.pgcopy.connect.common.StructRows.TemporalMode temporalMode() {
-    return io.pgcopy.connect.common.StructRows.TemporalMode.of(getString(STRUCT_TEMPORAL_MODE_CONFIG));
+    return io.pgcopy.connect.common.StructRows.TemporalMode.of(
+        getString(STRUCT_TEMPORAL_MODE_CONFIG));
   }
 
   public boolean publicationAutoCreate() {

@@ -3,8 +3,8 @@ package io.pgcopy.connect.source;
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Mbeans;
 import io.pgcopy.connect.common.Retries;
-import io.pgcopy.connect.common.Version;
 import io.pgcopy.connect.common.SqlStates;
+import io.pgcopy.connect.common.Version;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
 import io.pgcopy.connect.source.SourceOffsets.RangeProgress;
@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Copies PostgreSQL tables into Kafka with binary COPY, then streams their changes: plans CTID
  * ranges, creates the replication slot with an exported snapshot and holds it while the tasks read
- * the ranges, releases it when the committed offsets show every range done, and reconfigures to
- * one task streaming from the slot ({@code snapshot.mode=initial}). {@code initial_only} exports a
+ * the ranges, releases it when the committed offsets show every range done, and reconfigures to one
+ * task streaming from the slot ({@code snapshot.mode=initial}). {@code initial_only} exports a
  * snapshot without a slot and ends with zero tasks; {@code never} streams only.
  */
 public class PgCopySourceConnector extends SourceConnector {
@@ -46,28 +46,48 @@ public class PgCopySourceConnector extends SourceConnector {
   private PgCopySourceConfig config;
   private String name;
   private boolean slotExists;
+
   /** The ranges to read: of every table, or of the tables added to a streaming connector only. */
   private List<CtidRange> ranges = List.of();
+
   /** The ranges of every configured table, whose progress tells the stream what to skip. */
   private List<CtidRange> allRanges = List.of();
-  /** Tables added since the stream started: read whole under a new snapshot while the stream waits. */
+
+  /**
+   * Tables added since the stream started: read whole under a new snapshot while the stream waits.
+   */
   private Set<TableId> added = Set.of();
+
   private Set<TableId> keyless = Set.of();
-  /** Tables with a column without binary I/O: they travel as text, and the stream runs in text mode. */
+
+  /**
+   * Tables with a column without binary I/O: they travel as text, and the stream runs in text mode.
+   */
   private Set<TableId> textTables = Set.of();
+
   private volatile RemainingRanges plan = new RemainingRanges(List.of(), Set.of());
   private volatile Map<TableId, Long> streamSkips = Map.of();
-  /** Per table, the LSN of the snapshot its rows were read under, for the stream's re-snapshot requests. */
+
+  /**
+   * Per table, the LSN of the snapshot its rows were read under, for the stream's re-snapshot
+   * requests.
+   */
   private volatile Map<TableId, Long> snapshotLsns = Map.of();
+
   private volatile ExportedSnapshot snapshot;
   private ScheduledExecutorService monitor;
+
   /** The monitor thread's connection, on which it asks whether the snapshot's session is alive. */
   private Connection monitorConn;
+
   private volatile boolean snapshotComplete;
+
   /** The last stream table marker the monitor saw. */
   private Set<TableId> lastMarker;
+
   /** The monitor thread's retries of failed progress checks, and when it may check again. */
   private Retries monitorRetries;
+
   private long nextCheckAt;
   private ObjectName metricsName;
 
@@ -96,15 +116,21 @@ public class PgCopySourceConnector extends SourceConnector {
     metrics.progress(ranges, plan.remaining());
     if (plan.remaining().isEmpty() && (!streams || slotExists)) {
       completeSnapshot();
-      log.info("{}: every snapshot range is already done{}", name, streams ? "; streaming changes" : "; nothing to read");
+      log.info(
+          "{}: every snapshot range is already done{}",
+          name,
+          streams ? "; streaming changes" : "; nothing to read");
       startMonitor();
       return;
     }
     log.info("{}: {} of {} ranges left to read", name, plan.remaining().size(), ranges.size());
-    withRetries(retries, "exporting a snapshot", () -> {
-      exportSnapshot();
-      return null;
-    });
+    withRetries(
+        retries,
+        "exporting a snapshot",
+        () -> {
+          exportSnapshot();
+          return null;
+        });
     if (plan.remaining().isEmpty()) {
       completeSnapshot();
       closeSnapshot();
@@ -114,35 +140,44 @@ public class PgCopySourceConnector extends SourceConnector {
 
   /**
    * The monitor thread: checks the snapshot's progress while one is read; afterwards, with a
-   * stream, watches the stream's table marker for tables a {@code pgcopy.snapshot} message asked
-   * to read again.
+   * stream, watches the stream's table marker for tables a {@code pgcopy.snapshot} message asked to
+   * read again.
    */
   private void startMonitor() {
     if (snapshotComplete && config.snapshotMode() != SnapshotMode.INITIAL) {
       return;
     }
-    monitor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, name + "-monitor");
-      t.setDaemon(true);
-      return t;
-    });
-    monitor.scheduleWithFixedDelay(() -> {
-      if (!snapshotComplete) {
-        checkProgress();
-      } else if (config.snapshotMode() == SnapshotMode.INITIAL) {
-        watchTableMarker();
-      }
-    }, config.progressIntervalMs(), config.progressIntervalMs(), TimeUnit.MILLISECONDS);
+    monitor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, name + "-monitor");
+              t.setDaemon(true);
+              return t;
+            });
+    monitor.scheduleWithFixedDelay(
+        () -> {
+          if (!snapshotComplete) {
+            checkProgress();
+          } else if (config.snapshotMode() == SnapshotMode.INITIAL) {
+            watchTableMarker();
+          }
+        },
+        config.progressIntervalMs(),
+        config.progressIntervalMs(),
+        TimeUnit.MILLISECONDS);
   }
 
   /**
-   * Compares the stream's table marker with the last one seen: tables it no longer lists were
-   * asked to be read again (the stream task wrote it on a {@code pgcopy.snapshot} message and
-   * waits), so they are read under a new snapshot, as added tables are, while the stream waits.
+   * Compares the stream's table marker with the last one seen: tables it no longer lists were asked
+   * to be read again (the stream task wrote it on a {@code pgcopy.snapshot} message and waits), so
+   * they are read under a new snapshot, as added tables are, while the stream waits.
    */
   private void watchTableMarker() {
-    Set<TableId> marker = SourceOffsets.streamedTables(
-        context().offsetStorageReader().offset(SourceOffsets.streamTablesPartition(config.slotName())));
+    Set<TableId> marker =
+        SourceOffsets.streamedTables(
+            context()
+                .offsetStorageReader()
+                .offset(SourceOffsets.streamTablesPartition(config.slotName())));
     Set<TableId> before = lastMarker;
     if (marker == null || marker.equals(before)) {
       return;
@@ -154,21 +189,31 @@ public class PgCopySourceConnector extends SourceConnector {
     if (requested.isEmpty()) {
       return;
     }
-    log.info("{}: the stream asks to read {} again (a pgcopy.snapshot message): reading them under a new snapshot; "
-        + "the stream waits until they are read", name, requested);
+    log.info(
+        "{}: the stream asks to read {} again (a pgcopy.snapshot message): reading them under a new snapshot; "
+            + "the stream waits until they are read",
+        name,
+        requested);
     try {
       snapshotAgain(requested);
     } catch (SQLException | SourceCatalog.TableProblem | RuntimeException e) {
-      log.warn("{}: starting to read {} again failed, will retry: {}", name, requested, e.toString());
+      log.warn(
+          "{}: starting to read {} again failed, will retry: {}", name, requested, e.toString());
       lastMarker = before; // seen again at the next check
     }
   }
 
-  /** Reads the given tables again, whole, under a new snapshot, then streams again (as for added tables). */
-  private synchronized void snapshotAgain(Set<TableId> tables) throws SQLException, SourceCatalog.TableProblem {
+  /**
+   * Reads the given tables again, whole, under a new snapshot, then streams again (as for added
+   * tables).
+   */
+  private synchronized void snapshotAgain(Set<TableId> tables)
+      throws SQLException, SourceCatalog.TableProblem {
     List<CtidRange> planned;
     try (Connection conn = ConnectionSettings.open(config, "pgcopy-source planner")) {
-      planned = new RangePlanner(config.rangePages()).plan(new SourceCatalog(conn).extents(List.copyOf(tables)));
+      planned =
+          new RangePlanner(config.rangePages())
+              .plan(new SourceCatalog(conn).extents(List.copyOf(tables)));
     }
     List<CtidRange> all = new ArrayList<>();
     allRanges.stream().filter(r -> !tables.contains(r.table())).forEach(all::add);
@@ -200,17 +245,34 @@ public class PgCopySourceConnector extends SourceConnector {
         retries.succeeded();
         return result;
       } catch (SourceCatalog.TableProblem e) {
-        throw new ConnectException(name + ": " + e.getMessage() + "; fix " + PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG);
+        throw new ConnectException(
+            name + ": " + e.getMessage() + "; fix " + PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG);
       } catch (SQLException e) {
-        String message = name + ": " + doing + " failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")";
+        String message =
+            name
+                + ": "
+                + doing
+                + " failed: "
+                + e.getMessage()
+                + " (SQLState "
+                + e.getSQLState()
+                + ")";
         if (!SqlStates.isTransient(e)) {
-          throw new ConnectException(message + ". Fix the cause (privileges, configuration), then restart the "
-              + "connector", e);
+          throw new ConnectException(
+              message
+                  + ". Fix the cause (privileges, configuration), then restart the "
+                  + "connector",
+              e);
         }
         long delay = retries.nextDelayMs();
         if (delay < 0) {
-          throw new ConnectException(message + "; " + retries.givingUp() + ". Restart the connector once the "
-              + "source database is reachable", e);
+          throw new ConnectException(
+              message
+                  + "; "
+                  + retries.givingUp()
+                  + ". Restart the connector once the "
+                  + "source database is reachable",
+              e);
         }
         log.warn("{}; retrying in {} ms (attempt {})", message, delay, retries.failures() + 1);
         try {
@@ -232,24 +294,35 @@ public class PgCopySourceConnector extends SourceConnector {
     boolean streams = mode != SnapshotMode.INITIAL_ONLY;
     try (Connection conn = ConnectionSettings.open(config, "pgcopy-source planner")) {
       if (streams) {
-        ReplicationSetup.ensurePublication(conn, config.publicationName(), config.tables(), config.publicationAutoCreate());
+        ReplicationSetup.ensurePublication(
+            conn, config.publicationName(), config.tables(), config.publicationAutoCreate());
         slotExists = ReplicationSetup.slot(conn, config.slotName()) != null;
       }
       Map<TableId, String> text = new SourceCatalog(conn).textTables(config.tables());
       text.forEach((t, why) -> log.info("{}: {} travels as text: {}", name, t, why));
       if (!text.isEmpty() && streams && !config.structRecords()) {
-        log.info("{}: the change stream runs in pgoutput's text mode for every table, since {} must", name,
+        log.info(
+            "{}: the change stream runs in pgoutput's text mode for every table, since {} must",
+            name,
             text.keySet());
       }
       textTables = Set.copyOf(text.keySet());
       boolean streamOnly = streams && (mode == SnapshotMode.NEVER || streamStarted());
-      lastMarker = streams ? SourceOffsets.streamedTables(context().offsetStorageReader().offset(
-          SourceOffsets.streamTablesPartition(config.slotName()))) : null;
+      lastMarker =
+          streams
+              ? SourceOffsets.streamedTables(
+                  context()
+                      .offsetStorageReader()
+                      .offset(SourceOffsets.streamTablesPartition(config.slotName())))
+              : null;
       added = mode == SnapshotMode.INITIAL && streamOnly ? addedSinceTheStreamStarted() : Set.of();
       if (!added.isEmpty()) {
         streamOnly = false;
-        log.info("{}: {} added since the stream started: reading them under a new snapshot; the stream waits until "
-            + "they are read (the slot retains WAL meanwhile)", name, added);
+        log.info(
+            "{}: {} added since the stream started: reading them under a new snapshot; the stream waits until "
+                + "they are read (the slot retains WAL meanwhile)",
+            name,
+            added);
       }
       if (streamOnly && !slotExists && mode == SnapshotMode.NEVER && !streamStarted()) {
         try (Connection repl = ConnectionSettings.openReplication(config, "pgcopy-source slot")) {
@@ -260,7 +333,10 @@ public class PgCopySourceConnector extends SourceConnector {
         SourceCatalog catalog = new SourceCatalog(conn);
         List<TableExtent> extents = catalog.extents(config.tables());
         allRanges = new RangePlanner(config.rangePages()).plan(extents);
-        ranges = added.isEmpty() ? allRanges : allRanges.stream().filter(r -> added.contains(r.table())).toList();
+        ranges =
+            added.isEmpty()
+                ? allRanges
+                : allRanges.stream().filter(r -> added.contains(r.table())).toList();
         Set<TableId> noKey = new HashSet<>();
         for (TableId t : config.tables()) {
           if (!catalog.columns(t).hasKey()) {
@@ -269,8 +345,13 @@ public class PgCopySourceConnector extends SourceConnector {
         }
         keyless = noKey;
         if (!streamOnly) {
-          log.info("{}: planned {} ranges of at most {} pages over {} tables ({} physical)", name, ranges.size(),
-              config.rangePages(), added.isEmpty() ? config.tables().size() : added.size(), extents.size());
+          log.info(
+              "{}: planned {} ranges of at most {} pages over {} tables ({} physical)",
+              name,
+              ranges.size(),
+              config.rangePages(),
+              added.isEmpty() ? config.tables().size() : added.size(),
+              extents.size());
         }
       }
       return streamOnly;
@@ -280,29 +361,43 @@ public class PgCopySourceConnector extends SourceConnector {
   /**
    * Exports the snapshot the remaining ranges are read under: the new slot's own when the slot is
    * created now (the stream starts exactly where it ends); otherwise, with a stream, a temporary
-   * slot's, whose consistent LSN tells the stream which changes it holds; without one,
-   * {@code pg_export_snapshot()}. Keyless tables begun under an older snapshot are read again.
+   * slot's, whose consistent LSN tells the stream which changes it holds; without one, {@code
+   * pg_export_snapshot()}. Keyless tables begun under an older snapshot are read again.
    */
   private synchronized void exportSnapshot() throws SQLException {
     boolean streams = config.snapshotMode() != SnapshotMode.INITIAL_ONLY;
     boolean ownSlot = streams && !slotExists;
     if (ownSlot) {
-      snapshot = ExportedSnapshot.createSlot(ConnectionSettings.openReplication(config, "pgcopy-source snapshot"),
-          config.slotName());
+      snapshot =
+          ExportedSnapshot.createSlot(
+              ConnectionSettings.openReplication(config, "pgcopy-source snapshot"),
+              config.slotName());
       slotExists = true;
     } else if (streams) {
-      snapshot = ExportedSnapshot.createTemporarySlot(ConnectionSettings.openReplication(config,
-          "pgcopy-source snapshot"), temporarySlotName());
+      snapshot =
+          ExportedSnapshot.createTemporarySlot(
+              ConnectionSettings.openReplication(config, "pgcopy-source snapshot"),
+              temporarySlotName());
     } else {
       snapshot = ExportedSnapshot.export(ConnectionSettings.open(config, "pgcopy-source snapshot"));
     }
     plan = RemainingRanges.of(ranges, progress(ranges), keyless, added, snapshot.name());
     if (!ownSlot && plan.remaining().size() < ranges.size()) {
-      log.warn("{}: resuming under a new snapshot {}: {} of {} ranges left; ranges of tables with a key finished "
-          + "under the old one stay as they are{}{}", name, snapshot.name(), plan.remaining().size(), ranges.size(),
-          streams ? " and converge through the stream, which replays from the slot's consistent point" : "",
-          plan.restarted().isEmpty() ? "" : "; keyless tables " + plan.restarted()
-              + " are read again whole (their target rows removed first), so no row is kept twice");
+      log.warn(
+          "{}: resuming under a new snapshot {}: {} of {} ranges left; ranges of tables with a key finished "
+              + "under the old one stay as they are{}{}",
+          name,
+          snapshot.name(),
+          plan.remaining().size(),
+          ranges.size(),
+          streams
+              ? " and converge through the stream, which replays from the slot's consistent point"
+              : "",
+          plan.restarted().isEmpty()
+              ? ""
+              : "; keyless tables "
+                  + plan.restarted()
+                  + " are read again whole (their target rows removed first), so no row is kept twice");
     } else {
       log.info("{}: exported snapshot {}", name, snapshot.name());
     }
@@ -311,7 +406,8 @@ public class PgCopySourceConnector extends SourceConnector {
   private String temporarySlotName() {
     String suffix = "_snap_" + Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
     String base = config.slotName();
-    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length()) : base) + suffix;
+    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length()) : base)
+        + suffix;
   }
 
   /** Every range done: the stream task's skips come from the ranges' committed offsets. */
@@ -320,20 +416,26 @@ public class PgCopySourceConnector extends SourceConnector {
     streamSkips = RemainingRanges.streamSkips(allRanges, progress, keyless);
     snapshotLsns = RemainingRanges.snapshotLsns(allRanges, progress);
     if (!streamSkips.isEmpty()) {
-      log.info("{}: the stream skips changes of {} below these LSNs: their snapshot holds them", name, streamSkips);
+      log.info(
+          "{}: the stream skips changes of {} below these LSNs: their snapshot holds them",
+          name,
+          streamSkips);
     }
     snapshotComplete = true;
     metrics.phase(config.snapshotMode() == SnapshotMode.INITIAL_ONLY ? "done" : "stream");
   }
 
   /**
-   * The configured tables the stream task did not stream when it last started (its table
-   * marker), so the stream never had their rows. Empty without a marker (a stream started by a
-   * version without markers).
+   * The configured tables the stream task did not stream when it last started (its table marker),
+   * so the stream never had their rows. Empty without a marker (a stream started by a version
+   * without markers).
    */
   private Set<TableId> addedSinceTheStreamStarted() {
-    Set<TableId> streamed = SourceOffsets.streamedTables(
-        context().offsetStorageReader().offset(SourceOffsets.streamTablesPartition(config.slotName())));
+    Set<TableId> streamed =
+        SourceOffsets.streamedTables(
+            context()
+                .offsetStorageReader()
+                .offset(SourceOffsets.streamTablesPartition(config.slotName())));
     if (streamed == null) {
       return Set.of();
     }
@@ -344,14 +446,16 @@ public class PgCopySourceConnector extends SourceConnector {
 
   /** Whether the stream task has started before: its offset exists. */
   private boolean streamStarted() {
-    Map<String, Object> offset = context().offsetStorageReader().offset(SourceOffsets.streamPartition(config.slotName()));
+    Map<String, Object> offset =
+        context().offsetStorageReader().offset(SourceOffsets.streamPartition(config.slotName()));
     return SourceOffsets.streamPosition(offset) != null;
   }
 
   private Map<Map<String, Object>, RangeProgress> progress(List<CtidRange> ranges) {
     List<Map<String, Object>> partitions = new ArrayList<>();
     ranges.forEach(r -> partitions.add(r.partition()));
-    Map<Map<String, Object>, Map<String, Object>> offsets = context().offsetStorageReader().offsets(partitions);
+    Map<Map<String, Object>, Map<String, Object>> offsets =
+        context().offsetStorageReader().offsets(partitions);
     Map<Map<String, Object>, RangeProgress> progress = new HashMap<>();
     for (CtidRange r : ranges) {
       progress.put(r.partition(), SourceOffsets.progress(offsets.get(r.partition())));
@@ -364,12 +468,16 @@ public class PgCopySourceConnector extends SourceConnector {
       return; // backing off after a failed check
     }
     try {
-      RemainingRanges left = RemainingRanges.of(ranges, progress(ranges), keyless, added, snapshot.name());
+      RemainingRanges left =
+          RemainingRanges.of(ranges, progress(ranges), keyless, added, snapshot.name());
       metrics.progress(ranges, left.remaining());
       log.debug("snapshot progress: {} of {} ranges left", left.remaining().size(), ranges.size());
       if (left.remaining().isEmpty()) {
         completeSnapshot();
-        log.info("{}: snapshot complete, all {} ranges done; releasing the snapshot{}", name, ranges.size(),
+        log.info(
+            "{}: snapshot complete, all {} ranges done; releasing the snapshot{}",
+            name,
+            ranges.size(),
             config.snapshotMode() == SnapshotMode.INITIAL ? " and starting the stream" : "");
         closeSnapshot();
         context.requestTaskReconfiguration();
@@ -377,8 +485,11 @@ public class PgCopySourceConnector extends SourceConnector {
           monitor.shutdown(); // nothing to watch without a stream
         }
       } else if (!snapshotAlive()) {
-        log.warn("{}: the session holding snapshot {} is gone (terminated, or the server restarted); exporting a new "
-            + "one and reconfiguring the snapshot tasks", name, snapshot.name());
+        log.warn(
+            "{}: the session holding snapshot {} is gone (terminated, or the server restarted); exporting a new "
+                + "one and reconfiguring the snapshot tasks",
+            name,
+            snapshot.name());
         closeSnapshot();
         exportSnapshot();
         metrics.progress(ranges, plan.remaining());
@@ -387,20 +498,29 @@ public class PgCopySourceConnector extends SourceConnector {
       monitorRetries.succeeded();
     } catch (SQLException | RuntimeException e) {
       closeMonitorConnection();
-      long delay = e instanceof SQLException sql && !SqlStates.isTransient(sql) ? -1 : monitorRetries.nextDelayMs();
+      long delay =
+          e instanceof SQLException sql && !SqlStates.isTransient(sql)
+              ? -1
+              : monitorRetries.nextDelayMs();
       if (delay < 0) {
-        String message = name + ": checking snapshot progress failed: " + e.getMessage()
-            + (e instanceof SQLException sql ? " (SQLState " + sql.getSQLState() + ")" : "")
-            + (monitorRetries.failures() > 0 ? "; " + monitorRetries.givingUp() : "")
-            + ". Fix the cause, then restart the connector";
+        String message =
+            name
+                + ": checking snapshot progress failed: "
+                + e.getMessage()
+                + (e instanceof SQLException sql ? " (SQLState " + sql.getSQLState() + ")" : "")
+                + (monitorRetries.failures() > 0 ? "; " + monitorRetries.givingUp() : "")
+                + ". Fix the cause, then restart the connector";
         log.error(message);
         monitor.shutdown();
         context.raiseError(new ConnectException(message, e));
         return;
       }
       nextCheckAt = System.currentTimeMillis() + delay;
-      log.warn("{}: checking snapshot progress failed, will retry in {} ms: {}", name,
-          Math.max(delay, config.progressIntervalMs()), e.toString());
+      log.warn(
+          "{}: checking snapshot progress failed, will retry in {} ms: {}",
+          name,
+          Math.max(delay, config.progressIntervalMs()),
+          e.toString());
     }
   }
 
@@ -440,13 +560,15 @@ public class PgCopySourceConnector extends SourceConnector {
         return List.of();
       }
       List<Map<String, String>> configs = new ArrayList<>();
-      for (List<CtidRange> own : TaskAssigner.assign(plan.remaining(), maxTasks, plan.restarted())) {
+      for (List<CtidRange> own :
+          TaskAssigner.assign(plan.remaining(), maxTasks, plan.restarted())) {
         Set<TableId> restarted = new TreeSet<>();
-        own.forEach(r -> {
-          if (plan.restarted().contains(r.table())) {
-            restarted.add(r.table());
-          }
-        });
+        own.forEach(
+            r -> {
+              if (plan.restarted().contains(r.table())) {
+                restarted.add(r.table());
+              }
+            });
         Map<String, String> task = new HashMap<>(props);
         task.putAll(TaskRanges.encode(snapshot.name(), snapshot.lsn(), own, restarted));
         task.putAll(TaskRanges.encodeTextTables(textTables));

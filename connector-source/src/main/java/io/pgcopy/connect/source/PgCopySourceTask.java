@@ -33,6 +33,7 @@ public class PgCopySourceTask extends SourceTask {
   private SourceReader reader;
   private ObjectName metricsName;
   private String name;
+
   /** What the task does, for messages: reading the snapshot, or streaming changes. */
   private String doing;
 
@@ -46,16 +47,29 @@ public class PgCopySourceTask extends SourceTask {
     PgCopySourceConfig config = new PgCopySourceConfig(props);
     retries = Retries.of(config);
     name = props.getOrDefault("name", "pgcopy-source") + "-task";
-    metricsName = Mbeans.register("source-task", props.getOrDefault("name", "pgcopy-source"),
-        Mbeans.taskNumber(), metrics);
+    metricsName =
+        Mbeans.register(
+            "source-task",
+            props.getOrDefault("name", "pgcopy-source"),
+            Mbeans.taskNumber(),
+            metrics);
     if (TaskRanges.KIND_STREAM.equals(props.get(TaskRanges.KIND))) {
       name = props.getOrDefault("name", "pgcopy-source") + "-stream";
       Map<String, Object> partition = SourceOffsets.streamPartition(config.slotName());
-      Map<String, Object> marker = context.offsetStorageReader().offset(
-          SourceOffsets.streamTablesPartition(config.slotName()));
-      reader = new ChangeStreamReader(config, name, context.offsetStorageReader().offset(partition),
-          SourceOffsets.streamedTables(marker), TaskRanges.streamSkips(props), TaskRanges.snapshotLsns(props),
-          TaskRanges.textTables(props), metrics);
+      Map<String, Object> marker =
+          context
+              .offsetStorageReader()
+              .offset(SourceOffsets.streamTablesPartition(config.slotName()));
+      reader =
+          new ChangeStreamReader(
+              config,
+              name,
+              context.offsetStorageReader().offset(partition),
+              SourceOffsets.streamedTables(marker),
+              TaskRanges.streamSkips(props),
+              TaskRanges.snapshotLsns(props),
+              TaskRanges.textTables(props),
+              metrics);
       doing = "streaming changes after ";
       return;
     }
@@ -64,9 +78,20 @@ public class PgCopySourceTask extends SourceTask {
     for (CtidRange r : ranges) {
       partitions.add(r.partition());
     }
-    Map<Map<String, Object>, Map<String, Object>> offsets = context.offsetStorageReader().offsets(partitions);
-    reader = new SnapshotReader(config, name, TaskRanges.snapshotName(props), TaskRanges.snapshotLsn(props),
-        TaskRanges.restarted(props), TaskRanges.reread(props), TaskRanges.textTables(props), ranges, offsets, metrics);
+    Map<Map<String, Object>, Map<String, Object>> offsets =
+        context.offsetStorageReader().offsets(partitions);
+    reader =
+        new SnapshotReader(
+            config,
+            name,
+            TaskRanges.snapshotName(props),
+            TaskRanges.snapshotLsn(props),
+            TaskRanges.restarted(props),
+            TaskRanges.reread(props),
+            TaskRanges.textTables(props),
+            ranges,
+            offsets,
+            metrics);
     doing = "reading ";
   }
 
@@ -103,16 +128,26 @@ public class PgCopySourceTask extends SourceTask {
    */
   private ConnectException failure(Exception e, String doing) throws InterruptedException {
     SQLException sql = SqlErrors.sqlCause(e);
-    ConnectException failure = sql != null
-        ? SqlErrors.translate(sql, doing)
-        : new RetriableException(doing + " failed: " + e.getMessage(), e);
+    ConnectException failure =
+        sql != null
+            ? SqlErrors.translate(sql, doing)
+            : new RetriableException(doing + " failed: " + e.getMessage(), e);
     if (failure instanceof RetriableException) {
       long delay = retries.nextDelayMs();
       if (delay < 0) {
-        return new ConnectException(failure.getMessage() + "; " + retries.givingUp()
-            + ". Fix the cause, then restart the task", e);
+        return new ConnectException(
+            failure.getMessage()
+                + "; "
+                + retries.givingUp()
+                + ". Fix the cause, then restart the task",
+            e);
       }
-      log.warn("{}: {}; retrying in {} ms (attempt {})", name, failure.getMessage(), delay, retries.failures() + 1);
+      log.warn(
+          "{}: {}; retrying in {} ms (attempt {})",
+          name,
+          failure.getMessage(),
+          delay,
+          retries.failures() + 1);
       stopRequested.await(delay, TimeUnit.MILLISECONDS);
     } else {
       log.error("{}: {}", name, failure.getMessage());
@@ -127,7 +162,10 @@ public class PgCopySourceTask extends SourceTask {
     }
   }
 
-  /** Kafka Connect 4.x calls this on the task thread once polling has stopped; older workers may not. */
+  /**
+   * Kafka Connect 4.x calls this on the task thread once polling has stopped; older workers may
+   * not.
+   */
   @Override
   public void stop() {
     stopRequested.countDown();

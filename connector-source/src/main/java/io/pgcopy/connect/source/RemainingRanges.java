@@ -25,11 +25,14 @@ import java.util.Set;
 record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
 
   /**
-   * @param snapshot the snapshot the remaining ranges will be read under (null: none exported
-   *     yet, so no committed progress can belong to it)
+   * @param snapshot the snapshot the remaining ranges will be read under (null: none exported yet,
+   *     so no committed progress can belong to it)
    */
-  static RemainingRanges of(List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> progress,
-      Set<TableId> keyless, String snapshot) {
+  static RemainingRanges of(
+      List<CtidRange> ranges,
+      Map<Map<String, Object>, RangeProgress> progress,
+      Set<TableId> keyless,
+      String snapshot) {
     return of(ranges, progress, keyless, Set.of(), snapshot);
   }
 
@@ -39,13 +42,19 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
    *     taken out of the list and added again); a keyless one with such progress is read again
    *     after its target rows are removed
    */
-  static RemainingRanges of(List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> recorded,
-      Set<TableId> keyless, Set<TableId> reread, String snapshot) {
+  static RemainingRanges of(
+      List<CtidRange> ranges,
+      Map<Map<String, Object>, RangeProgress> recorded,
+      Set<TableId> keyless,
+      Set<TableId> reread,
+      String snapshot) {
     Map<Map<String, Object>, RangeProgress> progress = new HashMap<>(recorded);
     Set<TableId> stale = new LinkedHashSet<>();
     for (CtidRange r : ranges) {
       RangeProgress p = of(recorded, r);
-      if (reread.contains(r.table()) && p.started() && !String.valueOf(p.snapshot()).equals(String.valueOf(snapshot))) {
+      if (reread.contains(r.table())
+          && p.started()
+          && !String.valueOf(p.snapshot()).equals(String.valueOf(snapshot))) {
         progress.remove(r.partition());
         stale.add(r.table());
       }
@@ -69,11 +78,11 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
   }
 
   /**
-   * Whether a keyless table's ranges can be finished without reading any again: all done under
-   * one snapshot, or every range begun so far begun under the current one.
+   * Whether a keyless table's ranges can be finished without reading any again: all done under one
+   * snapshot, or every range begun so far begun under the current one.
    */
-  private static boolean consistent(List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> progress,
-      String snapshot) {
+  private static boolean consistent(
+      List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> progress, String snapshot) {
     Set<String> snapshots = new LinkedHashSet<>();
     boolean allDone = true;
     for (CtidRange r : ranges) {
@@ -96,7 +105,9 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
    * For each keyless table read whole under a snapshot newer than the slot's own: the LSN below
    * which the stream must skip its changes, which that snapshot already holds.
    */
-  static Map<TableId, Long> streamSkips(List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> progress,
+  static Map<TableId, Long> streamSkips(
+      List<CtidRange> ranges,
+      Map<Map<String, Object>, RangeProgress> progress,
       Set<TableId> keyless) {
     Map<TableId, Long> skips = new HashMap<>();
     for (CtidRange r : ranges) {
@@ -113,7 +124,8 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
    * ranges' (0 when a range is not done or its snapshot had no known LSN). A request to read a
    * table again, made at an LSN below this, has been served.
    */
-  static Map<TableId, Long> snapshotLsns(List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> progress) {
+  static Map<TableId, Long> snapshotLsns(
+      List<CtidRange> ranges, Map<Map<String, Object>, RangeProgress> progress) {
     Map<TableId, Long> lsns = new HashMap<>();
     for (CtidRange r : ranges) {
       RangeProgress p = of(progress, r);

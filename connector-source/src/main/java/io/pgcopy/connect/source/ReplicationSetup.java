@@ -22,7 +22,12 @@ final class ReplicationSetup {
   private ReplicationSetup() {}
 
   /** A row of pg_replication_slots. */
-  record SlotState(String plugin, String database, String walStatus, long confirmedFlushLsn, long retainedWalBytes,
+  record SlotState(
+      String plugin,
+      String database,
+      String walStatus,
+      long confirmedFlushLsn,
+      long retainedWalBytes,
       long unconfirmedWalBytes) {
     boolean lost() {
       return "lost".equals(walStatus);
@@ -31,19 +36,25 @@ final class ReplicationSetup {
 
   /** The slot's state, or null when it does not exist. */
   static SlotState slot(Connection conn, String slot) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT plugin, database, wal_status, confirmed_flush_lsn::text,"
-            + " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint,"
-            + " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint"
-            + " FROM pg_replication_slots WHERE slot_name = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT plugin, database, wal_status, confirmed_flush_lsn::text,"
+                + " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint,"
+                + " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint"
+                + " FROM pg_replication_slots WHERE slot_name = ?")) {
       ps.setString(1, slot);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return null;
         }
         String flushed = rs.getString(4);
-        return new SlotState(rs.getString(1), rs.getString(2), rs.getString(3),
-            flushed == null ? 0 : LogSequenceNumber.valueOf(flushed).asLong(), rs.getLong(5), rs.getLong(6));
+        return new SlotState(
+            rs.getString(1),
+            rs.getString(2),
+            rs.getString(3),
+            flushed == null ? 0 : LogSequenceNumber.valueOf(flushed).asLong(),
+            rs.getLong(5),
+            rs.getLong(6));
       }
     }
   }
@@ -51,22 +62,38 @@ final class ReplicationSetup {
   /** Checks that an existing slot can be streamed from; throws with what to do otherwise. */
   static void requireUsable(SlotState state, String slot, String database) {
     if (state == null) {
-      throw new ConnectException("replication slot \"" + slot + "\" does not exist (dropped by hand?). Changes made "
-          + "since it was lost cannot be recovered: delete this connector and its offsets and create it again to "
-          + "take a new snapshot");
+      throw new ConnectException(
+          "replication slot \""
+              + slot
+              + "\" does not exist (dropped by hand?). Changes made "
+              + "since it was lost cannot be recovered: delete this connector and its offsets and create it again to "
+              + "take a new snapshot");
     }
     if (state.lost()) {
-      throw new ConnectException("replication slot \"" + slot + "\" was invalidated by the server (wal_status=lost, "
-          + "max_slot_wal_keep_size exceeded): the WAL it needed is gone. Drop the slot, then delete this connector "
-          + "and its offsets and create it again to take a new snapshot");
+      throw new ConnectException(
+          "replication slot \""
+              + slot
+              + "\" was invalidated by the server (wal_status=lost, "
+              + "max_slot_wal_keep_size exceeded): the WAL it needed is gone. Drop the slot, then delete this connector "
+              + "and its offsets and create it again to take a new snapshot");
     }
     if (!"pgoutput".equals(state.plugin())) {
-      throw new ConnectException("replication slot \"" + slot + "\" uses output plugin " + state.plugin()
-          + ", not pgoutput: choose another slot.name");
+      throw new ConnectException(
+          "replication slot \""
+              + slot
+              + "\" uses output plugin "
+              + state.plugin()
+              + ", not pgoutput: choose another slot.name");
     }
     if (database != null && !database.equals(state.database())) {
-      throw new ConnectException("replication slot \"" + slot + "\" belongs to database " + state.database()
-          + ", not " + database + ": choose another slot.name");
+      throw new ConnectException(
+          "replication slot \""
+              + slot
+              + "\" belongs to database "
+              + state.database()
+              + ", not "
+              + database
+              + ": choose another slot.name");
     }
   }
 
@@ -74,11 +101,13 @@ final class ReplicationSetup {
    * Makes sure the publication exists and publishes every table (changes of partitions published as
    * their root table). Creates it, or adds missing tables, when allowed.
    */
-  static void ensurePublication(Connection conn, String publication, List<TableId> tables, boolean autoCreate)
+  static void ensurePublication(
+      Connection conn, String publication, List<TableId> tables, boolean autoCreate)
       throws SQLException {
     String quotedPub = TableId.quoteIdentifier(publication);
     boolean exists;
-    try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
       ps.setString(1, publication);
       try (ResultSet rs = ps.executeQuery()) {
         exists = rs.next();
@@ -86,19 +115,28 @@ final class ReplicationSetup {
     }
     if (!exists) {
       if (!autoCreate) {
-        throw new ConnectException("publication \"" + publication + "\" does not exist: create it (CREATE PUBLICATION "
-            + quotedPub + " FOR TABLE ... WITH (publish_via_partition_root = true)) or set publication.autocreate=true");
+        throw new ConnectException(
+            "publication \""
+                + publication
+                + "\" does not exist: create it (CREATE PUBLICATION "
+                + quotedPub
+                + " FOR TABLE ... WITH (publish_via_partition_root = true)) or set publication.autocreate=true");
       }
       try (Statement st = conn.createStatement()) {
-        st.execute("CREATE PUBLICATION " + quotedPub + " FOR TABLE " + tableList(tables)
-            + " WITH (publish_via_partition_root = true)");
+        st.execute(
+            "CREATE PUBLICATION "
+                + quotedPub
+                + " FOR TABLE "
+                + tableList(tables)
+                + " WITH (publish_via_partition_root = true)");
       }
       log.info("Created publication {} for {}", publication, tables);
       return;
     }
     Set<TableId> published = new HashSet<>();
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ?")) {
       ps.setString(1, publication);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -119,8 +157,16 @@ final class ReplicationSetup {
       return;
     }
     if (!autoCreate) {
-      throw new ConnectException("publication \"" + publication + "\" does not publish " + missing + ": ALTER PUBLICATION "
-          + quotedPub + " ADD TABLE " + tableList(missing) + ", or set publication.autocreate=true");
+      throw new ConnectException(
+          "publication \""
+              + publication
+              + "\" does not publish "
+              + missing
+              + ": ALTER PUBLICATION "
+              + quotedPub
+              + " ADD TABLE "
+              + tableList(missing)
+              + ", or set publication.autocreate=true");
     }
     try (Statement st = conn.createStatement()) {
       st.execute("ALTER PUBLICATION " + quotedPub + " ADD TABLE " + tableList(missing));
@@ -129,20 +175,22 @@ final class ReplicationSetup {
   }
 
   /**
-   * Takes the tables no longer configured out of a publication the connector owns
-   * ({@code publication.autocreate=true}), so the server stops decoding their changes for it. A
-   * publication FOR ALL TABLES (or FOR TABLES IN SCHEMA) is left as it is.
+   * Takes the tables no longer configured out of a publication the connector owns ({@code
+   * publication.autocreate=true}), so the server stops decoding their changes for it. A publication
+   * FOR ALL TABLES (or FOR TABLES IN SCHEMA) is left as it is.
    */
-  private static void dropRemoved(Connection conn, String publication, Set<TableId> published, List<TableId> tables)
+  private static void dropRemoved(
+      Connection conn, String publication, Set<TableId> published, List<TableId> tables)
       throws SQLException {
     List<TableId> removed = new ArrayList<>(published);
     removed.removeAll(tables);
     if (removed.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT p.puballtables OR EXISTS (SELECT 1 FROM pg_publication_namespace n WHERE n.pnpubid = p.oid)"
-            + " FROM pg_publication p WHERE p.pubname = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT p.puballtables OR EXISTS (SELECT 1 FROM pg_publication_namespace n WHERE n.pnpubid = p.oid)"
+                + " FROM pg_publication p WHERE p.pubname = ?")) {
       ps.setString(1, publication);
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next() && rs.getBoolean(1)) {
@@ -151,19 +199,26 @@ final class ReplicationSetup {
       }
     }
     try (Statement st = conn.createStatement()) {
-      st.execute("ALTER PUBLICATION " + TableId.quoteIdentifier(publication) + " DROP TABLE " + tableList(removed));
+      st.execute(
+          "ALTER PUBLICATION "
+              + TableId.quoteIdentifier(publication)
+              + " DROP TABLE "
+              + tableList(removed));
     }
-    log.info("Took {} out of publication {}: no longer in table.include.list", removed, publication);
+    log.info(
+        "Took {} out of publication {}: no longer in table.include.list", removed, publication);
   }
 
   /**
-   * Whether the publication lists the table by name now (FOR TABLE, as the connector creates it);
-   * a table published through FOR ALL TABLES or FOR TABLES IN SCHEMA is not listed.
+   * Whether the publication lists the table by name now (FOR TABLE, as the connector creates it); a
+   * table published through FOR ALL TABLES or FOR TABLES IN SCHEMA is not listed.
    */
-  static boolean listsTable(Connection conn, String publication, TableId table) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT 1 FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid"
-            + " WHERE p.pubname = ? AND r.prrelid = to_regclass(?)")) {
+  static boolean listsTable(Connection conn, String publication, TableId table)
+      throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT 1 FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid"
+                + " WHERE p.pubname = ? AND r.prrelid = to_regclass(?)")) {
       ps.setString(1, publication);
       ps.setString(2, table.quoted());
       try (ResultSet rs = ps.executeQuery()) {
@@ -184,7 +239,8 @@ final class ReplicationSetup {
    * Creates the slot on a replication connection. With {@code exportSnapshot} the result names the
    * snapshot the slot starts from, valid while the connection stays open and idle.
    */
-  static CreatedSlot createSlot(Connection replication, String slot, boolean exportSnapshot) throws SQLException {
+  static CreatedSlot createSlot(Connection replication, String slot, boolean exportSnapshot)
+      throws SQLException {
     return create(replication, slot, false, exportSnapshot);
   }
 
@@ -193,16 +249,26 @@ final class ReplicationSetup {
     return create(replication, slot, true, true);
   }
 
-  private static CreatedSlot create(Connection replication, String slot, boolean temporary, boolean exportSnapshot)
+  private static CreatedSlot create(
+      Connection replication, String slot, boolean temporary, boolean exportSnapshot)
       throws SQLException {
     try (Statement st = replication.createStatement();
-         ResultSet rs = st.executeQuery("CREATE_REPLICATION_SLOT " + TableId.quoteIdentifier(slot)
-             + (temporary ? " TEMPORARY" : "") + " LOGICAL pgoutput "
-             + (exportSnapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT"))) {
+        ResultSet rs =
+            st.executeQuery(
+                "CREATE_REPLICATION_SLOT "
+                    + TableId.quoteIdentifier(slot)
+                    + (temporary ? " TEMPORARY" : "")
+                    + " LOGICAL pgoutput "
+                    + (exportSnapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT"))) {
       rs.next();
-      CreatedSlot created = new CreatedSlot(LogSequenceNumber.valueOf(rs.getString("consistent_point")).asLong(),
-          rs.getString("snapshot_name"));
-      log.info("Created {}replication slot {} at consistent point {}{}", temporary ? "temporary " : "", slot,
+      CreatedSlot created =
+          new CreatedSlot(
+              LogSequenceNumber.valueOf(rs.getString("consistent_point")).asLong(),
+              rs.getString("snapshot_name"));
+      log.info(
+          "Created {}replication slot {} at consistent point {}{}",
+          temporary ? "temporary " : "",
+          slot,
           LogSequenceNumber.valueOf(created.consistentLsn()).asString(),
           created.snapshotName() == null ? "" : " with snapshot " + created.snapshotName());
       return created;

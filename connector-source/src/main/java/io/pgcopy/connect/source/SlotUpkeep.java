@@ -9,8 +9,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the stream task does for its replication slot besides reading it: heartbeats while the
- * published tables are idle (so the slot's position can move past other databases' WAL), the
- * slot's WAL figures in the task's metrics, and a periodic log line of what the slot retains.
+ * published tables are idle (so the slot's position can move past other databases' WAL), the slot's
+ * WAL figures in the task's metrics, and a periodic log line of what the slot retains.
  */
 final class SlotUpkeep {
   private static final Logger log = LoggerFactory.getLogger(SlotUpkeep.class);
@@ -33,8 +33,8 @@ final class SlotUpkeep {
   }
 
   /**
-   * Writes a heartbeat (a non-transactional logical message) when {@code heartbeat.interval.ms}
-   * has passed; a failure is logged once, not retried here.
+   * Writes a heartbeat (a non-transactional logical message) when {@code heartbeat.interval.ms} has
+   * passed; a failure is logged once, not retried here.
    */
   void heartbeatIfDue(Connection sqlConn) {
     long now = System.currentTimeMillis();
@@ -45,15 +45,20 @@ final class SlotUpkeep {
         st.execute("SELECT pg_logical_emit_message(false, '" + HEARTBEAT_PREFIX + "', '')");
       } catch (SQLException e) {
         if (!heartbeatFailed) {
-          log.warn("{}: writing a heartbeat failed; the slot may hold WAL while the published tables are idle: {}",
-              taskName, e.getMessage());
+          log.warn(
+              "{}: writing a heartbeat failed; the slot may hold WAL while the published tables are idle: {}",
+              taskName,
+              e.getMessage());
           heartbeatFailed = true;
         }
       }
     }
   }
 
-  /** Every 10 s, the slot's retained and unconfirmed WAL into the metrics; every minute, into the log. */
+  /**
+   * Every 10 s, the slot's retained and unconfirmed WAL into the metrics; every minute, into the
+   * log.
+   */
   void metricsIfDue(Connection sqlConn) throws SQLException {
     long now = System.currentTimeMillis();
     if (now - lastSlotMetrics >= SLOT_METRICS_INTERVAL_MS) {
@@ -73,8 +78,12 @@ final class SlotUpkeep {
   void report(ReplicationSetup.SlotState slot) {
     lastSlotReport = System.currentTimeMillis();
     if (slot != null) {
-      log.info("{}: slot {} retains {} MB of WAL; confirmed up to {}", taskName, config.slotName(),
-          slot.retainedWalBytes() >> 20, LogSequenceNumber.valueOf(slot.confirmedFlushLsn()).asString());
+      log.info(
+          "{}: slot {} retains {} MB of WAL; confirmed up to {}",
+          taskName,
+          config.slotName(),
+          slot.retainedWalBytes() >> 20,
+          LogSequenceNumber.valueOf(slot.confirmedFlushLsn()).asString());
     }
   }
 }

@@ -2,7 +2,6 @@ package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.StructRows;
-import io.pgcopy.connect.format.ColumnLayout;
 import io.pgcopy.connect.format.CopyBinaryReader;
 import io.pgcopy.connect.format.Operation;
 import io.pgcopy.connect.format.RecordHeaders;
@@ -44,6 +43,7 @@ import org.slf4j.LoggerFactory;
 final class SnapshotReader implements SourceReader {
   private static final Logger log = LoggerFactory.getLogger(SnapshotReader.class);
   private static final Pattern SNAPSHOT_NAME = Pattern.compile("[0-9A-Fa-f-]+");
+
   /** A poll stops adding rows past this many value bytes, whatever batch.max.rows says. */
   private static final long MAX_BATCH_BYTES = 8L << 20;
 
@@ -59,10 +59,16 @@ final class SnapshotReader implements SourceReader {
   private final Map<TableId, SnapshotTable> tables = new HashMap<>();
   private final byte[] readOperation = {Operation.READ.code()};
   private final String taskName;
+
   /** Tables that travel as text (a column without binary I/O). */
   private final Set<TableId> textTables;
-  /** Whether the change stream runs in text mode (some table travels as text): keys are hashed in text form. */
+
+  /**
+   * Whether the change stream runs in text mode (some table travels as text): keys are hashed in
+   * text form.
+   */
   private final boolean streamText;
+
   private volatile Connection conn;
   private RangeCursor cursor;
 
@@ -99,16 +105,25 @@ final class SnapshotReader implements SourceReader {
   private final BatchRecords batchRecords;
 
   /**
-   * @param snapshotLsn the snapshot's consistent LSN, recorded with each finished range (0: unknown)
+   * @param snapshotLsn the snapshot's consistent LSN, recorded with each finished range (0:
+   *     unknown)
    * @param restarted keyless tables read again whole under this snapshot: progress recorded under
    *     another one is ignored, and their first record is a truncate of the table
    * @param reread tables added to a streaming connector: progress recorded under another snapshot
    *     is ignored (they are read whole under this one)
    * @param textTables the configured tables that travel as text (their snapshot too)
    */
-  SnapshotReader(PgCopySourceConfig config, String taskName, String snapshotName, long snapshotLsn,
-      Set<TableId> restarted, Set<TableId> reread, Set<TableId> textTables, List<CtidRange> ranges,
-      Map<Map<String, Object>, Map<String, Object>> committedOffsets, SourceTaskMetrics metrics) {
+  SnapshotReader(
+      PgCopySourceConfig config,
+      String taskName,
+      String snapshotName,
+      long snapshotLsn,
+      Set<TableId> restarted,
+      Set<TableId> reread,
+      Set<TableId> textTables,
+      List<CtidRange> ranges,
+      Map<Map<String, Object>, Map<String, Object>> committedOffsets,
+      SourceTaskMetrics metrics) {
     this.metrics = metrics;
     this.textTables = Set.copyOf(textTables);
     this.streamText = !textTables.isEmpty() || config.structRecords();
@@ -121,18 +136,23 @@ final class SnapshotReader implements SourceReader {
     this.taskName = taskName;
     this.snapshotName = snapshotName;
     this.snapshotLsn = snapshotLsn;
-    // a table read again whole starts with a truncate, unless this snapshot's reading of it has begun
+    // a table read again whole starts with a truncate, unless this snapshot's reading of it has
+    // begun
     truncateFirst.addAll(restarted);
     for (CtidRange r : ranges) {
-      if (snapshotName.equals(SourceOffsets.progress(committedOffsets.get(r.partition())).snapshot())) {
+      if (snapshotName.equals(
+          SourceOffsets.progress(committedOffsets.get(r.partition())).snapshot())) {
         truncateFirst.remove(r.table());
       }
     }
     int done = 0;
     for (CtidRange r : ranges) {
-      SourceOffsets.RangeProgress progress = SourceOffsets.progress(committedOffsets.get(r.partition()));
-      if ((restarted.contains(r.table()) || reread.contains(r.table())) && !snapshotName.equals(progress.snapshot())) {
-        progress = SourceOffsets.RangeProgress.NOT_STARTED; // read under another snapshot: read again
+      SourceOffsets.RangeProgress progress =
+          SourceOffsets.progress(committedOffsets.get(r.partition()));
+      if ((restarted.contains(r.table()) || reread.contains(r.table()))
+          && !snapshotName.equals(progress.snapshot())) {
+        progress =
+            SourceOffsets.RangeProgress.NOT_STARTED; // read under another snapshot: read again
       }
       metrics.rangesTotal.incrementAndGet();
       metrics.pagesTotal.addAndGet(r.estimatedPages());
@@ -169,9 +189,9 @@ final class SnapshotReader implements SourceReader {
   }
 
   /**
-   * record.format=binary: reads up to {@code batch.max.rows} rows into key-bucket batches
-   * ({@link BatchAssembler}) and returns the batches completed (up to {@link #MAX_BATCH_BYTES} of
-   * them), or every batch at the range's end. A poll may return none: the rows wait in open batches.
+   * record.format=binary: reads up to {@code batch.max.rows} rows into key-bucket batches ({@link
+   * BatchAssembler}) and returns the batches completed (up to {@link #MAX_BATCH_BYTES} of them), or
+   * every batch at the range's end. A poll may return none: the rows wait in open batches.
    */
   private List<SourceRecord> pollBatches(RangeCursor c) throws SQLException, IOException {
     List<BatchAssembler.Completed<Integer, Ctid>> completed = new ArrayList<>();
@@ -187,9 +207,16 @@ final class SnapshotReader implements SourceReader {
       }
       Ctid ctid = Ctid.fromBinary(reader.fieldInt(0, 0), reader.fieldShort(0, 4));
       int length = reader.tupleLengthWithoutLeadingFields(t.lead());
-      int bucket = t.keyFields().length == 0 ? BatchRecords.KEYLESS : batchRecords.bucket(reader.project(t.keyFields()));
+      int bucket =
+          t.keyFields().length == 0
+              ? BatchRecords.KEYLESS
+              : batchRecords.bucket(reader.project(t.keyFields()));
       if (length > SIZE_CHECK_FROM) {
-        sizeGuard.check(c.pending.range.table(), "ctid " + ctid, null, reader.tupleWithoutLeadingFields(t.lead()),
+        sizeGuard.check(
+            c.pending.range.table(),
+            "ctid " + ctid,
+            null,
+            reader.tupleWithoutLeadingFields(t.lead()),
             t.columns());
       }
       int before = completed.size();
@@ -205,16 +232,30 @@ final class SnapshotReader implements SourceReader {
     Ctid start = new Ctid(c.pending.range.startPage(), 0);
     for (BatchAssembler.Completed<Integer, Ctid> b : completed) {
       Ctid covered = b.coveredUpTo() == null ? start : b.coveredUpTo();
-      records.add(batchRecords.record(partition, SourceOffsets.rowOffset(covered, snapshotName), t.batch(), b.group(),
-          RowBatch.ROWS, b.value(), b.rows()));
+      records.add(
+          batchRecords.record(
+              partition,
+              SourceOffsets.rowOffset(covered, snapshotName),
+              t.batch(),
+              b.group(),
+              RowBatch.ROWS,
+              b.value(),
+              b.rows()));
     }
     metrics.records.addAndGet(rows);
     metrics.bytes.addAndGet(bytes);
     if (reader.finished()) {
       if (c.rows + rows == 0) {
         // an empty range still carries the table's layout, so the sink can create the table
-        records.add(batchRecords.record(partition, SourceOffsets.rowOffset(start, snapshotName), t.batch(),
-            t.keyFields().length == 0 ? BatchRecords.KEYLESS : 0, RowBatch.ROWS, new byte[0], 0));
+        records.add(
+            batchRecords.record(
+                partition,
+                SourceOffsets.rowOffset(start, snapshotName),
+                t.batch(),
+                t.keyFields().length == 0 ? BatchRecords.KEYLESS : 0,
+                RowBatch.ROWS,
+                new byte[0],
+                0));
       }
       records.add(finishRange(c, rows));
       return records;
@@ -258,9 +299,18 @@ final class SnapshotReader implements SourceReader {
       headers.addBytes(RecordHeaders.TABLE, t.table());
       headers.addBytes(RecordHeaders.COLUMNS, t.columns());
       StructRows structs = t.structs();
-      records.add(new SourceRecord(partition, SourceOffsets.rowOffset(ctid, snapshotName), t.topic(), kafkaPartition,
-          structs.keySchema(), key == null ? null : structs.key(key), structs.valueSchema(), structs.value(value), null,
-          headers));
+      records.add(
+          new SourceRecord(
+              partition,
+              SourceOffsets.rowOffset(ctid, snapshotName),
+              t.topic(),
+              kafkaPartition,
+              structs.keySchema(),
+              key == null ? null : structs.key(key),
+              structs.valueSchema(),
+              structs.value(value),
+              null,
+              headers));
       last = ctid;
       bytes += value.length;
     }
@@ -285,14 +335,19 @@ final class SnapshotReader implements SourceReader {
       st.execute("SET LOCAL synchronize_seqscans = off");
       // fixed text forms, whatever the server's defaults: struct records and tables that travel as
       // text carry them, and a text-mode stream hashes keys in them
-      st.execute("SET LOCAL bytea_output = hex; SET LOCAL TimeZone = 'UTC'; SET LOCAL extra_float_digits = 3;"
-          + " SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'");
+      st.execute(
+          "SET LOCAL bytea_output = hex; SET LOCAL TimeZone = 'UTC'; SET LOCAL extra_float_digits = 3;"
+              + " SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'");
     }
     SnapshotTable t = tableRecords(p.range.table(), c);
-    StringBuilder sql = new StringBuilder("COPY (SELECT ctid").append(t.selectList())
-        .append(" FROM ONLY ").append(p.range.leaf().quoted())
-        .append(" WHERE ").append(p.range.whereClause(p.after))
-        .append(") TO STDOUT (FORMAT binary)");
+    StringBuilder sql =
+        new StringBuilder("COPY (SELECT ctid")
+            .append(t.selectList())
+            .append(" FROM ONLY ")
+            .append(p.range.leaf().quoted())
+            .append(" WHERE ")
+            .append(p.range.whereClause(p.after))
+            .append(") TO STDOUT (FORMAT binary)");
     log.debug("{}: {}", taskName, sql);
     CopyOut copy = c.unwrap(PGConnection.class).getCopyAPI().copyOut(sql.toString());
     RangeCursor cursor = new RangeCursor(p, t, copy, config.batchBytes());
@@ -304,14 +359,22 @@ final class SnapshotReader implements SourceReader {
   private SnapshotTable tableRecords(TableId table, Connection c) throws SQLException {
     SnapshotTable t = tables.get(table);
     if (t == null) {
-      t = SnapshotTable.of(config, table, new SourceCatalog(c).columns(table), textTables.contains(table),
-          streamText);
+      t =
+          SnapshotTable.of(
+              config,
+              table,
+              new SourceCatalog(c).columns(table),
+              textTables.contains(table),
+              streamText);
       tables.put(table, t);
     }
     return t;
   }
 
-  /** Ends the range's COPY and transaction; {@code lastRows} rows of the range are in the batch being returned. */
+  /**
+   * Ends the range's COPY and transaction; {@code lastRows} rows of the range are in the batch
+   * being returned.
+   */
   private SourceRecord finishRange(RangeCursor c, long lastRows) throws SQLException {
     // the trailer was read; the driver still has CopyDone and CommandComplete to consume
     while (c.copy.isActive() && c.copy.readFromCopy() != null) {
@@ -328,36 +391,68 @@ final class SnapshotReader implements SourceReader {
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.CONTROL, "snapshot-range-done".getBytes(StandardCharsets.UTF_8));
     byte[] key = (r.leaf().quoted() + "@" + r.startPage()).getBytes(StandardCharsets.UTF_8);
-    byte[] value = ("{\"table\":\"" + r.table().quoted().replace("\\", "\\\\").replace("\"", "\\\"")
-        + "\",\"rows\":" + c.rows + "}").getBytes(StandardCharsets.UTF_8);
-    return new SourceRecord(r.partition(), SourceOffsets.doneOffset(snapshotName, snapshotLsn), config.progressTopic(), null,
-        Schema.OPTIONAL_BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value, null, headers);
+    byte[] value =
+        ("{\"table\":\""
+                + r.table().quoted().replace("\\", "\\\\").replace("\"", "\\\"")
+                + "\",\"rows\":"
+                + c.rows
+                + "}")
+            .getBytes(StandardCharsets.UTF_8);
+    return new SourceRecord(
+        r.partition(),
+        SourceOffsets.doneOffset(snapshotName, snapshotLsn),
+        config.progressTopic(),
+        null,
+        Schema.OPTIONAL_BYTES_SCHEMA,
+        key,
+        Schema.OPTIONAL_BYTES_SCHEMA,
+        value,
+        null,
+        headers);
   }
 
   /**
-   * The truncate that removes a keyless table's rows from the target before it is read again:
-   * in partition 0, before every row of the table that follows. Its offset marks the table's
-   * reading under this snapshot as begun, so a restarted task does not truncate it again.
+   * The truncate that removes a keyless table's rows from the target before it is read again: in
+   * partition 0, before every row of the table that follows. Its offset marks the table's reading
+   * under this snapshot as begun, so a restarted task does not truncate it again.
    */
   private SourceRecord truncate(RangeCursor c) {
     CtidRange r = c.pending.range;
-    log.info("{}: {} is read again whole under snapshot {}: its target rows are removed first", taskName, r.table(),
+    log.info(
+        "{}: {} is read again whole under snapshot {}: its target rows are removed first",
+        taskName,
+        r.table(),
         snapshotName);
     SnapshotTable t = c.table;
     Ctid before = new Ctid(r.startPage(), 0);
     if (t.structs() == null) {
       RowBatchWriter w = new RowBatchWriter(32);
       w.appendTruncate(snapshotLsn, 0, 1);
-      return batchRecords.record(r.partition(), SourceOffsets.rowOffset(before, snapshotName), t.batch(),
-          BatchRecords.KEYLESS, RowBatch.CHANGES, w.toByteArray(), 1);
+      return batchRecords.record(
+          r.partition(),
+          SourceOffsets.rowOffset(before, snapshotName),
+          t.batch(),
+          BatchRecords.KEYLESS,
+          RowBatch.CHANGES,
+          w.toByteArray(),
+          1);
     }
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.OPERATION, new byte[] {Operation.TRUNCATE.code()});
     headers.addBytes(RecordHeaders.SCHEMA, t.schema());
     headers.addBytes(RecordHeaders.TABLE, t.table());
     headers.addBytes(RecordHeaders.COLUMNS, t.columns());
-    return new SourceRecord(r.partition(), SourceOffsets.rowOffset(before, snapshotName), t.topic(), 0,
-        t.structs().keySchema(), null, t.structs().valueSchema(), null, null, headers);
+    return new SourceRecord(
+        r.partition(),
+        SourceOffsets.rowOffset(before, snapshotName),
+        t.topic(),
+        0,
+        t.structs().keySchema(),
+        null,
+        t.structs().valueSchema(),
+        null,
+        null,
+        headers);
   }
 
   private Connection connection() throws SQLException {
@@ -381,7 +476,10 @@ final class SnapshotReader implements SourceReader {
     if (p == null) {
       return "the snapshot (every range done)";
     }
-    return p.range + (p.after == null ? "" : " after row " + p.after) + " under snapshot " + snapshotName;
+    return p.range
+        + (p.after == null ? "" : " after row " + p.after)
+        + " under snapshot "
+        + snapshotName;
   }
 
   /**
@@ -394,12 +492,14 @@ final class SnapshotReader implements SourceReader {
     closeConnection();
   }
 
-  /** Cancels a running COPY from another thread (the driver sends a cancel request on a new connection). */
+  /**
+   * Cancels a running COPY from another thread (the driver sends a cancel request on a new
+   * connection).
+   */
   @Override
   public void cancel() {
     SqlErrors.cancelQuietly(conn, taskName);
   }
-
 
   @Override
   public void close() {

@@ -29,8 +29,8 @@ final class SourceCatalog {
   }
 
   /**
-   * The physical tables behind each configured table with their exact page counts
-   * ({@code pg_relation_size / block_size}, not the estimate in {@code relpages}).
+   * The physical tables behind each configured table with their exact page counts ({@code
+   * pg_relation_size / block_size}, not the estimate in {@code relpages}).
    */
   List<TableExtent> extents(List<TableId> tables) throws SQLException, TableProblem {
     List<TableExtent> extents = new ArrayList<>();
@@ -41,15 +41,20 @@ final class SourceCatalog {
       } else if (kind == 'p') {
         extents.addAll(leafExtents(table));
       } else {
-        throw new TableProblem(table + " is not a table (relkind '" + kind + "'): only ordinary and partitioned tables can be copied");
+        throw new TableProblem(
+            table
+                + " is not a table (relkind '"
+                + kind
+                + "'): only ordinary and partitioned tables can be copied");
       }
     }
     return extents;
   }
 
   private char relkind(TableId table) throws SQLException, TableProblem {
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
       ps.setString(1, table.schema());
       ps.setString(2, table.table());
       try (ResultSet rs = ps.executeQuery()) {
@@ -63,15 +68,18 @@ final class SourceCatalog {
 
   private List<TableExtent> leafExtents(TableId parent) throws SQLException {
     List<TableExtent> leaves = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT n.nspname, c.relname, pg_relation_size(c.oid) / current_setting('block_size')::bigint"
-            + " FROM pg_partition_tree(?::regclass) t JOIN pg_class c ON c.oid = t.relid"
-            + " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            + " WHERE t.isleaf AND c.relkind = 'r' ORDER BY n.nspname, c.relname")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT n.nspname, c.relname, pg_relation_size(c.oid) / current_setting('block_size')::bigint"
+                + " FROM pg_partition_tree(?::regclass) t JOIN pg_class c ON c.oid = t.relid"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE t.isleaf AND c.relkind = 'r' ORDER BY n.nspname, c.relname")) {
       ps.setString(1, parent.quoted());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          leaves.add(new TableExtent(parent, new TableId(rs.getString(1), rs.getString(2)), rs.getLong(3)));
+          leaves.add(
+              new TableExtent(
+                  parent, new TableId(rs.getString(1), rs.getString(2)), rs.getLong(3)));
         }
       }
     }
@@ -79,8 +87,9 @@ final class SourceCatalog {
   }
 
   private long pages(String quotedName) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT pg_relation_size(?::regclass) / current_setting('block_size')::bigint")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT pg_relation_size(?::regclass) / current_setting('block_size')::bigint")) {
       ps.setString(1, quotedName);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -91,50 +100,66 @@ final class SourceCatalog {
 
   /**
    * The columns a record carries, in attribute order: not dropped, not generated (a generated
-   * column is computed again by the target; the layout lists them apart, with their expressions). The key is the replica identity index when one is
-   * set, else the primary key; a table with neither has no key.
+   * column is computed again by the target; the layout lists them apart, with their expressions).
+   * The key is the replica identity index when one is set, else the primary key; a table with
+   * neither has no key.
    */
   ColumnLayout columns(TableId table) throws SQLException {
     List<Column> columns = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement(
-        "WITH k AS ("
-            + "  SELECT i.indkey::int2[] AS cols FROM pg_index i"
-            + "  WHERE i.indrelid = ?::regclass AND (i.indisreplident OR i.indisprimary)"
-            + "  ORDER BY i.indisreplident DESC LIMIT 1)"
-            + " SELECT a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.attnotnull,"
-            // indkey is an int2vector, whose subscripts start at 0: number the key columns with ORDINALITY
-            + "   coalesce((SELECT u.n FROM k, unnest(k.cols) WITH ORDINALITY AS u(attnum, n) WHERE u.attnum = a.attnum), 0),"
-            // a column added with a constant default: the value older rows have without any logged change
-            + "   CASE WHEN a.atthasmissing THEN array_to_string(a.attmissingval, '') END"
-            + " FROM pg_attribute a"
-            + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
-            + " ORDER BY a.attnum")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "WITH k AS ("
+                + "  SELECT i.indkey::int2[] AS cols FROM pg_index i"
+                + "  WHERE i.indrelid = ?::regclass AND (i.indisreplident OR i.indisprimary)"
+                + "  ORDER BY i.indisreplident DESC LIMIT 1)"
+                + " SELECT a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.attnotnull,"
+                // indkey is an int2vector, whose subscripts start at 0: number the key columns with
+                // ORDINALITY
+                + "   coalesce((SELECT u.n FROM k, unnest(k.cols) WITH ORDINALITY AS u(attnum, n) WHERE u.attnum = a.attnum), 0),"
+                // a column added with a constant default: the value older rows have without any
+                // logged change
+                + "   CASE WHEN a.atthasmissing THEN array_to_string(a.attmissingval, '') END"
+                + " FROM pg_attribute a"
+                + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
+                + " ORDER BY a.attnum")) {
       ps.setString(1, table.quoted());
       ps.setString(2, table.quoted());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          columns.add(new Column(rs.getString(1), (int) rs.getLong(2), rs.getInt(3), rs.getString(4),
-              rs.getBoolean(5), rs.getInt(6), rs.getString(7)));
+          columns.add(
+              new Column(
+                  rs.getString(1),
+                  (int) rs.getLong(2),
+                  rs.getInt(3),
+                  rs.getString(4),
+                  rs.getBoolean(5),
+                  rs.getInt(6),
+                  rs.getString(7)));
         }
       }
     }
     return new ColumnLayout(columns, generatedColumns(table));
   }
 
-  /** The table's stored generated columns with their expressions, for a target created from the layout. */
+  /**
+   * The table's stored generated columns with their expressions, for a target created from the
+   * layout.
+   */
   private List<GeneratedColumn> generatedColumns(TableId table) throws SQLException {
     List<GeneratedColumn> generated = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid),"
-            + "   (SELECT count(*) FROM pg_attribute b WHERE b.attrelid = a.attrelid AND b.attnum > 0"
-            + "    AND b.attnum < a.attnum AND NOT b.attisdropped AND b.attgenerated = '')"
-            + " FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-            + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = 's'"
-            + " ORDER BY a.attnum")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid),"
+                + "   (SELECT count(*) FROM pg_attribute b WHERE b.attrelid = a.attrelid AND b.attnum > 0"
+                + "    AND b.attnum < a.attnum AND NOT b.attisdropped AND b.attgenerated = '')"
+                + " FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+                + " WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = 's'"
+                + " ORDER BY a.attnum")) {
       ps.setString(1, table.quoted());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          generated.add(new GeneratedColumn(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4)));
+          generated.add(
+              new GeneratedColumn(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4)));
         }
       }
     }
@@ -150,24 +175,25 @@ final class SourceCatalog {
    */
   Map<String, String> columnsWithoutBinaryIo(TableId table) throws SQLException {
     Map<String, String> columns = new LinkedHashMap<>();
-    try (PreparedStatement ps = conn.prepareStatement(
-        "WITH RECURSIVE parts(attnum, attname, typid) AS ("
-            + "  SELECT a.attnum, a.attname, a.atttypid FROM pg_attribute a"
-            + "  WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
-            + "  UNION"
-            + "  SELECT p.attnum, p.attname, x.typid FROM parts p JOIN pg_type t ON t.oid = p.typid"
-            + "  CROSS JOIN LATERAL ("
-            + "    SELECT t.typelem WHERE t.typcategory = 'A' AND t.typelem <> 0"
-            + "    UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'"
-            + "    UNION ALL SELECT f.atttypid FROM pg_attribute f"
-            + "      WHERE t.typtype = 'c' AND f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped"
-            + "    UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE t.typtype = 'r' AND r.rngtypid = t.oid"
-            + "    UNION ALL SELECT r.rngtypid FROM pg_range r WHERE t.typtype = 'm' AND r.rngmultitypid = t.oid"
-            + "  ) x(typid))"
-            + " SELECT p.attname, string_agg(DISTINCT format_type(t.oid, NULL), ', ')"
-            + " FROM parts p JOIN pg_type t ON t.oid = p.typid"
-            + " WHERE t.typsend = 0 OR t.typreceive = 0"
-            + " GROUP BY p.attnum, p.attname ORDER BY p.attnum")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "WITH RECURSIVE parts(attnum, attname, typid) AS ("
+                + "  SELECT a.attnum, a.attname, a.atttypid FROM pg_attribute a"
+                + "  WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
+                + "  UNION"
+                + "  SELECT p.attnum, p.attname, x.typid FROM parts p JOIN pg_type t ON t.oid = p.typid"
+                + "  CROSS JOIN LATERAL ("
+                + "    SELECT t.typelem WHERE t.typcategory = 'A' AND t.typelem <> 0"
+                + "    UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'"
+                + "    UNION ALL SELECT f.atttypid FROM pg_attribute f"
+                + "      WHERE t.typtype = 'c' AND f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped"
+                + "    UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE t.typtype = 'r' AND r.rngtypid = t.oid"
+                + "    UNION ALL SELECT r.rngtypid FROM pg_range r WHERE t.typtype = 'm' AND r.rngmultitypid = t.oid"
+                + "  ) x(typid))"
+                + " SELECT p.attname, string_agg(DISTINCT format_type(t.oid, NULL), ', ')"
+                + " FROM parts p JOIN pg_type t ON t.oid = p.typid"
+                + " WHERE t.typsend = 0 OR t.typreceive = 0"
+                + " GROUP BY p.attnum, p.attname ORDER BY p.attnum")) {
       ps.setString(1, table.quoted());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -188,8 +214,14 @@ final class SourceCatalog {
       Map<String, String> columns = columnsWithoutBinaryIo(t);
       if (!columns.isEmpty()) {
         StringBuilder why = new StringBuilder();
-        columns.forEach((c, type) -> why.append(why.length() == 0 ? "" : ", ").append("column ")
-            .append(TableId.quoteIdentifier(c)).append(" (").append(type).append(')'));
+        columns.forEach(
+            (c, type) ->
+                why.append(why.length() == 0 ? "" : ", ")
+                    .append("column ")
+                    .append(TableId.quoteIdentifier(c))
+                    .append(" (")
+                    .append(type)
+                    .append(')'));
         text.put(t, why + " without binary send/receive");
       }
     }
@@ -198,7 +230,8 @@ final class SourceCatalog {
 
   /** Whether the current user may SELECT from the table. */
   boolean canSelect(TableId table) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT has_table_privilege(?::regclass, 'SELECT')")) {
+    try (PreparedStatement ps =
+        conn.prepareStatement("SELECT has_table_privilege(?::regclass, 'SELECT')")) {
       ps.setString(1, table.quoted());
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();

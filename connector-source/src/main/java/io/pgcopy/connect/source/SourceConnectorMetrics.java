@@ -2,7 +2,9 @@ package io.pgcopy.connect.source;
 
 import java.util.List;
 
-/** The snapshot's progress as the connector sees it in the committed offsets: every task's ranges. */
+/**
+ * The snapshot's progress as the connector sees it in the committed offsets: every task's ranges.
+ */
 final class SourceConnectorMetrics implements SourceConnectorMetricsMBean {
   private final long startedNanos = System.nanoTime();
   private volatile String phase = "snapshot";
@@ -10,6 +12,7 @@ final class SourceConnectorMetrics implements SourceConnectorMetricsMBean {
   private volatile long rangesDone;
   private volatile long pagesTotal;
   private volatile long pagesDone;
+
   /** Pages already done when the connector started (by an earlier run): not part of the rate. */
   private long pagesDoneAtStart = -1;
 

@@ -8,7 +8,9 @@ public interface SourceConnectorMetricsMBean {
   /** Snapshot ranges of every table, as planned when the connector started. */
   long getRangesTotal();
 
-  /** Of those, the ranges whose completion Kafka holds (read every snapshot.progress.interval.ms). */
+  /**
+   * Of those, the ranges whose completion Kafka holds (read every snapshot.progress.interval.ms).
+   */
   long getRangesDone();
 
   /** Estimated heap pages of every table, and of the done ranges. */

@@ -10,22 +10,28 @@ import java.util.TreeSet;
 
 /**
  * Source partitions and offsets of the snapshot. A range's partition is its physical table and
- * first page; its offset is the last row handed to Kafka ({@code block}, {@code item}) or
- * {@code done}. These keys are public: tools that alter offsets use them.
+ * first page; its offset is the last row handed to Kafka ({@code block}, {@code item}) or {@code
+ * done}. These keys are public: tools that alter offsets use them.
  */
 public final class SourceOffsets {
   /** Partition key: the physical table, quoted ("schema"."table"). */
   public static final String PARTITION_LEAF = "leaf";
+
   /** Partition key: the range's first page. */
   public static final String PARTITION_PAGE = "page";
+
   /** Offset key: block of the last row sent. */
   public static final String OFFSET_BLOCK = "block";
+
   /** Offset key: line pointer of the last row sent. */
   public static final String OFFSET_ITEM = "item";
+
   /** Offset key: true once the whole range was sent. */
   public static final String OFFSET_DONE = "done";
+
   /** Offset key: the name of the exported snapshot the range was read under. */
   public static final String OFFSET_SNAPSHOT = "snapshot";
+
   /**
    * Offset key of a finished range: the consistent LSN of the snapshot it was read under, from
    * which a slot holds every change the snapshot does not (0: a snapshot without a slot).
@@ -34,22 +40,31 @@ public final class SourceOffsets {
 
   /** Stream partition key: the replication slot. */
   public static final String PARTITION_SLOT = "slot";
+
   /** Stream offset key: commit LSN of the transaction of the last change sent (0: none yet). */
   public static final String OFFSET_LSN = "lsn";
-  /** Stream offset key: number of that transaction's changes sent (-1: the stream has started, nothing sent). */
+
+  /**
+   * Stream offset key: number of that transaction's changes sent (-1: the stream has started,
+   * nothing sent).
+   */
   public static final String OFFSET_SEQ = "seq";
 
   /** Partition key of the stream's table marker: always {@code "tables"}, beside the slot. */
   public static final String PARTITION_STREAMED = "streamed";
-  /** Offset key of the stream's table marker: the tables it streams, quoted, comma-separated, sorted. */
+
+  /**
+   * Offset key of the stream's table marker: the tables it streams, quoted, comma-separated,
+   * sorted.
+   */
   public static final String OFFSET_TABLES = "tables";
 
   private SourceOffsets() {}
 
   /**
    * The partition of the stream's table marker: which tables the stream task was configured to
-   * stream when it last started. A configured table missing from it was added since: its rows
-   * have not been read yet.
+   * stream when it last started. A configured table missing from it was added since: its rows have
+   * not been read yet.
    */
   public static Map<String, Object> streamTablesPartition(String slot) {
     return ordered(PARTITION_SLOT, slot, PARTITION_STREAMED, "tables");
@@ -63,7 +78,10 @@ public final class SourceOffsets {
     return ordered(OFFSET_TABLES, list.toString());
   }
 
-  /** The tables of a stream table marker's offset, or null when there is none (a stream older than markers). */
+  /**
+   * The tables of a stream table marker's offset, or null when there is none (a stream older than
+   * markers).
+   */
   public static Set<TableId> streamedTables(Map<String, Object> offset) {
     if (offset == null || !(offset.get(OFFSET_TABLES) instanceof String list)) {
       return null;
@@ -87,15 +105,26 @@ public final class SourceOffsets {
     Object lsn = offset.get(OFFSET_LSN);
     Object seq = offset.get(OFFSET_SEQ);
     if (!(lsn instanceof Number) || !(seq instanceof Number)) {
-      throw new IllegalArgumentException("stream offset " + offset + " has no numeric '" + OFFSET_LSN + "' and '"
-          + OFFSET_SEQ + "'");
+      throw new IllegalArgumentException(
+          "stream offset "
+              + offset
+              + " has no numeric '"
+              + OFFSET_LSN
+              + "' and '"
+              + OFFSET_SEQ
+              + "'");
     }
     return new StreamPosition(((Number) lsn).longValue(), ((Number) seq).longValue());
   }
 
-  /** The last change sent: the {@code seq}-th change of the transaction committed at {@code commitLsn}. */
+  /**
+   * The last change sent: the {@code seq}-th change of the transaction committed at {@code
+   * commitLsn}.
+   */
   public record StreamPosition(long commitLsn, long seq) {
-    /** Whether the change {@code seq} of the transaction committed at {@code lsn} was sent already. */
+    /**
+     * Whether the change {@code seq} of the transaction committed at {@code lsn} was sent already.
+     */
     public boolean covers(long lsn, long changeSeq) {
       int c = Long.compareUnsigned(lsn, commitLsn);
       return c < 0 || (c == 0 && changeSeq <= seq);
@@ -114,10 +143,14 @@ public final class SourceOffsets {
 
   /** The offset of a range read up to {@code ctid} under {@code snapshot}. */
   public static Map<String, Object> rowOffset(Ctid ctid, String snapshot) {
-    return ordered(OFFSET_BLOCK, ctid.block(), OFFSET_ITEM, (long) ctid.item(), OFFSET_SNAPSHOT, snapshot);
+    return ordered(
+        OFFSET_BLOCK, ctid.block(), OFFSET_ITEM, (long) ctid.item(), OFFSET_SNAPSHOT, snapshot);
   }
 
-  /** The offset of a range read whole under {@code snapshot}, whose changes the stream holds from {@code lsn}. */
+  /**
+   * The offset of a range read whole under {@code snapshot}, whose changes the stream holds from
+   * {@code lsn}.
+   */
   public static Map<String, Object> doneOffset(String snapshot, long lsn) {
     return ordered(OFFSET_DONE, true, OFFSET_SNAPSHOT, snapshot, OFFSET_SNAPSHOT_LSN, lsn);
   }
@@ -139,15 +172,25 @@ public final class SourceOffsets {
     String snapshotName = snapshot == null ? null : snapshot.toString();
     if (Boolean.TRUE.equals(offset.get(OFFSET_DONE))) {
       Object lsn = offset.get(OFFSET_SNAPSHOT_LSN);
-      return new RangeProgress(true, null, snapshotName, lsn instanceof Number n ? n.longValue() : 0);
+      return new RangeProgress(
+          true, null, snapshotName, lsn instanceof Number n ? n.longValue() : 0);
     }
     Object block = offset.get(OFFSET_BLOCK);
     Object item = offset.get(OFFSET_ITEM);
     if (!(block instanceof Number) || !(item instanceof Number)) {
-      throw new IllegalArgumentException("snapshot offset " + offset + " has no numeric '" + OFFSET_BLOCK
-          + "' and '" + OFFSET_ITEM + "', nor '" + OFFSET_DONE + "': true");
+      throw new IllegalArgumentException(
+          "snapshot offset "
+              + offset
+              + " has no numeric '"
+              + OFFSET_BLOCK
+              + "' and '"
+              + OFFSET_ITEM
+              + "', nor '"
+              + OFFSET_DONE
+              + "': true");
     }
-    return new RangeProgress(false, new Ctid(((Number) block).longValue(), ((Number) item).intValue()), snapshotName, 0);
+    return new RangeProgress(
+        false, new Ctid(((Number) block).longValue(), ((Number) item).intValue()), snapshotName, 0);
   }
 
   /**

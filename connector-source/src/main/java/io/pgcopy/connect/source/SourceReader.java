@@ -12,9 +12,9 @@ import org.apache.kafka.connect.source.SourceRecord;
  */
 interface SourceReader extends AutoCloseable {
   /**
-   * The next records: possibly empty (call again), or null when there is nothing to read now
-   * (the task waits {@link #idleMillis()} before the next call). When it throws, nothing of
-   * this call counts as sent: after {@link #reset()} the next call reads it again.
+   * The next records: possibly empty (call again), or null when there is nothing to read now (the
+   * task waits {@link #idleMillis()} before the next call). When it throws, nothing of this call
+   * counts as sent: after {@link #reset()} the next call reads it again.
    */
   List<SourceRecord> poll() throws SQLException, IOException;
 
@@ -24,15 +24,17 @@ interface SourceReader extends AutoCloseable {
   /** Where the reader stands, for messages. */
   String position();
 
-  /** Drops connections and open work after a failure; the next poll starts again from what Kafka has. */
+  /**
+   * Drops connections and open work after a failure; the next poll starts again from what Kafka
+   * has.
+   */
   void reset();
 
   /** Cancels a blocked call from another thread. */
   void cancel();
 
   /** Kafka acknowledged a record this reader returned (Connect's commitRecord). */
-  default void acknowledged(SourceRecord record) {
-  }
+  default void acknowledged(SourceRecord record) {}
 
   @Override
   void close();

@@ -21,7 +21,9 @@ public interface SourceTaskMetricsMBean {
   /** Snapshot: seconds left at the current rate, from the pages still to read; -1 when unknown. */
   long getSnapshotEtaSeconds();
 
-  /** Stream: milliseconds between the commit of the last change sent and now; -1 before the first. */
+  /**
+   * Stream: milliseconds between the commit of the last change sent and now; -1 before the first.
+   */
   long getStreamLagMillis();
 
   /** Stream: WAL bytes between the server's position and the last one received. */

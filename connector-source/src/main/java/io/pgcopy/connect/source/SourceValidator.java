@@ -48,9 +48,14 @@ final class SourceValidator {
       checkTables(conn, config.tables());
       if (!result.hasErrors(TABLE_INCLUDE_LIST_CONFIG)) {
         // not an error: Connect's validation has no warnings, so the worker log says it
-        new SourceCatalog(conn).textTables(config.tables()).forEach((t, why) -> log.info(
-            "validate: {} will travel as text (slower than binary; the stream runs in text mode for every table): {}",
-            t, why));
+        new SourceCatalog(conn)
+            .textTables(config.tables())
+            .forEach(
+                (t, why) ->
+                    log.info(
+                        "validate: {} will travel as text (slower than binary; the stream runs in text mode for every table): {}",
+                        t,
+                        why));
       }
       if (mode != SnapshotMode.INITIAL_ONLY) {
         checkReplicaIdentity(conn, config.tables());
@@ -60,15 +65,24 @@ final class SourceValidator {
     }
   }
 
-  /** A batch must fit in one producer request, with room for its headers and a last row's overshoot. */
+  /**
+   * A batch must fit in one producer request, with room for its headers and a last row's overshoot.
+   */
   private void checkBatchSize(PgCopySourceConfig config) {
     Integer override = config.producerMaxRequestSize();
     int limit = override == null ? RecordSizeGuard.KAFKA_DEFAULT_MAX_REQUEST_SIZE : override;
     if (!config.structRecords() && config.batchBytes() > limit - 64 * 1024) {
-      result.error(PgCopySourceConfig.BATCH_BYTES_CONFIG, PgCopySourceConfig.BATCH_BYTES_CONFIG + "="
-          + config.batchBytes() + " does not fit in a Kafka request of " + limit + " bytes (max.request.size"
-          + (override == null ? ", Kafka's default" : "") + ") with room for headers: lower it, or raise "
-          + "producer.override.max.request.size on this connector and message.max.bytes on the broker");
+      result.error(
+          PgCopySourceConfig.BATCH_BYTES_CONFIG,
+          PgCopySourceConfig.BATCH_BYTES_CONFIG
+              + "="
+              + config.batchBytes()
+              + " does not fit in a Kafka request of "
+              + limit
+              + " bytes (max.request.size"
+              + (override == null ? ", Kafka's default" : "")
+              + ") with room for headers: lower it, or raise "
+              + "producer.override.max.request.size on this connector and message.max.bytes on the broker");
     }
   }
 
@@ -81,43 +95,69 @@ final class SourceValidator {
       return;
     }
     if (!"struct".equals(props.get(PgCopySourceConfig.RECORD_FORMAT_CONFIG))) {
-      Converters.requireByteArray(result, props, List.of(Converters.KEY, Converters.VALUE, Converters.HEADER),
+      Converters.requireByteArray(
+          result,
+          props,
+          List.of(Converters.KEY, Converters.VALUE, Converters.HEADER),
           "record.format=binary writes raw bytes (binary COPY tuples) that must reach Kafka untouched");
       return;
     }
-    Converters.requireByteArray(result, props, List.of(Converters.HEADER),
+    Converters.requireByteArray(
+        result,
+        props,
+        List.of(Converters.HEADER),
         "pgcopy records carry binary headers (operation, column layout, LSN) that the pgcopy sink reads");
     for (String key : List.of(Converters.KEY, Converters.VALUE)) {
       String converter = props.get(key);
       if (Converters.isRaw(converter)) {
-        result.frameworkError(key, "record.format=struct needs a converter of Structs in " + key
-            + " (org.apache.kafka.connect.json.JsonConverter, an Avro converter, ...), not " + converter.trim());
+        result.frameworkError(
+            key,
+            "record.format=struct needs a converter of Structs in "
+                + key
+                + " (org.apache.kafka.connect.json.JsonConverter, an Avro converter, ...), not "
+                + converter.trim());
       }
     }
   }
 
   private void checkServer(Connection conn, SnapshotMode mode) throws SQLException {
     try (Statement st = conn.createStatement();
-         ResultSet rs = st.executeQuery("SELECT current_setting('server_version_num')::int, current_setting('wal_level'),"
-             + " (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user), current_user")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT current_setting('server_version_num')::int, current_setting('wal_level'),"
+                    + " (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user), current_user")) {
       rs.next();
       int version = rs.getInt(1);
       String walLevel = rs.getString(2);
       boolean replication = rs.getBoolean(3);
       String user = rs.getString(4);
       if (version < MIN_SERVER_VERSION) {
-        error(CONNECTION_URL_CONFIG, "the server runs PostgreSQL " + version + "; pgcopy needs 14 or later "
-            + "(TID range scans make each CTID range read only its own pages)");
+        error(
+            CONNECTION_URL_CONFIG,
+            "the server runs PostgreSQL "
+                + version
+                + "; pgcopy needs 14 or later "
+                + "(TID range scans make each CTID range read only its own pages)");
       }
       if (mode != SnapshotMode.INITIAL_ONLY) {
         if (!"logical".equals(walLevel)) {
-          error(CONNECTION_URL_CONFIG, "the server has wal_level=" + walLevel + "; change data capture needs "
-              + "wal_level=logical (set it in postgresql.conf and restart), or use snapshot.mode=initial_only");
+          error(
+              CONNECTION_URL_CONFIG,
+              "the server has wal_level="
+                  + walLevel
+                  + "; change data capture needs "
+                  + "wal_level=logical (set it in postgresql.conf and restart), or use snapshot.mode=initial_only");
         }
         if (!replication) {
-          error(CONNECTION_USER_CONFIG, "user " + user + " lacks the REPLICATION attribute needed to create and "
-              + "read the replication slot: ALTER ROLE " + TableId.quoteIdentifier(user) + " REPLICATION, "
-              + "or use snapshot.mode=initial_only");
+          error(
+              CONNECTION_USER_CONFIG,
+              "user "
+                  + user
+                  + " lacks the REPLICATION attribute needed to create and "
+                  + "read the replication slot: ALTER ROLE "
+                  + TableId.quoteIdentifier(user)
+                  + " REPLICATION, "
+                  + "or use snapshot.mode=initial_only");
         }
       }
     }
@@ -129,8 +169,13 @@ final class SourceValidator {
       try {
         catalog.extents(List.of(table));
         if (!catalog.canSelect(table)) {
-          error(TABLE_INCLUDE_LIST_CONFIG, "no SELECT privilege on " + table + ": GRANT SELECT ON " + table.quoted()
-              + " TO the connector's user");
+          error(
+              TABLE_INCLUDE_LIST_CONFIG,
+              "no SELECT privilege on "
+                  + table
+                  + ": GRANT SELECT ON "
+                  + table.quoted()
+                  + " TO the connector's user");
         }
       } catch (SourceCatalog.TableProblem e) {
         error(TABLE_INCLUDE_LIST_CONFIG, e.getMessage());
@@ -144,9 +189,10 @@ final class SourceValidator {
    */
   private void checkReplicaIdentity(Connection conn, List<TableId> tables) throws SQLException {
     for (TableId table : tables) {
-      try (PreparedStatement ps = conn.prepareStatement(
-          "SELECT c.relreplident, EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid"
-              + " AND (i.indisprimary OR i.indisreplident)) FROM pg_class c WHERE c.oid = to_regclass(?)")) {
+      try (PreparedStatement ps =
+          conn.prepareStatement(
+              "SELECT c.relreplident, EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid"
+                  + " AND (i.indisprimary OR i.indisreplident)) FROM pg_class c WHERE c.oid = to_regclass(?)")) {
         ps.setString(1, table.quoted());
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
@@ -155,10 +201,16 @@ final class SourceValidator {
           String identity = rs.getString(1);
           boolean hasIndex = rs.getBoolean(2);
           if ("n".equals(identity) || ("d".equals(identity) && !hasIndex)) {
-            error(TABLE_INCLUDE_LIST_CONFIG, table + " has " + ("n".equals(identity) ? "REPLICA IDENTITY NOTHING"
-                : "no primary key") + ": once published, UPDATE and DELETE on it fail on the source and only inserts "
-                + "could be streamed. ALTER TABLE " + table.quoted() + " REPLICA IDENTITY FULL (or add a primary key), "
-                + "or use snapshot.mode=initial_only");
+            error(
+                TABLE_INCLUDE_LIST_CONFIG,
+                table
+                    + " has "
+                    + ("n".equals(identity) ? "REPLICA IDENTITY NOTHING" : "no primary key")
+                    + ": once published, UPDATE and DELETE on it fail on the source and only inserts "
+                    + "could be streamed. ALTER TABLE "
+                    + table.quoted()
+                    + " REPLICA IDENTITY FULL (or add a primary key), "
+                    + "or use snapshot.mode=initial_only");
           }
         }
       }

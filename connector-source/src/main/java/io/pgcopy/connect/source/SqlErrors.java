@@ -9,7 +9,10 @@ import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Sorts SQL failures into those worth retrying and those a person must fix; cancels running statements. */
+/**
+ * Sorts SQL failures into those worth retrying and those a person must fix; cancels running
+ * statements.
+ */
 final class SqlErrors {
   private static final Logger log = LoggerFactory.getLogger(SqlErrors.class);
   private static final String UNDEFINED_FUNCTION = "42883";
@@ -43,24 +46,40 @@ final class SqlErrors {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     String message = doing + " failed: " + e.getMessage() + " (SQLState " + state + ")";
     if ("22023".equals(state) && String.valueOf(e.getMessage()).contains("snapshot")) {
-      return new RetriableException(message + ". The exported snapshot is gone (the connector restarted?); "
-          + "the connector exports a new one and reconfigures this task", e);
+      return new RetriableException(
+          message
+              + ". The exported snapshot is gone (the connector restarted?); "
+              + "the connector exports a new one and reconfigures this task",
+          e);
     }
     if (OBJECT_IN_USE.equals(state)) {
-      return new RetriableException(message + ". The replication slot is still held by the session of a task that "
-          + "just stopped (restart, rebalance)", e);
+      return new RetriableException(
+          message
+              + ". The replication slot is still held by the session of a task that "
+              + "just stopped (restart, rebalance)",
+          e);
     }
     if (UNDEFINED_FUNCTION.equals(state) && String.valueOf(e.getMessage()).contains("binary")) {
-      return new ConnectException(message + ". A column's type has no binary send/receive functions and the "
-          + "connector did not plan for it (a column added since it started?): restart the connector, which then "
-          + "reads the table as text, or take the table out of table.include.list", e);
+      return new ConnectException(
+          message
+              + ". A column's type has no binary send/receive functions and the "
+              + "connector did not plan for it (a column added since it started?): restart the connector, which then "
+              + "reads the table as text, or take the table out of table.include.list",
+          e);
     }
-    return SqlStates.isTransient(e) ? new RetriableException(message, e)
-        : new ConnectException(message + ". This is not a failure that retrying fixes: fix the cause (privileges, "
-            + "the table or its types, the data), then restart the task", e);
+    return SqlStates.isTransient(e)
+        ? new RetriableException(message, e)
+        : new ConnectException(
+            message
+                + ". This is not a failure that retrying fixes: fix the cause (privileges, "
+                + "the table or its types, the data), then restart the task",
+            e);
   }
 
-  /** The SQLException in {@code e}'s cause chain (the COPY streams wrap server errors in I/O exceptions), or null. */
+  /**
+   * The SQLException in {@code e}'s cause chain (the COPY streams wrap server errors in I/O
+   * exceptions), or null.
+   */
   static SQLException sqlCause(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql) {

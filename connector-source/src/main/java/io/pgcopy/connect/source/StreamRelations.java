@@ -21,9 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The tables the change stream describes (pgoutput Relation messages), turned into what records
- * of them need: column layout, key, topic, header bytes. The server sends a Relation again after
- * any cache invalidation (vacuum, analyze): the same description reuses what was built.
+ * The tables the change stream describes (pgoutput Relation messages), turned into what records of
+ * them need: column layout, key, topic, header bytes. The server sends a Relation again after any
+ * cache invalidation (vacuum, analyze): the same description reuses what was built.
  */
 final class StreamRelations {
   private static final Logger log = LoggerFactory.getLogger(StreamRelations.class);
@@ -43,15 +43,26 @@ final class StreamRelations {
    * @param skip not in table.include.list: its changes are dropped
    * @param skipBefore changes committed below this LSN are in the snapshot the table was read under
    */
-  record Relation(TableId table, boolean skip, ColumnLayout layout, int[] keyFields, boolean keyless,
-      StructRows structs, long skipBefore, BatchRecords.Table records) {}
+  record Relation(
+      TableId table,
+      boolean skip,
+      ColumnLayout layout,
+      int[] keyFields,
+      boolean keyless,
+      StructRows structs,
+      long skipBefore,
+      BatchRecords.Table records) {}
 
   /**
    * @param skipBefore per table, the LSN below which its changes are in its snapshot
    * @param textForms whether the stream runs in text mode (struct records, or a table travels as
    *     text): binary records of every table then carry text forms
    */
-  StreamRelations(PgCopySourceConfig config, String taskName, Map<TableId, Long> skipBefore, boolean textForms) {
+  StreamRelations(
+      PgCopySourceConfig config,
+      String taskName,
+      Map<TableId, Long> skipBefore,
+      boolean textForms) {
     this.config = config;
     this.textForms = textForms;
     this.taskName = taskName;
@@ -71,7 +82,8 @@ final class StreamRelations {
   Relation get(int relationId) {
     Relation r = relations.get(relationId);
     if (r == null) {
-      throw new ConnectException(taskName + ": change for relation " + relationId + " before its Relation message");
+      throw new ConnectException(
+          taskName + ": change for relation " + relationId + " before its Relation message");
     }
     return r;
   }
@@ -83,39 +95,69 @@ final class StreamRelations {
   }
 
   private static boolean sameDescription(PgOutputMessage.Relation a, PgOutputMessage.Relation b) {
-    return a.namespace().equals(b.namespace()) && a.name().equals(b.name()) && a.replicaIdentity() == b.replicaIdentity()
+    return a.namespace().equals(b.namespace())
+        && a.name().equals(b.name())
+        && a.replicaIdentity() == b.replicaIdentity()
         && a.columns().equals(b.columns());
   }
 
-  private Relation relation(PgOutputMessage.Relation m, Connection conn) throws SQLException, IOException {
+  private Relation relation(PgOutputMessage.Relation m, Connection conn)
+      throws SQLException, IOException {
     TableId table = new TableId(m.namespace(), m.name());
-    if (!tables.contains(table) && config.publicationAutoCreate()
+    if (!tables.contains(table)
+        && config.publicationAutoCreate()
         && ReplicationSetup.listsTable(conn, config.publicationName(), table)) {
       // the connector owns the publication and has just added the table (a removed one it drops
       // from the publication): its snapshot must come before its changes, and the connector will
       // reconfigure this task; going past its changes would lose them
-      throw new IOException("publication " + config.publicationName() + " publishes " + table + ", which this task "
-          + "does not stream: the connector added it to table.include.list and reads its rows first; this task "
-          + "stops here until it is reconfigured");
+      throw new IOException(
+          "publication "
+              + config.publicationName()
+              + " publishes "
+              + table
+              + ", which this task "
+              + "does not stream: the connector added it to table.include.list and reads its rows first; this task "
+              + "stops here until it is reconfigured");
     }
     if (!tables.contains(table)) {
-      log.info("{}: publication {} publishes {}, which is not in table.include.list: its changes are skipped",
-          taskName, config.publicationName(), table);
+      log.info(
+          "{}: publication {} publishes {}, which is not in table.include.list: its changes are skipped",
+          taskName,
+          config.publicationName(),
+          table);
       return new Relation(table, true, null, null, false, null, 0, null);
     }
     ColumnLayout layout = layout(table, m, conn);
     boolean keyless = !layout.hasKey();
     if (keyless && m.replicaIdentity() != 'f') {
-      log.warn("{}: {} has no key and REPLICA IDENTITY {}: its updates and deletes cannot be published; set REPLICA "
-          + "IDENTITY FULL", taskName, table, m.replicaIdentity());
+      log.warn(
+          "{}: {} has no key and REPLICA IDENTITY {}: its updates and deletes cannot be published; set REPLICA "
+              + "IDENTITY FULL",
+          taskName,
+          table,
+          m.replicaIdentity());
     }
-    log.info("{}: {} streams with {} columns{}", taskName, table, layout.size(), keyless ? ", keyless" : "");
+    log.info(
+        "{}: {} streams with {} columns{}",
+        taskName,
+        table,
+        layout.size(),
+        keyless ? ", keyless" : "");
     String topic = config.topicFor(table);
-    return new Relation(table, false, layout, layout.keyFieldIndexes(), keyless,
+    return new Relation(
+        table,
+        false,
+        layout,
+        layout.keyFieldIndexes(),
+        keyless,
         config.structRecords() ? new StructRows(topic, layout, config.temporalMode()) : null,
-        skipBefore.getOrDefault(table, 0L), new BatchRecords.Table(topic,
-            table.schema().getBytes(StandardCharsets.UTF_8), table.table().getBytes(StandardCharsets.UTF_8),
-            layout.encode(), textForms && !config.structRecords()));
+        skipBefore.getOrDefault(table, 0L),
+        new BatchRecords.Table(
+            topic,
+            table.schema().getBytes(StandardCharsets.UTF_8),
+            table.table().getBytes(StandardCharsets.UTF_8),
+            layout.encode(),
+            textForms && !config.structRecords()));
   }
 
   /**
@@ -123,14 +165,17 @@ final class StreamRelations {
    * describes; otherwise (the table changed again since) built from the message, with exact type
    * names from format_type and key and NOT NULL from the catalog by column name.
    */
-  private ColumnLayout layout(TableId table, PgOutputMessage.Relation m, Connection conn) throws SQLException {
+  private ColumnLayout layout(TableId table, PgOutputMessage.Relation m, Connection conn)
+      throws SQLException {
     ColumnLayout catalog = new SourceCatalog(conn).columns(table);
     List<PgOutputMessage.RelationColumn> cols = m.columns();
     boolean same = catalog.size() == cols.size();
     for (int i = 0; same && i < cols.size(); i++) {
       Column c = catalog.columns().get(i);
-      same = c.name().equals(cols.get(i).name()) && c.typeOid() == cols.get(i).typeOid()
-          && c.typeModifier() == cols.get(i).typeModifier();
+      same =
+          c.name().equals(cols.get(i).name())
+              && c.typeOid() == cols.get(i).typeOid()
+              && c.typeModifier() == cols.get(i).typeModifier();
     }
     if (same) {
       return catalog;
@@ -140,9 +185,15 @@ final class StreamRelations {
     List<Column> columns = new ArrayList<>();
     for (PgOutputMessage.RelationColumn rc : cols) {
       Column known = byName.get(rc.name());
-      columns.add(new Column(rc.name(), rc.typeOid(), rc.typeModifier(), typeName(rc.typeOid(), rc.typeModifier(), conn),
-          known != null && known.notNull(), known == null ? 0 : known.keyPosition(),
-          known == null ? null : known.missingValue()));
+      columns.add(
+          new Column(
+              rc.name(),
+              rc.typeOid(),
+              rc.typeModifier(),
+              typeName(rc.typeOid(), rc.typeModifier(), conn),
+              known != null && known.notNull(),
+              known == null ? 0 : known.keyPosition(),
+              known == null ? null : known.missingValue()));
     }
     return new ColumnLayout(columns, catalog.generated());
   }

@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Transactions larger than {@code logical_decoding_work_mem}, which the server streams in pieces
- * before they commit (pgoutput protocol 2 and later): each piece is spooled to a temporary file
- * per transaction, a transaction or subtransaction that aborts is dropped, and a committed one is
+ * before they commit (pgoutput protocol 2 and later): each piece is spooled to a temporary file per
+ * transaction, a transaction or subtransaction that aborts is dropped, and a committed one is
  * replayed from its file, a poll's worth at a time. Memory stays bounded by one message.
  */
 final class StreamedTransactions {
@@ -44,7 +44,10 @@ final class StreamedTransactions {
     this.taskName = taskName;
   }
 
-  /** A stream block of transaction {@code xid} starts: what follows until its stop goes to its spool. */
+  /**
+   * A stream block of transaction {@code xid} starts: what follows until its stop goes to its
+   * spool.
+   */
   void start(int xid) throws IOException {
     inBlock = spools.get(xid);
     if (inBlock == null) {
@@ -62,7 +65,10 @@ final class StreamedTransactions {
     }
   }
 
-  /** Transaction {@code xid} committed as {@code tx}: its spool is replayed by the next {@link #drain}s. */
+  /**
+   * Transaction {@code xid} committed as {@code tx}: its spool is replayed by the next {@link
+   * #drain}s.
+   */
   void commit(int xid, Tx tx, long endLsn, int protocolVersion) throws IOException {
     Spool spool = spools.remove(xid);
     if (spool == null) {
@@ -90,7 +96,10 @@ final class StreamedTransactions {
     return replay != null;
   }
 
-  /** Replays changes of the committed transaction until {@code full} says so or it ends (then it counts as committed). */
+  /**
+   * Replays changes of the committed transaction until {@code full} says so or it ends (then it
+   * counts as committed).
+   */
   void drain(Changes changes, BooleanSupplier full) throws SQLException, IOException {
     if (replay != null) {
       replay.drain(changes, full);
@@ -137,7 +146,8 @@ final class StreamedTransactions {
     Spool(int xid) throws IOException {
       this.xid = xid;
       this.file = Files.createTempFile("pgcopy-xid-" + xid + "-", ".spool");
-      this.out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16));
+      this.out =
+          new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16));
     }
 
     void append(int subXid, byte[] message) throws IOException {
@@ -180,7 +190,8 @@ final class StreamedTransactions {
       this.in = spool.reader();
       this.decoder = new PgOutputDecoder(protocolVersion);
       // the spooled messages were sent inside stream blocks: they carry their transaction id
-      decoder.decode(ByteBuffer.allocate(6).put((byte) 'S').putInt(spool.xid).put((byte) 0).array());
+      decoder.decode(
+          ByteBuffer.allocate(6).put((byte) 'S').putInt(spool.xid).put((byte) 0).array());
     }
 
     void drain(Changes changes, BooleanSupplier full) throws SQLException, IOException {

@@ -8,20 +8,29 @@ import java.util.Map;
 import org.apache.kafka.connect.header.ConnectHeaders;
 import org.apache.kafka.connect.source.SourceRecord;
 
-/** The stream's records with {@code record.format=struct}: one change per record, key and value as Structs. */
+/**
+ * The stream's records with {@code record.format=struct}: one change per record, key and value as
+ * Structs.
+ */
 final class StructChangeRecords {
   private StructChangeRecords() {}
 
   /**
-   * The record of one change: headers of the record contract (operation, table, layout, commit
-   * LSN, absent fields); a keyless table's rows and every truncate in partition 0, to keep their
-   * order.
+   * The record of one change: headers of the record contract (operation, table, layout, commit LSN,
+   * absent fields); a keyless table's rows and every truncate in partition 0, to keep their order.
    *
    * @param key the key's text-form tuple (a keyless table's old row), or null
    * @param value the new row's text-form tuple, or null for a delete or truncate
    */
-  static SourceRecord record(Map<String, ?> partition, Map<String, ?> offset, StreamRelations.Relation r, Operation op,
-      long commitLsn, byte[] key, byte[] value, int[] absent) {
+  static SourceRecord record(
+      Map<String, ?> partition,
+      Map<String, ?> offset,
+      StreamRelations.Relation r,
+      Operation op,
+      long commitLsn,
+      byte[] key,
+      byte[] value,
+      int[] absent) {
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.OPERATION, new byte[] {op.code()});
     headers.addBytes(RecordHeaders.SCHEMA, r.records().schema());
@@ -33,8 +42,16 @@ final class StructChangeRecords {
     }
     Integer kafkaPartition = r.keyless() || op == Operation.TRUNCATE ? 0 : null;
     StructRows structs = r.structs();
-    return new SourceRecord(partition, offset, r.records().topic(), kafkaPartition, structs.keySchema(),
-        key == null ? null : structs.key(key), structs.valueSchema(), value == null ? null : structs.value(value), null,
+    return new SourceRecord(
+        partition,
+        offset,
+        r.records().topic(),
+        kafkaPartition,
+        structs.keySchema(),
+        key == null ? null : structs.key(key),
+        structs.valueSchema(),
+        value == null ? null : structs.value(value),
+        null,
         headers);
   }
 }

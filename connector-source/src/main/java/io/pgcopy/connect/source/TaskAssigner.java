@@ -9,7 +9,10 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 
-/** Deals ranges to at most {@code maxTasks} tasks, balanced by estimated size (largest range first, to the least loaded task). */
+/**
+ * Deals ranges to at most {@code maxTasks} tasks, balanced by estimated size (largest range first,
+ * to the least loaded task).
+ */
 public final class TaskAssigner {
   private TaskAssigner() {}
 
@@ -18,10 +21,11 @@ public final class TaskAssigner {
   }
 
   /**
-   * As {@link #assign(List, int)}, with every range of each table in {@code together} dealt to
-   * one task (a table read again whole, whose first record must precede all its rows).
+   * As {@link #assign(List, int)}, with every range of each table in {@code together} dealt to one
+   * task (a table read again whole, whose first record must precede all its rows).
    */
-  public static List<List<CtidRange>> assign(List<CtidRange> ranges, int maxTasks, Set<TableId> together) {
+  public static List<List<CtidRange>> assign(
+      List<CtidRange> ranges, int maxTasks, Set<TableId> together) {
     if (maxTasks < 1) {
       throw new IllegalArgumentException("maxTasks must be at least 1");
     }
@@ -42,13 +46,17 @@ public final class TaskAssigner {
     }
     long[] load = new long[tasks];
     PriorityQueue<Integer> leastLoaded =
-        new PriorityQueue<>(Comparator.<Integer>comparingLong(i -> load[i]).thenComparingInt(i -> i));
+        new PriorityQueue<>(
+            Comparator.<Integer>comparingLong(i -> load[i]).thenComparingInt(i -> i));
     for (int i = 0; i < tasks; i++) {
       result.add(new ArrayList<>());
       leastLoaded.add(i);
     }
-    units.sort(Comparator.comparingLong(TaskAssigner::pages).reversed()
-        .thenComparing(u -> u.get(0).leaf()).thenComparingLong(u -> u.get(0).startPage()));
+    units.sort(
+        Comparator.comparingLong(TaskAssigner::pages)
+            .reversed()
+            .thenComparing(u -> u.get(0).leaf())
+            .thenComparingLong(u -> u.get(0).startPage()));
     for (List<CtidRange> unit : units) {
       int task = leastLoaded.poll();
       result.get(task).addAll(unit);
@@ -56,7 +64,8 @@ public final class TaskAssigner {
       leastLoaded.add(task);
     }
     // read each task's ranges in physical order: sequential I/O on the source
-    Comparator<CtidRange> physical = Comparator.comparing(CtidRange::leaf).thenComparingLong(CtidRange::startPage);
+    Comparator<CtidRange> physical =
+        Comparator.comparing(CtidRange::leaf).thenComparingLong(CtidRange::startPage);
     result.forEach(list -> list.sort(physical));
     return result;
   }

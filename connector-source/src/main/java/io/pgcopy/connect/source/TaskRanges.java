@@ -10,34 +10,56 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
-/** Carries a task's snapshot name and ranges in its task config: one key per field, no splitting of names. */
+/**
+ * Carries a task's snapshot name and ranges in its task config: one key per field, no splitting of
+ * names.
+ */
 final class TaskRanges {
   static final String SNAPSHOT_NAME = "task.snapshot.name";
-  /** What a task does: absent for snapshot tasks, {@link #KIND_STREAM} for the change stream task. */
+
+  /**
+   * What a task does: absent for snapshot tasks, {@link #KIND_STREAM} for the change stream task.
+   */
   static final String KIND = "task.kind";
+
   static final String KIND_STREAM = "stream";
   static final String RANGE_COUNT = "task.range.count";
+
   /** The snapshot's consistent LSN (0: unknown, a snapshot without a slot). */
   static final String SNAPSHOT_LSN = "task.snapshot.lsn";
+
   private static final String RANGE = "task.range.";
-  /** Tables read again whole: their target rows are removed first (a truncate before their first row). */
+
+  /**
+   * Tables read again whole: their target rows are removed first (a truncate before their first
+   * row).
+   */
   private static final String RESTARTED = "task.restarted.";
-  /** Stream task: per keyless table, the LSN below which its changes are in its snapshot already. */
+
+  /**
+   * Stream task: per keyless table, the LSN below which its changes are in its snapshot already.
+   */
   private static final String SKIP = "task.stream.skip.";
-  /** Stream task: per table, the LSN of the snapshot its rows were read under (re-snapshot requests below it are served). */
+
+  /**
+   * Stream task: per table, the LSN of the snapshot its rows were read under (re-snapshot requests
+   * below it are served).
+   */
   private static final String SNAPSHOT_LSNS = "task.stream.snapshot.";
+
   /**
    * Every task: the configured tables that travel as text (a column without binary I/O). Their
    * snapshot is read as text; the stream runs in text mode when there is one.
    */
   private static final String TEXT = "task.text.";
+
   /** Snapshot tasks: tables added to a streaming connector, read whole under this snapshot. */
   private static final String REREAD = "task.reread.";
 
   private TaskRanges() {}
 
-  static Map<String, String> encode(String snapshotName, long snapshotLsn, List<CtidRange> ranges,
-      Set<TableId> restarted) {
+  static Map<String, String> encode(
+      String snapshotName, long snapshotLsn, List<CtidRange> ranges, Set<TableId> restarted) {
     Map<String, String> m = encode(snapshotName, ranges);
     m.put(SNAPSHOT_LSN, Long.toString(snapshotLsn));
     m.put(RESTARTED + "count", String.valueOf(restarted.size()));
@@ -104,7 +126,10 @@ final class TaskRanges {
     return decodeLsns(SKIP, props);
   }
 
-  /** Stream task: per table, the consistent LSN of the snapshot its rows were last read under (0: unknown). */
+  /**
+   * Stream task: per table, the consistent LSN of the snapshot its rows were last read under (0:
+   * unknown).
+   */
   static Map<String, String> encodeSnapshotLsns(Map<TableId, Long> lsns) {
     return encodeLsns(SNAPSHOT_LSNS, lsns);
   }
@@ -129,7 +154,9 @@ final class TaskRanges {
     Map<TableId, Long> lsns = new HashMap<>();
     int count = Integer.parseInt(props.getOrDefault(prefix + "count", "0"));
     for (int i = 0; i < count; i++) {
-      lsns.put(TableId.parse(require(props, prefix + i + ".table")), Long.parseLong(require(props, prefix + i + ".lsn")));
+      lsns.put(
+          TableId.parse(require(props, prefix + i + ".table")),
+          Long.parseLong(require(props, prefix + i + ".lsn")));
     }
     return lsns;
   }
@@ -159,12 +186,13 @@ final class TaskRanges {
     List<CtidRange> ranges = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       String p = RANGE + i + ".";
-      ranges.add(new CtidRange(
-          TableId.parse(require(props, p + "table")),
-          TableId.parse(require(props, p + "leaf")),
-          Long.parseLong(require(props, p + "start")),
-          Long.parseLong(require(props, p + "end")),
-          Long.parseLong(require(props, p + "pages"))));
+      ranges.add(
+          new CtidRange(
+              TableId.parse(require(props, p + "table")),
+              TableId.parse(require(props, p + "leaf")),
+              Long.parseLong(require(props, p + "start")),
+              Long.parseLong(require(props, p + "end")),
+              Long.parseLong(require(props, p + "pages"))));
     }
     return ranges;
   }

@@ -6,16 +6,25 @@ final class Topics {
 
   private Topics() {}
 
-  /** Replaces every character Kafka refuses in a topic name (anything but [a-zA-Z0-9._-]) by '_'. */
+  /**
+   * Replaces every character Kafka refuses in a topic name (anything but [a-zA-Z0-9._-]) by '_'.
+   */
   static String sanitize(String name) {
     StringBuilder sb = new StringBuilder(name.length());
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '.'
+              || c == '_'
+              || c == '-';
       sb.append(ok ? c : '_');
     }
     if (sb.length() > MAX_LENGTH) {
-      throw new IllegalArgumentException("topic name longer than " + MAX_LENGTH + " characters: " + sb);
+      throw new IllegalArgumentException(
+          "topic name longer than " + MAX_LENGTH + " characters: " + sb);
     }
     return sb.toString();
   }

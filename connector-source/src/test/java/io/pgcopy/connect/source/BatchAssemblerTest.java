@@ -16,7 +16,10 @@ class BatchAssemblerTest {
   }
 
   /** Appends row n (position n) to group g. */
-  private static void add(BatchAssembler<String, Integer> a, String g, int n,
+  private static void add(
+      BatchAssembler<String, Integer> a,
+      String g,
+      int n,
       List<BatchAssembler.Completed<String, Integer>> out) {
     byte[] row = row(n);
     a.writer(g, row.length, out).appendTuple(row);
@@ -69,8 +72,8 @@ class BatchAssemblerTest {
   }
 
   /**
-   * Whatever the groups and sizes, a restart from the position of any completed batch loses no
-   * row: every row at or below it is in that batch or an earlier one.
+   * Whatever the groups and sizes, a restart from the position of any completed batch loses no row:
+   * every row at or below it is in that batch or an earlier one.
    */
   @Test
   void positionsNeverGoDownAndNeverClaimARowNotYetCompleted() {
@@ -94,14 +97,18 @@ class BatchAssemblerTest {
         }
         for (; checked < out.size(); checked++) {
           var b = out.get(checked);
-          var reader = io.pgcopy.connect.format.RowBatchReader.of(io.pgcopy.connect.format.RowBatch.ROWS, b.value());
+          var reader =
+              io.pgcopy.connect.format.RowBatchReader.of(
+                  io.pgcopy.connect.format.RowBatch.ROWS, b.value());
           while (reader.next()) {
             sent.add(java.nio.ByteBuffer.wrap(reader.newTuple(), 6, 4).getInt());
           }
           assertThat(b.coveredUpTo()).isGreaterThanOrEqualTo(previous);
           previous = b.coveredUpTo();
           for (int p = 1; p <= previous; p++) {
-            assertThat(sent).as("round %d: row %d below position %d", round, p, previous).contains(p);
+            assertThat(sent)
+                .as("round %d: row %d below position %d", round, p, previous)
+                .contains(p);
           }
         }
       }

@@ -17,7 +17,8 @@ class OffsetsAndTaskConfigTest {
 
   @Test
   void taskConfigRoundTripsNamesThatNeedQuoting() {
-    List<CtidRange> ranges = List.of(new CtidRange(P, LEAF, 0, 10, 10), new CtidRange(P, LEAF, 10, CtidRange.OPEN, 3));
+    List<CtidRange> ranges =
+        List.of(new CtidRange(P, LEAF, 0, 10, 10), new CtidRange(P, LEAF, 10, CtidRange.OPEN, 3));
     Map<String, String> config = TaskRanges.encode("00000003-00000002-1", 0, ranges, Set.of());
     assertThat(TaskRanges.decode(config)).isEqualTo(ranges);
     assertThat(TaskRanges.snapshotName(config)).isEqualTo("00000003-00000002-1");
@@ -52,17 +53,20 @@ class OffsetsAndTaskConfigTest {
   }
 
   /**
-   * Connect finds committed offsets by the bytes of the serialized partition. They must not
-   * depend on the JVM: a partition serialized by another JVM (a restarted worker) is spelled with
-   * its keys in the same order.
+   * Connect finds committed offsets by the bytes of the serialized partition. They must not depend
+   * on the JVM: a partition serialized by another JVM (a restarted worker) is spelled with its keys
+   * in the same order.
    */
   @Test
   void partitionKeysSerializeInTheSameOrderInEveryJvm() {
     JsonConverter json = new JsonConverter();
     json.configure(Map.of("schemas.enable", "false", "converter.type", "key"));
     Map<String, Object> partition = new CtidRange(P, LEAF, 4096, CtidRange.OPEN, 3).partition();
-    String serialized = new String(json.fromConnectData("", null, List.of("src", partition)), StandardCharsets.UTF_8);
-    assertThat(serialized).isEqualTo("[\"src\",{\"leaf\":\"\\\"Sales Schema\\\".\\\"orders_q1\\\"\",\"page\":4096}]");
+    String serialized =
+        new String(
+            json.fromConnectData("", null, List.of("src", partition)), StandardCharsets.UTF_8);
+    assertThat(serialized)
+        .isEqualTo("[\"src\",{\"leaf\":\"\\\"Sales Schema\\\".\\\"orders_q1\\\"\",\"page\":4096}]");
     assertThat(List.copyOf(SourceOffsets.rowOffset(new Ctid(7, 2), "s").keySet()))
         .containsExactly("block", "item", "snapshot");
   }
@@ -70,22 +74,27 @@ class OffsetsAndTaskConfigTest {
   @Test
   void malformedOffsetSaysWhatIsMissing() {
     assertThatThrownBy(() -> SourceOffsets.progress(Map.of("block", "x")))
-        .hasMessageContaining("'block'").hasMessageContaining("'done'");
+        .hasMessageContaining("'block'")
+        .hasMessageContaining("'done'");
   }
 
   @Test
   void topicNamesReplaceCharactersKafkaRefuses() {
-    assertThat(Topics.sanitize("db.Sales Schema.orders\"x\"")).isEqualTo("db.Sales_Schema.orders_x_");
+    assertThat(Topics.sanitize("db.Sales Schema.orders\"x\""))
+        .isEqualTo("db.Sales_Schema.orders_x_");
   }
 
   @Test
   void theStreamTableMarkerRoundTripsNamesWithCommasAndQuotes() {
-    Set<TableId> tables = Set.of(new TableId("public", "a,b"), new TableId("My \"Schema\"", "t"), new TableId("s", "x"));
+    Set<TableId> tables =
+        Set.of(
+            new TableId("public", "a,b"), new TableId("My \"Schema\"", "t"), new TableId("s", "x"));
     Map<String, Object> offset = SourceOffsets.streamTablesOffset(tables);
     assertThat(SourceOffsets.streamedTables(offset)).containsExactlyInAnyOrderElementsOf(tables);
     assertThat(SourceOffsets.streamedTables(SourceOffsets.streamTablesOffset(Set.of()))).isEmpty();
     assertThat(SourceOffsets.streamedTables(null)).isNull();
-    assertThat(SourceOffsets.streamTablesPartition("slot")).isNotEqualTo(SourceOffsets.streamPartition("slot"));
+    assertThat(SourceOffsets.streamTablesPartition("slot"))
+        .isNotEqualTo(SourceOffsets.streamPartition("slot"));
     Map<String, String> config = TaskRanges.encodeReread(tables);
     assertThat(TaskRanges.reread(config)).containsExactlyInAnyOrderElementsOf(tables);
   }

@@ -72,7 +72,9 @@ class PendingTransactionsTest {
     pending.reconnected();
     Tx again = pending.begin(100);
     assertThat(again.seq).isZero();
-    assertThat(again.outstanding()).as("a record handed to Connect before the reconnect is still awaited").isOne();
+    assertThat(again.outstanding())
+        .as("a record handed to Connect before the reconnect is still awaited")
+        .isOne();
   }
 
   @Test

@@ -14,14 +14,18 @@ class RangePlannerTest {
   @Test
   void splitsOnMultiplesOfTheRangeSizeWithAnOpenLastRange() {
     List<CtidRange> ranges = new RangePlanner(100).plan(List.of(new TableExtent(T, T, 250)));
-    assertThat(ranges).containsExactly(
-        new CtidRange(T, T, 0, 100, 100), new CtidRange(T, T, 100, 200, 100), new CtidRange(T, T, 200, CtidRange.OPEN, 50));
+    assertThat(ranges)
+        .containsExactly(
+            new CtidRange(T, T, 0, 100, 100),
+            new CtidRange(T, T, 100, 200, 100),
+            new CtidRange(T, T, 200, CtidRange.OPEN, 50));
   }
 
   @Test
   void exactMultipleStillEndsOpen() {
     assertThat(new RangePlanner(100).plan(List.of(new TableExtent(T, T, 200))))
-        .containsExactly(new CtidRange(T, T, 0, 100, 100), new CtidRange(T, T, 100, CtidRange.OPEN, 100));
+        .containsExactly(
+            new CtidRange(T, T, 0, 100, 100), new CtidRange(T, T, 100, CtidRange.OPEN, 100));
   }
 
   @Test
@@ -34,10 +38,13 @@ class RangePlannerTest {
   @Test
   void leafPartitionsFeedTheParentsTopic() {
     List<CtidRange> ranges = new RangePlanner(100).plan(List.of(new TableExtent(P, P1, 10)));
-    assertThat(ranges).singleElement().satisfies(r -> {
-      assertThat(r.table()).isEqualTo(P);
-      assertThat(r.leaf()).isEqualTo(P1);
-    });
+    assertThat(ranges)
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.table()).isEqualTo(P);
+              assertThat(r.leaf()).isEqualTo(P1);
+            });
   }
 
   @Test
@@ -52,8 +59,11 @@ class RangePlannerTest {
   @Test
   void whereClauseSelectsTheRangeOrResumesAfterARow() {
     CtidRange closed = new CtidRange(T, T, 100, 200, 100);
-    assertThat(closed.whereClause(null)).isEqualTo("ctid >= '(100,0)'::tid AND ctid < '(200,0)'::tid");
-    assertThat(closed.whereClause(new Ctid(150, 7))).isEqualTo("ctid > '(150,7)'::tid AND ctid < '(200,0)'::tid");
-    assertThat(new CtidRange(T, T, 200, CtidRange.OPEN, 5).whereClause(null)).isEqualTo("ctid >= '(200,0)'::tid");
+    assertThat(closed.whereClause(null))
+        .isEqualTo("ctid >= '(100,0)'::tid AND ctid < '(200,0)'::tid");
+    assertThat(closed.whereClause(new Ctid(150, 7)))
+        .isEqualTo("ctid > '(150,7)'::tid AND ctid < '(200,0)'::tid");
+    assertThat(new CtidRange(T, T, 200, CtidRange.OPEN, 5).whereClause(null))
+        .isEqualTo("ctid >= '(200,0)'::tid");
   }
 }

@@ -72,7 +72,8 @@ class RemainingRangesTest {
 
   @Test
   void aKeylessTableDoneUnderOneSnapshotIsDoneWhateverTheCurrentOne() {
-    RemainingRanges r = of(Map.of(K0, done("a", 0), K1, done("b", 0), H0, done("a", 7), H1, done("a", 7)), "c");
+    RemainingRanges r =
+        of(Map.of(K0, done("a", 0), K1, done("b", 0), H0, done("a", 7), H1, done("a", 7)), "c");
     assertThat(r.remaining()).isEmpty();
     assertThat(r.restarted()).isEmpty();
   }
@@ -83,7 +84,8 @@ class RemainingRangesTest {
     progress.put(H0.partition(), done("b", 900));
     progress.put(H1.partition(), done("b", 900));
     progress.put(K0.partition(), done("a", 100));
-    assertThat(RemainingRanges.streamSkips(ALL, progress, Set.of(KEYLESS))).isEqualTo(Map.of(KEYLESS, 900L));
+    assertThat(RemainingRanges.streamSkips(ALL, progress, Set.of(KEYLESS)))
+        .isEqualTo(Map.of(KEYLESS, 900L));
     assertThat(RemainingRanges.streamSkips(ALL, Map.of(), Set.of(KEYLESS))).isEmpty();
   }
 
@@ -98,7 +100,8 @@ class RemainingRangesTest {
     progress.put(K0.partition(), done("earlier", 0));
     progress.put(H0.partition(), done("earlier", 0));
     progress.put(H1.partition(), done("earlier", 0));
-    RemainingRanges r = RemainingRanges.of(ALL, progress, Set.of(KEYLESS), Set.of(KEYED, KEYLESS), "current");
+    RemainingRanges r =
+        RemainingRanges.of(ALL, progress, Set.of(KEYLESS), Set.of(KEYED, KEYLESS), "current");
     assertThat(r.remaining()).containsExactly(K0, K1, H0, H1);
     assertThat(r.restarted()).containsExactly(KEYLESS);
 
@@ -110,7 +113,13 @@ class RemainingRangesTest {
     assertThat(r.remaining()).containsExactly(K1);
     assertThat(r.restarted()).isEmpty();
     // a table not added keeps what it had
-    r = RemainingRanges.of(ALL, Map.of(K0.partition(), done("earlier", 0)), Set.of(KEYLESS), Set.of(KEYLESS), "current");
+    r =
+        RemainingRanges.of(
+            ALL,
+            Map.of(K0.partition(), done("earlier", 0)),
+            Set.of(KEYLESS),
+            Set.of(KEYLESS),
+            "current");
     assertThat(r.remaining()).containsExactly(K1, H0, H1);
   }
 }

@@ -27,7 +27,8 @@ class TaskAssignerTest {
     assertThat(TaskAssigner.assign(ranges(10, 10, 10), 8)).hasSize(3);
     assertThat(TaskAssigner.assign(ranges(10, 10, 10, 10, 10), 2)).hasSize(2);
     assertThat(TaskAssigner.assign(List.of(), 4)).isEmpty();
-    assertThatThrownBy(() -> TaskAssigner.assign(ranges(1), 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> TaskAssigner.assign(ranges(1), 0))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -53,7 +54,9 @@ class TaskAssignerTest {
     all.add(new CtidRange(other, other, 0, 5, 5));
     all.add(new CtidRange(other, other, 5, 10, 5));
     List<List<CtidRange>> tasks = TaskAssigner.assign(all, 3, Set.of(T));
-    assertThat(tasks).filteredOn(list -> list.stream().anyMatch(r -> r.table().equals(T))).hasSize(1)
+    assertThat(tasks)
+        .filteredOn(list -> list.stream().anyMatch(r -> r.table().equals(T)))
+        .hasSize(1)
         .allSatisfy(list -> assertThat(list).filteredOn(r -> r.table().equals(T)).hasSize(4));
     assertThat(tasks).hasSize(3);
   }

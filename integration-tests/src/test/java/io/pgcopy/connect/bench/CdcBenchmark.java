@@ -4,9 +4,9 @@ import io.pgcopy.connect.servers.ConnectRest;
 import io.pgcopy.connect.servers.ConnectWorker;
 import io.pgcopy.connect.servers.KafkaBroker;
 import io.pgcopy.connect.servers.PostgresServer;
+import io.pgcopy.connect.servers.ServerPaths;
 import io.pgcopy.connect.servers.ShippedConfig;
 import io.pgcopy.connect.servers.TableComparison;
-import io.pgcopy.connect.servers.ServerPaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -39,14 +39,19 @@ public final class CdcBenchmark {
     int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 60;
     Path dir = ServerPaths.workDir();
     StringBuilder catchUps = new StringBuilder();
-    StringBuilder report = new StringBuilder("pgbench -s " + scale + ", tpcb-like, 4 clients, " + seconds
-        + " s; 4 changes per transaction (3 updates, 1 insert)\n\n"
-        + "| pipeline | pgbench tps | changes | drained after pgbench ended (s) | changes/s end to end | lag p50 (ms) | lag p99 (ms) | lag max (ms) |\n"
-        + "|---|---|---|---|---|---|---|---|\n");
+    StringBuilder report =
+        new StringBuilder(
+            "pgbench -s "
+                + scale
+                + ", tpcb-like, 4 clients, "
+                + seconds
+                + " s; 4 changes per transaction (3 updates, 1 insert)\n\n"
+                + "| pipeline | pgbench tps | changes | drained after pgbench ended (s) | changes/s end to end | lag p50 (ms) | lag p99 (ms) | lag max (ms) |\n"
+                + "|---|---|---|---|---|---|---|---|\n");
     try (PostgresServer source = PostgresServer.start(dir, "cdc-bench-source");
-         PostgresServer target = PostgresServer.start(dir, "cdc-bench-target");
-         KafkaBroker broker = KafkaBroker.start(dir, Map.of());
-         ConnectWorker worker = ConnectWorker.create(dir, broker, "512m", Map.of()).start()) {
+        PostgresServer target = PostgresServer.start(dir, "cdc-bench-target");
+        KafkaBroker broker = KafkaBroker.start(dir, Map.of());
+        ConnectWorker worker = ConnectWorker.create(dir, broker, "512m", Map.of()).start()) {
       source.createDatabase("src");
       source.runTool("pgbench", List.of("-i", "-s", String.valueOf(scale), "-q", "src"));
       source.execute("src", "ALTER TABLE pgbench_history REPLICA IDENTITY FULL");
@@ -54,18 +59,38 @@ public final class CdcBenchmark {
       // (1) baseline: native logical replication
       target.createDatabase("native");
       target.runTool("pgbench", List.of("-i", "-I", "dtp", "-s", "1", "native"));
-      target.execute("native", "ALTER TABLE pgbench_history ADD COLUMN arrived timestamptz DEFAULT clock_timestamp()");
+      target.execute(
+          "native",
+          "ALTER TABLE pgbench_history ADD COLUMN arrived timestamptz DEFAULT clock_timestamp()");
       source.execute("src", "CREATE PUBLICATION native_pub FOR TABLE " + String.join(", ", TABLES));
-      target.execute("native", "CREATE SUBSCRIPTION native_sub CONNECTION 'host=127.0.0.1 port=" + source.port()
-          + " dbname=src user=postgres' PUBLICATION native_pub");
+      target.execute(
+          "native",
+          "CREATE SUBSCRIPTION native_sub CONNECTION 'host=127.0.0.1 port="
+              + source.port()
+              + " dbname=src user=postgres' PUBLICATION native_pub");
       try (Connection t = target.connect("native")) {
-        waitFor(() -> scalar(t, "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'") == 0, 600,
+        waitFor(
+            () ->
+                scalar(t, "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'") == 0,
+            600,
             "the subscription's initial copy");
       }
-      report.append(measure("PostgreSQL logical replication (baseline)", source, target, "native", seconds)).append('\n');
-      catchUps.append(catchUp("PostgreSQL logical replication (baseline)", source, target, "native", scale,
-          () -> target.execute("native", "ALTER SUBSCRIPTION native_sub DISABLE"),
-          () -> target.execute("native", "ALTER SUBSCRIPTION native_sub ENABLE"))).append('\n');
+      report
+          .append(
+              measure(
+                  "PostgreSQL logical replication (baseline)", source, target, "native", seconds))
+          .append('\n');
+      catchUps
+          .append(
+              catchUp(
+                  "PostgreSQL logical replication (baseline)",
+                  source,
+                  target,
+                  "native",
+                  scale,
+                  () -> target.execute("native", "ALTER SUBSCRIPTION native_sub DISABLE"),
+                  () -> target.execute("native", "ALTER SUBSCRIPTION native_sub ENABLE")))
+          .append('\n');
       target.execute("native", "DROP SUBSCRIPTION native_sub");
       verify(source, target, "native");
       System.out.println(report);
@@ -73,34 +98,55 @@ public final class CdcBenchmark {
       // (2) pgcopy-connect: snapshot, then the stream
       target.createDatabase("tgt");
       target.runTool("pgbench", List.of("-i", "-I", "dtp", "-s", "1", "tgt"));
-      target.execute("tgt", "ALTER TABLE pgbench_history ADD COLUMN arrived timestamptz DEFAULT clock_timestamp()",
+      target.execute(
+          "tgt",
+          "ALTER TABLE pgbench_history ADD COLUMN arrived timestamptz DEFAULT clock_timestamp()",
           "SELECT 1");
       ConnectRest rest = worker.rest();
-      Map<String, String> src = ShippedConfig.connector("source.json", source.jdbcUrl("src"), "postgres", null);
+      Map<String, String> src =
+          ShippedConfig.connector("source.json", source.jdbcUrl("src"), "postgres", null);
       src.remove("snapshot.range.pages");
       src.put("table.include.list", "public." + String.join(",public.", TABLES));
       src.put("topic.prefix", "cdcbench");
       src.put("snapshot.mode", "initial");
       src.put("tasks.max", "4");
-      Map<String, String> sink = ShippedConfig.connector("sink.json", target.jdbcUrl("tgt"), "postgres", null);
+      Map<String, String> sink =
+          ShippedConfig.connector("sink.json", target.jdbcUrl("tgt"), "postgres", null);
       sink.put("topics.regex", "cdcbench\\.public\\..*");
       sink.put("tasks.max", "2");
       rest.putConnector("cdcbench-sink", sink);
       rest.putConnector("cdcbench-source", src);
-      try (Connection s = source.connect("src"); Connection t = target.connect("tgt")) {
+      try (Connection s = source.connect("src");
+          Connection t = target.connect("tgt")) {
         long accounts = scalar(s, "SELECT count(*) FROM pgbench_accounts");
         long history = scalar(s, "SELECT count(*) FROM pgbench_history");
-        waitFor(() -> scalar(t, "SELECT count(*) FROM pgbench_accounts") >= accounts
-            && scalar(t, "SELECT count(*) FROM pgbench_history") >= history
-            && Files.readString(worker.logFile()).contains("cdcbench-source-stream: streaming slot"), 1800, "the snapshot");
+        waitFor(
+            () ->
+                scalar(t, "SELECT count(*) FROM pgbench_accounts") >= accounts
+                    && scalar(t, "SELECT count(*) FROM pgbench_history") >= history
+                    && Files.readString(worker.logFile())
+                        .contains("cdcbench-source-stream: streaming slot"),
+            1800,
+            "the snapshot");
       }
       report.append(measure("pgcopy-connect", source, target, "tgt", seconds)).append('\n');
-      catchUps.append(catchUp("pgcopy-connect", source, target, "tgt", scale,
-          () -> rest.pause("cdcbench-source"), () -> rest.resume("cdcbench-source"))).append('\n');
+      catchUps
+          .append(
+              catchUp(
+                  "pgcopy-connect",
+                  source,
+                  target,
+                  "tgt",
+                  scale,
+                  () -> rest.pause("cdcbench-source"),
+                  () -> rest.resume("cdcbench-source")))
+          .append('\n');
       verify(source, target, "tgt");
     }
-    report.append("\nCatch-up: 1M row changes (100-row updates of pgbench_accounts, 4 clients) waiting in the slot\n\n"
-        + "| pipeline | changes | backlog built in (s) | drain (s) | changes/s |\n|---|---|---|---|---|\n")
+    report
+        .append(
+            "\nCatch-up: 1M row changes (100-row updates of pgbench_accounts, 4 clients) waiting in the slot\n\n"
+                + "| pipeline | changes | backlog built in (s) | drain (s) | changes/s |\n|---|---|---|---|---|\n")
         .append(catchUps);
     Path out = Path.of(System.getProperty("bench.out", "bench/results/cdc.md"));
     Files.createDirectories(out.getParent());
@@ -109,26 +155,36 @@ public final class CdcBenchmark {
   }
 
   /** Runs pgbench, waits until the target has every history row, and reports throughput and lag. */
-  private static String measure(String name, PostgresServer source, PostgresServer target, String db, int seconds)
+  private static String measure(
+      String name, PostgresServer source, PostgresServer target, String db, int seconds)
       throws Exception {
-    try (Connection s = source.connect("src"); Connection t = target.connect(db)) {
+    try (Connection s = source.connect("src");
+        Connection t = target.connect(db)) {
       long historyBefore = scalar(s, "SELECT count(*) FROM pgbench_history");
       long t0 = System.nanoTime();
-      Process pgbench = source.startTool("pgbench", List.of("-c", "4", "-j", "2", "-T", String.valueOf(seconds),
-          "-n", "src"));
+      Process pgbench =
+          source.startTool(
+              "pgbench", List.of("-c", "4", "-j", "2", "-T", String.valueOf(seconds), "-n", "src"));
       if (!pgbench.waitFor(seconds + 120L, TimeUnit.SECONDS) || pgbench.exitValue() != 0) {
         throw new IllegalStateException("pgbench failed");
       }
       long ended = System.nanoTime();
       long history = scalar(s, "SELECT count(*) FROM pgbench_history");
       long transactions = history - historyBefore;
-      waitFor(() -> scalar(t, "SELECT count(*) FROM pgbench_history") >= history, 1800, name + " to drain");
+      waitFor(
+          () -> scalar(t, "SELECT count(*) FROM pgbench_history") >= history,
+          1800,
+          name + " to drain");
       long drained = System.nanoTime();
       double[] lag = new double[3];
-      try (Statement st = t.createStatement(); ResultSet rs = st.executeQuery(
-          "SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY ms), max(ms) FROM ("
-              + "SELECT extract(epoch FROM arrived - mtime) * 1000 AS ms FROM pgbench_history"
-              + " ORDER BY mtime DESC LIMIT " + transactions + ") l")) {
+      try (Statement st = t.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY ms), max(ms) FROM ("
+                      + "SELECT extract(epoch FROM arrived - mtime) * 1000 AS ms FROM pgbench_history"
+                      + " ORDER BY mtime DESC LIMIT "
+                      + transactions
+                      + ") l")) {
         rs.next();
         Double[] p = (Double[]) rs.getArray(1).getArray();
         lag[0] = p[0];
@@ -137,8 +193,16 @@ public final class CdcBenchmark {
       }
       double total = (drained - t0) / 1e9;
       long changes = transactions * 4;
-      return String.format("| %s | %.0f | %d | %.1f | %.0f | %.0f | %.0f | %.0f |", name,
-          transactions / ((ended - t0) / 1e9), changes, (drained - ended) / 1e9, changes / total, lag[0], lag[1], lag[2]);
+      return String.format(
+          "| %s | %.0f | %d | %.1f | %.0f | %.0f | %.0f | %.0f |",
+          name,
+          transactions / ((ended - t0) / 1e9),
+          changes,
+          (drained - ended) / 1e9,
+          changes / total,
+          lag[0],
+          lag[1],
+          lag[2]);
     }
   }
 
@@ -151,29 +215,52 @@ public final class CdcBenchmark {
    * updating 100 accounts each), starts it again ({@code start}) and times how long the target
    * takes to hold the source's accounts again (their balances add up to the source's).
    */
-  private static String catchUp(String name, PostgresServer source, PostgresServer target, String db, int scale,
-      Action stop, Action start) throws Exception {
+  private static String catchUp(
+      String name,
+      PostgresServer source,
+      PostgresServer target,
+      String db,
+      int scale,
+      Action stop,
+      Action start)
+      throws Exception {
     stop.run();
     Thread.sleep(2000);
     Path script = Files.createTempFile("pgcopy-catchup", ".sql");
-    Files.writeString(script, "\\set a random(1, " + (100000 * scale - 100) + ")\n"
-        + "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid BETWEEN :a AND :a + 99;\n");
+    Files.writeString(
+        script,
+        "\\set a random(1, "
+            + (100000 * scale - 100)
+            + ")\n"
+            + "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid BETWEEN :a AND :a + 99;\n");
     long b0 = System.nanoTime();
-    source.runTool("pgbench", List.of("-n", "-c", "4", "-j", "2", "-t", "2500", "-f", script.toString(), "src"));
+    source.runTool(
+        "pgbench",
+        List.of("-n", "-c", "4", "-j", "2", "-t", "2500", "-f", script.toString(), "src"));
     double built = (System.nanoTime() - b0) / 1e9;
-    try (Connection s = source.connect("src"); Connection t = target.connect(db)) {
+    try (Connection s = source.connect("src");
+        Connection t = target.connect(db)) {
       long sum = scalar(s, "SELECT sum(abalance) FROM pgbench_accounts");
       long t0 = System.nanoTime();
       start.run();
-      waitFor(() -> scalar(t, "SELECT sum(abalance) FROM pgbench_accounts") == sum, 1800, name + " to catch up");
+      waitFor(
+          () -> scalar(t, "SELECT sum(abalance) FROM pgbench_accounts") == sum,
+          1800,
+          name + " to catch up");
       double drain = (System.nanoTime() - t0) / 1e9;
-      return String.format("| %s | %d | %.1f | %.1f | %.0f |", name, 1_000_000, built, drain, 1_000_000 / drain);
+      return String.format(
+          "| %s | %d | %.1f | %.1f | %.0f |", name, 1_000_000, built, drain, 1_000_000 / drain);
     }
   }
 
-  /** Every pgbench table of the target database equals the source, row by row (the extra arrived column left out). */
-  private static void verify(PostgresServer source, PostgresServer target, String db) throws Exception {
-    try (Connection s = source.connect("src"); Connection t = target.connect(db)) {
+  /**
+   * Every pgbench table of the target database equals the source, row by row (the extra arrived
+   * column left out).
+   */
+  private static void verify(PostgresServer source, PostgresServer target, String db)
+      throws Exception {
+    try (Connection s = source.connect("src");
+        Connection t = target.connect(db)) {
       for (String table : TABLES) {
         TableComparison.Result r = TableComparison.compare(s, table, t, table);
         if (!r.same()) {
@@ -198,7 +285,8 @@ public final class CdcBenchmark {
   }
 
   private static long scalar(Connection c, String sql) throws Exception {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }

@@ -4,9 +4,9 @@ import io.pgcopy.connect.servers.ConnectRest;
 import io.pgcopy.connect.servers.ConnectWorker;
 import io.pgcopy.connect.servers.KafkaBroker;
 import io.pgcopy.connect.servers.PostgresServer;
+import io.pgcopy.connect.servers.ServerPaths;
 import io.pgcopy.connect.servers.ShippedConfig;
 import io.pgcopy.connect.servers.TableComparison;
-import io.pgcopy.connect.servers.ServerPaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,16 +33,29 @@ public final class InitialLoadBenchmark {
     int sourceTasks = Integer.parseInt(System.getProperty("bench.source.tasks", "4"));
     int sinkTasks = Integer.parseInt(System.getProperty("bench.sink.tasks", "2"));
     StringBuilder report = new StringBuilder();
-    report.append("| scale | rows | table MB | baseline COPY pipe (s) | pgcopy-connect (s) | rows/s | MB/s | ratio to baseline | worker peak RSS (MB) | table bytes/row | Kafka bytes/row |\n");
+    report.append(
+        "| scale | rows | table MB | baseline COPY pipe (s) | pgcopy-connect (s) | rows/s | MB/s | ratio to baseline | worker peak RSS (MB) | table bytes/row | Kafka bytes/row |\n");
     report.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (String a : args) {
       report.append(run(Integer.parseInt(a), sourceTasks, sinkTasks)).append('\n');
       System.out.println(report);
     }
     String extra = System.getProperty("bench.extra.column", "");
-    String out = "source tasks " + sourceTasks + ", sink tasks " + sinkTasks + ", worker -Xmx512m"
-        + (extra.isEmpty() ? "" : ", extra column s " + extra + " (baseline pipe in COPY's "
-            + ("seg".equals(extra) ? "text" : "binary") + " format)") + "\n\n" + report;
+    String out =
+        "source tasks "
+            + sourceTasks
+            + ", sink tasks "
+            + sinkTasks
+            + ", worker -Xmx512m"
+            + (extra.isEmpty()
+                ? ""
+                : ", extra column s "
+                    + extra
+                    + " (baseline pipe in COPY's "
+                    + ("seg".equals(extra) ? "text" : "binary")
+                    + " format)")
+            + "\n\n"
+            + report;
     Path file = Path.of(System.getProperty("bench.out", "bench/results/initial-load.md"));
     Files.createDirectories(file.getParent());
     Files.writeString(file, out);
@@ -52,9 +65,10 @@ public final class InitialLoadBenchmark {
   private static String run(int scale, int sourceTasks, int sinkTasks) throws Exception {
     Path dir = ServerPaths.workDir();
     try (PostgresServer source = PostgresServer.start(dir, "bench-source");
-         PostgresServer target = PostgresServer.start(dir, "bench-target");
-         KafkaBroker broker = KafkaBroker.start(dir, Map.of());
-         ConnectWorker worker = ConnectWorker.create(dir, broker, "512m", overrides("bench.worker")).start()) {
+        PostgresServer target = PostgresServer.start(dir, "bench-target");
+        KafkaBroker broker = KafkaBroker.start(dir, Map.of());
+        ConnectWorker worker =
+            ConnectWorker.create(dir, broker, "512m", overrides("bench.worker")).start()) {
       source.createDatabase("src");
       target.createDatabase("baseline");
       target.createDatabase("tgt");
@@ -62,25 +76,46 @@ public final class InitialLoadBenchmark {
       String extra = System.getProperty("bench.extra.column", "");
       if (!extra.isEmpty()) {
         String ext = "CREATE EXTENSION IF NOT EXISTS seg";
-        source.execute("src", ext, "ALTER TABLE pgbench_accounts ADD COLUMN s " + extra,
-            "UPDATE pgbench_accounts SET s = ((aid % 1000) || ' .. ' || (aid % 1000) + 1.5)::" + extra, "VACUUM FULL pgbench_accounts");
+        source.execute(
+            "src",
+            ext,
+            "ALTER TABLE pgbench_accounts ADD COLUMN s " + extra,
+            "UPDATE pgbench_accounts SET s = ((aid % 1000) || ' .. ' || (aid % 1000) + 1.5)::"
+                + extra,
+            "VACUUM FULL pgbench_accounts");
         target.execute("baseline", ext);
         target.execute("tgt", ext);
       }
       String pipeFormat = "seg".equals(extra) ? "text" : "binary";
       long rows = scale * 100_000L;
       double mb;
-      try (Connection c = source.connect("src"); Statement st = c.createStatement();
-           ResultSet rs = st.executeQuery("SELECT pg_relation_size('pgbench_accounts')")) {
+      try (Connection c = source.connect("src");
+          Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT pg_relation_size('pgbench_accounts')")) {
         rs.next();
         mb = rs.getLong(1) / 1048576.0;
       }
 
-      target.execute("baseline", "CREATE TABLE pgbench_accounts (aid integer NOT NULL PRIMARY KEY, bid integer,"
-          + " abalance integer, filler character(84)" + (extra.isEmpty() ? "" : ", s " + extra) + ")");
+      target.execute(
+          "baseline",
+          "CREATE TABLE pgbench_accounts (aid integer NOT NULL PRIMARY KEY, bid integer,"
+              + " abalance integer, filler character(84)"
+              + (extra.isEmpty() ? "" : ", s " + extra)
+              + ")");
       String psql = source.binDirectory().resolve("psql").toString();
-      String pipe = psql + " -h 127.0.0.1 -p " + source.port() + " -U postgres -d src -c \"COPY pgbench_accounts TO STDOUT (FORMAT " + pipeFormat + ")\" | "
-          + psql + " -h 127.0.0.1 -p " + target.port() + " -U postgres -d baseline -c \"COPY pgbench_accounts FROM STDIN (FORMAT " + pipeFormat + ")\"";
+      String pipe =
+          psql
+              + " -h 127.0.0.1 -p "
+              + source.port()
+              + " -U postgres -d src -c \"COPY pgbench_accounts TO STDOUT (FORMAT "
+              + pipeFormat
+              + ")\" | "
+              + psql
+              + " -h 127.0.0.1 -p "
+              + target.port()
+              + " -U postgres -d baseline -c \"COPY pgbench_accounts FROM STDIN (FORMAT "
+              + pipeFormat
+              + ")\"";
       long t0 = System.nanoTime();
       Process p = new ProcessBuilder("bash", "-o", "pipefail", "-c", pipe).inheritIO().start();
       if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
@@ -90,13 +125,16 @@ public final class InitialLoadBenchmark {
 
       ConnectRest rest = worker.rest();
       // the shipped configs, as a user posts them (converters, compression, topic creation)
-      Map<String, String> src = ShippedConfig.connector("source-initial-load.json", source.jdbcUrl("src"), "postgres", null);
+      Map<String, String> src =
+          ShippedConfig.connector(
+              "source-initial-load.json", source.jdbcUrl("src"), "postgres", null);
       src.remove("snapshot.range.pages");
       src.put("table.include.list", "public.pgbench_accounts");
       src.put("topic.prefix", "bench");
       src.put("snapshot.mode", "initial_only");
       src.put("tasks.max", String.valueOf(sourceTasks));
-      Map<String, String> sink = ShippedConfig.connector("sink.json", target.jdbcUrl("tgt"), "postgres", null);
+      Map<String, String> sink =
+          ShippedConfig.connector("sink.json", target.jdbcUrl("tgt"), "postgres", null);
       sink.remove("topics.regex");
       sink.put("topics", "bench.public.pgbench_accounts");
       sink.put("tasks.max", String.valueOf(sinkTasks));
@@ -116,7 +154,9 @@ public final class InitialLoadBenchmark {
           long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
           if (elapsedMs - lastReport >= 2000) {
             lastReport = elapsedMs;
-            System.out.printf("  %5.1f s: %d rows in the target (statistics counter)%n", elapsedMs / 1000.0, inserted);
+            System.out.printf(
+                "  %5.1f s: %d rows in the target (statistics counter)%n",
+                elapsedMs / 1000.0, inserted);
           }
           // the statistics counter lags: a busy backend reports its inserts up to 10 s late
           // (PostgreSQL's idle stats interval), so past half the rows the table itself is counted
@@ -134,21 +174,39 @@ public final class InitialLoadBenchmark {
       }
       double pipeline = (System.nanoTime() - t0) / 1e9;
       double[] cpuAfter = cpu(worker.pid(), broker.pid());
-      System.out.printf("CPU seconds during the pipeline (scale %d, %.1f s): worker %.1f, broker %.1f, postgres (both) %.1f%n",
-          scale, pipeline, cpuAfter[0] - cpuBefore[0], cpuAfter[1] - cpuBefore[1], cpuAfter[2] - cpuBefore[2]);
-      try (Connection s = source.connect("src"); Connection t = target.connect("tgt")) {
-        TableComparison.Result r = TableComparison.compare(s, "pgbench_accounts", t, "pgbench_accounts");
+      System.out.printf(
+          "CPU seconds during the pipeline (scale %d, %.1f s): worker %.1f, broker %.1f, postgres (both) %.1f%n",
+          scale,
+          pipeline,
+          cpuAfter[0] - cpuBefore[0],
+          cpuAfter[1] - cpuBefore[1],
+          cpuAfter[2] - cpuBefore[2]);
+      try (Connection s = source.connect("src");
+          Connection t = target.connect("tgt")) {
+        TableComparison.Result r =
+            TableComparison.compare(s, "pgbench_accounts", t, "pgbench_accounts");
         if (!r.same()) {
           if (Boolean.getBoolean("bench.hold")) {
-            System.out.println("HOLD source port " + source.port() + " target port " + target.port());
+            System.out.println(
+                "HOLD source port " + source.port() + " target port " + target.port());
             Thread.sleep(900_000);
           }
           throw new IllegalStateException("target differs from source: " + r);
         }
       }
       long kafkaBytes = topicBytes(broker, "bench.public.pgbench_accounts");
-      return String.format("| %d | %d | %.0f | %.1f | %.1f | %.0f | %.1f | %.2fx | %d | %.0f | %.0f |", scale, rows, mb,
-          baseline, pipeline, rows / pipeline, mb / pipeline, pipeline / baseline, peakRss, mb * 1048576 / rows,
+      return String.format(
+          "| %d | %d | %.0f | %.1f | %.1f | %.0f | %.1f | %.2fx | %d | %.0f | %.0f |",
+          scale,
+          rows,
+          mb,
+          baseline,
+          pipeline,
+          rows / pipeline,
+          mb / pipeline,
+          pipeline / baseline,
+          peakRss,
+          mb * 1048576 / rows,
           (double) kafkaBytes / rows);
     }
   }
@@ -169,7 +227,8 @@ public final class InitialLoadBenchmark {
   private static long topicBytes(KafkaBroker broker, String topic) throws Exception {
     java.util.Properties p = new java.util.Properties();
     p.setProperty("bootstrap.servers", broker.bootstrapServers());
-    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(p)) {
       long total = 0;
       for (var dirs : admin.describeLogDirs(List.of(1)).allDescriptions().get().values()) {
         for (var d : dirs.values()) {
@@ -184,23 +243,31 @@ public final class InitialLoadBenchmark {
     }
   }
 
-  /** Cheap progress signal: rows the statistics collector saw inserted (flushed about once a second). */
+  /**
+   * Cheap progress signal: rows the statistics collector saw inserted (flushed about once a
+   * second).
+   */
   private static long insertedRows(Connection t) throws Exception {
-    try (Statement st = t.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT coalesce(sum(n_tup_ins - n_tup_del), 0) FROM pg_stat_user_tables WHERE relname = 'pgbench_accounts'")) {
+    try (Statement st = t.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT coalesce(sum(n_tup_ins - n_tup_del), 0) FROM pg_stat_user_tables WHERE relname = 'pgbench_accounts'")) {
       rs.next();
       return rs.getLong(1);
     }
   }
 
   private static long count(Connection t) throws Exception {
-    try (Statement st = t.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM pgbench_accounts")) {
+    try (Statement st = t.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM pgbench_accounts")) {
       rs.next();
       return rs.getLong(1);
     }
   }
 
-  /** CPU seconds (user + system) used so far by the worker, the broker, and every postgres process. */
+  /**
+   * CPU seconds (user + system) used so far by the worker, the broker, and every postgres process.
+   */
   private static double[] cpu(long workerPid, long brokerPid) throws Exception {
     double pg = 0;
     try (var procs = Files.list(Path.of("/proc"))) {
@@ -213,7 +280,11 @@ public final class InitialLoadBenchmark {
         }
       }
     }
-    return new double[] {ticks(readStat(Path.of("/proc/" + workerPid))), ticks(readStat(Path.of("/proc/" + brokerPid))), pg};
+    return new double[] {
+      ticks(readStat(Path.of("/proc/" + workerPid))),
+      ticks(readStat(Path.of("/proc/" + brokerPid))),
+      pg
+    };
   }
 
   private static String readStat(Path proc) {

@@ -44,14 +44,19 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ChangeDataCaptureIT {
   private static final List<String> PGBENCH_TABLES =
-      List.of("public.pgbench_accounts", "public.pgbench_branches", "public.pgbench_tellers", "public.pgbench_history");
+      List.of(
+          "public.pgbench_accounts",
+          "public.pgbench_branches",
+          "public.pgbench_tellers",
+          "public.pgbench_history");
   private static Pipeline pipeline;
 
   @BeforeAll
   static void startPipeline() {
     pipeline = new Pipeline("replica");
     pipeline.source.runTool("pgbench", List.of("-i", "-s", "5", "-q", Pipeline.SOURCE_DB));
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         // keyless: every change of it carries the whole old row
         "ALTER TABLE public.pgbench_history REPLICA IDENTITY FULL",
         "CREATE TABLE public.docs (id integer PRIMARY KEY, note text, body bytea)",
@@ -76,7 +81,8 @@ class ChangeDataCaptureIT {
   @Order(1)
   void pgbenchDuringAndAfterTheSnapshotThroughRestartsAndAKill() throws Exception {
     var rest = pipeline.rest();
-    var source = pipeline.sourceConfig("cdc", String.join(",", PGBENCH_TABLES) + ",public.docs,public.misc");
+    var source =
+        pipeline.sourceConfig("cdc", String.join(",", PGBENCH_TABLES) + ",public.docs,public.misc");
     source.put("snapshot.mode", "initial");
     source.put("snapshot.range.pages", "1000");
     source.put("heartbeat.interval.ms", "1000");
@@ -86,13 +92,20 @@ class ChangeDataCaptureIT {
     source.put("producer.override.max.request.size", "16777216");
     var validation = rest.validate(Pipeline.SOURCE_CLASS, source);
     assertThat(validation.path("error_count").asInt()).as(validation.toString()).isZero();
-    Process pgbench = pipeline.source.startTool("pgbench", List.of("-c", "4", "-j", "2", "-T", "75", "-n", Pipeline.SOURCE_DB));
+    Process pgbench =
+        pipeline.source.startTool(
+            "pgbench", List.of("-c", "4", "-j", "2", "-T", "75", "-n", Pipeline.SOURCE_DB));
     rest.putConnector("cdc-source", source);
     rest.putConnector("cdc-sink", pipeline.sinkConfig("cdc"));
 
     // the snapshot completes under load and the connector hands over to the stream task
-    Awaitility.await("the stream task").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
-        .until(() -> Files.readString(pipeline.worker.logFile()).contains("cdc-source-stream: streaming slot"));
+    Awaitility.await("the stream task")
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                Files.readString(pipeline.worker.logFile())
+                    .contains("cdc-source-stream: streaming slot"));
     Thread.sleep(5000);
     rest.restartTask("cdc-source", 0);
     Thread.sleep(10000);
@@ -113,11 +126,15 @@ class ChangeDataCaptureIT {
     assertThat(pipeline.worker.jmxAttribute(stream, "Phase")).isEqualTo("stream");
     assertThat((Long) pipeline.worker.jmxAttribute(stream, "Records")).isPositive();
     assertThat((String) pipeline.worker.jmxAttribute(stream, "ConfirmedLsn")).contains("/");
-    assertThat((Long) pipeline.worker.jmxAttribute(stream, "StreamLagMillis")).isGreaterThanOrEqualTo(0);
+    assertThat((Long) pipeline.worker.jmxAttribute(stream, "StreamLagMillis"))
+        .isGreaterThanOrEqualTo(0);
     long sinkRows = 0;
     for (int task = 0; task < 2; task++) {
-      sinkRows += (Long) pipeline.worker.jmxAttribute(
-          "io.pgcopy.connect:type=sink-task,connector=\"cdc-sink\",task=" + task, "RowsWritten");
+      sinkRows +=
+          (Long)
+              pipeline.worker.jmxAttribute(
+                  "io.pgcopy.connect:type=sink-task,connector=\"cdc-sink\",task=" + task,
+                  "RowsWritten");
     }
     assertThat(sinkRows).isPositive();
   }
@@ -125,15 +142,22 @@ class ChangeDataCaptureIT {
   @Test
   @Order(2)
   void updateThatLeavesAToastedValueAloneKeepsIt() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
-        // 1 MB that does not compress: stored out of line, and not sent by an update that leaves it alone
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        // 1 MB that does not compress: stored out of line, and not sent by an update that leaves it
+        // alone
         "INSERT INTO public.docs SELECT 1, 'first', string_agg(decode(md5(g::text), 'hex'), '') FROM generate_series(1, 65536) g");
     awaitSame("public.docs", Duration.ofMinutes(2));
-    pipeline.source.execute(Pipeline.SOURCE_DB, "UPDATE public.docs SET note = 'second' WHERE id = 1");
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB, "UPDATE public.docs SET note = 'second' WHERE id = 1");
     try (Connection t = pipeline.targetConnection()) {
-      Awaitility.await("the update in the target").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-          .until(() -> "second".equals(queryString(t, "SELECT note FROM public.docs WHERE id = 1")));
-      assertThat(queryString(t, "SELECT length(body) FROM public.docs WHERE id = 1")).isEqualTo("1048576");
+      Awaitility.await("the update in the target")
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () -> "second".equals(queryString(t, "SELECT note FROM public.docs WHERE id = 1")));
+      assertThat(queryString(t, "SELECT length(body) FROM public.docs WHERE id = 1"))
+          .isEqualTo("1048576");
     }
     awaitSame("public.docs", Duration.ofMinutes(1));
   }
@@ -141,22 +165,30 @@ class ChangeDataCaptureIT {
   @Test
   @Order(3)
   void addedColumnAndTruncatePropagate() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "ALTER TABLE public.misc ADD COLUMN added numeric(10,2) DEFAULT 1.25",
         "UPDATE public.misc SET v = v || '!' WHERE id % 10 = 0",
         "INSERT INTO public.misc VALUES (5000, 'new', 2.50)",
         "DELETE FROM public.misc WHERE id % 7 = 0");
     awaitSame("public.misc", Duration.ofMinutes(2));
     try (Connection t = pipeline.targetConnection()) {
-      assertThat(queryString(t, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
-          + " WHERE attrelid = 'public.misc'::regclass AND attname = 'added'")).isEqualTo("numeric(10,2)");
+      assertThat(
+              queryString(
+                  t,
+                  "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+                      + " WHERE attrelid = 'public.misc'::regclass AND attname = 'added'"))
+          .isEqualTo("numeric(10,2)");
     }
     pipeline.source.execute(Pipeline.SOURCE_DB, "TRUNCATE public.misc");
     try (Connection t = pipeline.targetConnection()) {
-      Awaitility.await("the truncate in the target").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+      Awaitility.await("the truncate in the target")
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(500))
           .until(() -> Pipeline.count(t, "public.misc") == 0);
     }
-    pipeline.source.execute(Pipeline.SOURCE_DB, "INSERT INTO public.misc VALUES (1, 'after truncate', 3.00)");
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB, "INSERT INTO public.misc VALUES (1, 'after truncate', 3.00)");
     awaitSame("public.misc", Duration.ofMinutes(2));
   }
 
@@ -172,7 +204,8 @@ class ChangeDataCaptureIT {
   void truncateOfAKeyedTableOnEveryPartitionWhileOtherKeysChange() throws Exception {
     Random random = new Random(11);
     int truncates = 0;
-    try (Connection s = pipeline.sourceConnection(); Statement st = s.createStatement()) {
+    try (Connection s = pipeline.sourceConnection();
+        Statement st = s.createStatement()) {
       for (int i = 1; i <= 1500; i++) {
         int id = 1 + random.nextInt(3000);
         if (i % 400 == 0 || i == 1300) {
@@ -181,8 +214,13 @@ class ChangeDataCaptureIT {
         } else if (random.nextInt(5) == 0) {
           st.execute("DELETE FROM public.misc WHERE id = " + id);
         } else {
-          st.execute("INSERT INTO public.misc (id, v) VALUES (" + id + ", 'w" + i + "') ON CONFLICT (id) DO UPDATE SET v"
-              + " = EXCLUDED.v");
+          st.execute(
+              "INSERT INTO public.misc (id, v) VALUES ("
+                  + id
+                  + ", 'w"
+                  + i
+                  + "') ON CONFLICT (id) DO UPDATE SET v"
+                  + " = EXCLUDED.v");
         }
       }
     }
@@ -192,7 +230,10 @@ class ChangeDataCaptureIT {
     Map<Integer, List<Object[]>> entries = new HashMap<>();
     try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
       String topic = "cdc.public.misc";
-      var partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      var partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
       assertThat(partitions).hasSizeGreaterThan(1);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
@@ -204,19 +245,32 @@ class ChangeDataCaptureIT {
           while (rows.next()) {
             List<Object[]> list = entries.computeIfAbsent(r.partition(), p -> new ArrayList<>());
             if (rows.operation() == Operation.TRUNCATE) {
-              list.add(new Object[] {Operation.TRUNCATE, rows.commitLsn() * 100_000 + rows.truncateSeq(), null});
+              list.add(
+                  new Object[] {
+                    Operation.TRUNCATE, rows.commitLsn() * 100_000 + rows.truncateSeq(), null
+                  });
             } else {
-              byte[][] values = Tuples.values(rows.operation() == Operation.DELETE ? rows.oldTuple() : rows.newTuple());
+              byte[][] values =
+                  Tuples.values(
+                      rows.operation() == Operation.DELETE ? rows.oldTuple() : rows.newTuple());
               long id = ByteBuffer.wrap(values[0]).getLong();
-              String v = values.length > 1 && values[1] != null ? new String(values[1], StandardCharsets.UTF_8) : null;
+              String v =
+                  values.length > 1 && values[1] != null
+                      ? new String(values[1], StandardCharsets.UTF_8)
+                      : null;
               list.add(new Object[] {rows.operation(), id, v});
             }
           }
         }
       }
     }
-    long lastTruncate = entries.values().stream().flatMap(List::stream).filter(e -> e[0] == Operation.TRUNCATE)
-        .mapToLong(e -> (Long) e[1]).max().orElseThrow();
+    long lastTruncate =
+        entries.values().stream()
+            .flatMap(List::stream)
+            .filter(e -> e[0] == Operation.TRUNCATE)
+            .mapToLong(e -> (Long) e[1])
+            .max()
+            .orElseThrow();
     Map<Long, String> replayed = new TreeMap<>();
     for (var e : entries.entrySet()) {
       List<Object[]> list = e.getValue();
@@ -237,8 +291,9 @@ class ChangeDataCaptureIT {
     }
     assertThat(entries.keySet()).as("partitions with rows of the table").hasSizeGreaterThan(1);
     Map<Long, String> source = new TreeMap<>();
-    try (Connection s = pipeline.sourceConnection(); Statement st = s.createStatement();
-         ResultSet rs = st.executeQuery("SELECT id, v FROM public.misc")) {
+    try (Connection s = pipeline.sourceConnection();
+        Statement st = s.createStatement();
+        ResultSet rs = st.executeQuery("SELECT id, v FROM public.misc")) {
       while (rs.next()) {
         source.put(rs.getLong(1), rs.getString(2));
       }
@@ -257,29 +312,43 @@ class ChangeDataCaptureIT {
   @Test
   @Order(4)
   void largeTransactionsStreamAndOnlyWhatCommitsArrives() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
-        "ALTER SYSTEM SET logical_decoding_work_mem = '64kB'", "SELECT pg_reload_conf()");
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "ALTER SYSTEM SET logical_decoding_work_mem = '64kB'",
+        "SELECT pg_reload_conf()");
     try {
-      try (Connection c = pipeline.sourceConnection(); Statement st = c.createStatement()) {
+      try (Connection c = pipeline.sourceConnection();
+          Statement st = c.createStatement()) {
         c.setAutoCommit(false);
-        st.execute("INSERT INTO public.misc SELECT g, 'big ' || g, g FROM generate_series(100000, 130000) g");
+        st.execute(
+            "INSERT INTO public.misc SELECT g, 'big ' || g, g FROM generate_series(100000, 130000) g");
         st.execute("SAVEPOINT s");
-        st.execute("INSERT INTO public.misc SELECT g, 'rolled back', 0 FROM generate_series(200000, 230000) g");
+        st.execute(
+            "INSERT INTO public.misc SELECT g, 'rolled back', 0 FROM generate_series(200000, 230000) g");
         st.execute("ROLLBACK TO SAVEPOINT s");
-        st.execute("UPDATE public.misc SET v = 'updated in big' WHERE id BETWEEN 100000 AND 100100");
+        st.execute(
+            "UPDATE public.misc SET v = 'updated in big' WHERE id BETWEEN 100000 AND 100100");
         c.commit();
-        st.execute("INSERT INTO public.misc SELECT g, 'aborted', 0 FROM generate_series(300000, 330000) g");
+        st.execute(
+            "INSERT INTO public.misc SELECT g, 'aborted', 0 FROM generate_series(300000, 330000) g");
         c.rollback();
       }
       awaitSame("public.misc", Duration.ofMinutes(3));
     } finally {
-      pipeline.source.execute(Pipeline.SOURCE_DB,
-          "ALTER SYSTEM RESET logical_decoding_work_mem", "SELECT pg_reload_conf()");
+      pipeline.source.execute(
+          Pipeline.SOURCE_DB,
+          "ALTER SYSTEM RESET logical_decoding_work_mem",
+          "SELECT pg_reload_conf()");
     }
     try (Connection s = pipeline.sourceConnection()) {
       // the server did stream: the slot's statistics count streamed transactions
-      assertThat(Long.parseLong(queryString(s, "SELECT stream_txns FROM pg_stat_replication_slots"
-          + " WHERE slot_name = 'cdc_slot'"))).isPositive();
+      assertThat(
+              Long.parseLong(
+                  queryString(
+                      s,
+                      "SELECT stream_txns FROM pg_stat_replication_slots"
+                          + " WHERE slot_name = 'cdc_slot'")))
+          .isPositive();
     }
   }
 
@@ -287,25 +356,40 @@ class ChangeDataCaptureIT {
   @Order(5)
   void heartbeatMovesTheSlotWhilePublishedTablesAreIdle() throws Exception {
     try (Connection s = pipeline.sourceConnection()) {
-      String before = queryString(s, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'cdc_slot'");
+      String before =
+          queryString(
+              s,
+              "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'cdc_slot'");
       // writes only to a table outside the publication
       for (int i = 0; i < 20; i++) {
-        pipeline.source.execute(Pipeline.SOURCE_DB, "INSERT INTO public.noise SELECT g FROM generate_series(1, 5000) g");
+        pipeline.source.execute(
+            Pipeline.SOURCE_DB,
+            "INSERT INTO public.noise SELECT g FROM generate_series(1, 5000) g");
       }
       String written = queryString(s, "SELECT pg_current_wal_lsn()");
-      Awaitility.await("confirmed_flush_lsn past " + written + " (was " + before + ")").atMost(Duration.ofMinutes(1))
+      Awaitility.await("confirmed_flush_lsn past " + written + " (was " + before + ")")
+          .atMost(Duration.ofMinutes(1))
           .pollInterval(Duration.ofMillis(500))
-          .until(() -> "t".equals(queryString(s, "SELECT confirmed_flush_lsn >= '" + written
-              + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'cdc_slot'")));
+          .until(
+              () ->
+                  "t"
+                      .equals(
+                          queryString(
+                              s,
+                              "SELECT confirmed_flush_lsn >= '"
+                                  + written
+                                  + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'cdc_slot'")));
     }
-    assertThat(Files.readString(pipeline.worker.logFile())).containsPattern("slot cdc_slot retains \\d+ MB of WAL");
+    assertThat(Files.readString(pipeline.worker.logFile()))
+        .containsPattern("slot cdc_slot retains \\d+ MB of WAL");
   }
 
   /** snapshot.mode=never: no snapshot, only what changes once the slot exists. */
   @Test
   @Order(6)
   void neverModeStreamsOnlyChangesMadeAfterTheSlotExists() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE TABLE public.later (id integer PRIMARY KEY, v text)",
         "INSERT INTO public.later VALUES (1, 'before the slot')");
     var source = pipeline.sourceConfig("nev", "public.later");
@@ -314,16 +398,29 @@ class ChangeDataCaptureIT {
     source.put("publication.name", "never_pub");
     pipeline.rest().putConnector("nev-source", source);
     pipeline.rest().putConnector("nev-sink", pipeline.sinkConfig("nev"));
-    Awaitility.await("the stream task").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-        .until(() -> Files.readString(pipeline.worker.logFile()).contains("nev-source-stream: streaming slot"));
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    Awaitility.await("the stream task")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                Files.readString(pipeline.worker.logFile())
+                    .contains("nev-source-stream: streaming slot"));
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "INSERT INTO public.later VALUES (2, 'after'), (3, 'after')",
         "UPDATE public.later SET v = 'updated' WHERE id IN (1, 3)");
     try (Connection t = pipeline.targetConnection()) {
-      Awaitility.await("the changes in the target").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+      Awaitility.await("the changes in the target")
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(500))
           .ignoreExceptions()
-          .until(() -> "1:updated,2:after,3:updated".equals(
-              queryString(t, "SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM public.later")));
+          .until(
+              () ->
+                  "1:updated,2:after,3:updated"
+                      .equals(
+                          queryString(
+                              t,
+                              "SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM public.later")));
     }
   }
 
@@ -335,11 +432,13 @@ class ChangeDataCaptureIT {
    */
   @Test
   @Order(7)
-  void aColumnWithoutBinaryIoAddedWhileStreamingFailsTheTaskUntilTheConnectorRestarts() throws Exception {
+  void aColumnWithoutBinaryIoAddedWhileStreamingFailsTheTaskUntilTheConnectorRestarts()
+      throws Exception {
     String[] seg = {"CREATE EXTENSION IF NOT EXISTS seg"};
     pipeline.source.execute(Pipeline.SOURCE_DB, seg);
     pipeline.target.execute(Pipeline.TARGET_DB, seg);
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE TABLE public.grows (id integer PRIMARY KEY, v text)",
         "INSERT INTO public.grows SELECT g, 'v' || g FROM generate_series(1, 100) g");
     var rest = pipeline.rest();
@@ -350,32 +449,46 @@ class ChangeDataCaptureIT {
     rest.putConnector("grow-source", source);
     rest.putConnector("grow-sink", pipeline.sinkConfig("grow"));
     awaitSame("public.grows", Duration.ofMinutes(2));
-    Awaitility.await("the stream task").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-        .until(() -> Files.readString(pipeline.worker.logFile()).contains("grow-source-stream: streaming slot"));
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    Awaitility.await("the stream task")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                Files.readString(pipeline.worker.logFile())
+                    .contains("grow-source-stream: streaming slot"));
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "ALTER TABLE public.grows ADD COLUMN s seg",
         "INSERT INTO public.grows VALUES (101, 'with seg', '1 .. 2')",
         "UPDATE public.grows SET s = '3 .. 4' WHERE id <= 10");
-    Awaitility.await("the stream task to fail").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
-        .until(() -> "FAILED".equals(rest.status("grow-source").path("tasks").path(0).path("state").asText()));
+    Awaitility.await("the stream task to fail")
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                "FAILED"
+                    .equals(
+                        rest.status("grow-source").path("tasks").path(0).path("state").asText()));
     assertThat(rest.status("grow-source").path("tasks").path(0).path("trace").asText())
         .contains("\"public\".\"grows\"", "came in text format", "restart the connector");
     rest.restartConnector("grow-source");
     awaitSame("public.grows", Duration.ofMinutes(2));
-    assertThat(Files.readString(pipeline.worker.logFile())).contains("\"public\".\"grows\" travels as text");
+    assertThat(Files.readString(pipeline.worker.logFile()))
+        .contains("\"public\".\"grows\" travels as text");
   }
 
   /**
    * Tables added to a streaming connector's list get their existing rows: a keyed table large
    * enough for many ranges and a keyless one with duplicate rows, under writes to every table
-   * throughout (before, during and after the change). The stream waits while they are read under
-   * a new snapshot, then resumes: every table equals its source row by row. Then a table taken out
-   * of the list leaves the publication and its topic receives nothing more.
+   * throughout (before, during and after the change). The stream waits while they are read under a
+   * new snapshot, then resumes: every table equals its source row by row. Then a table taken out of
+   * the list leaves the publication and its topic receives nothing more.
    */
   @Test
   @Order(8)
   void tablesAddedToAStreamingConnectorGetTheirRowsAndARemovedOneStops() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE TABLE public.first (id integer PRIMARY KEY, v text)",
         "INSERT INTO public.first SELECT g, 'v' || g FROM generate_series(1, 500) g",
         "CREATE TABLE public.added_big (id integer PRIMARY KEY, v text, n integer)",
@@ -393,8 +506,13 @@ class ChangeDataCaptureIT {
     rest.putConnector("chg-source", source);
     rest.putConnector("chg-sink", pipeline.sinkConfig("chg"));
     awaitSame("public.first", Duration.ofMinutes(2));
-    Awaitility.await("the stream task").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-        .until(() -> Files.readString(pipeline.worker.logFile()).contains("chg-source-stream: streaming slot chg_slot"));
+    Awaitility.await("the stream task")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                Files.readString(pipeline.worker.logFile())
+                    .contains("chg-source-stream: streaming slot chg_slot"));
 
     long seed = System.nanoTime();
     System.out.println("ChangeDataCaptureIT writer seed " + seed);
@@ -404,34 +522,49 @@ class ChangeDataCaptureIT {
       Thread.sleep(3000);
       source.put("table.include.list", "public.first,public.added_big,public.added_keyless");
       rest.putConnector("chg-source", source);
-      Awaitility.await("the added tables' snapshot and the stream after it").atMost(Duration.ofMinutes(3))
-          .pollInterval(Duration.ofMillis(500)).until(() -> Files.readString(pipeline.worker.logFile())
-              .contains("chg-source-stream: streaming \"public\".\"added_big\",\"public\".\"added_keyless\","
-                  + "\"public\".\"first\""));
+      Awaitility.await("the added tables' snapshot and the stream after it")
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  Files.readString(pipeline.worker.logFile())
+                      .contains(
+                          "chg-source-stream: streaming \"public\".\"added_big\",\"public\".\"added_keyless\","
+                              + "\"public\".\"first\""));
       Thread.sleep(5000);
     } finally {
       writer.stopAndJoin();
     }
     assertThat(writer.statements).as("writes during the change").isGreaterThan(20);
-    assertThat(Files.readString(pipeline.worker.logFile())).contains("chg-source: [\"public\".\"added_big\", "
-        + "\"public\".\"added_keyless\"] added since the stream started");
+    assertThat(Files.readString(pipeline.worker.logFile()))
+        .contains(
+            "chg-source: [\"public\".\"added_big\", "
+                + "\"public\".\"added_keyless\"] added since the stream started");
     for (String table : List.of("public.first", "public.added_big", "public.added_keyless")) {
       awaitSame(table, Duration.ofMinutes(3));
     }
 
     // re-snapshot on demand of target tables damaged by hand, in commit order, under writes
-    pipeline.target.execute(Pipeline.TARGET_DB, "TRUNCATE public.added_big",
+    pipeline.target.execute(
+        Pipeline.TARGET_DB,
+        "TRUNCATE public.added_big",
         "DELETE FROM public.added_keyless WHERE ctid IN (SELECT ctid FROM public.added_keyless LIMIT 1000)");
     Writer again = new Writer(seed + 1, "public.first", "public.added_big", "public.added_keyless");
     again.start();
     try {
       Thread.sleep(1000);
-      pipeline.source.execute(Pipeline.SOURCE_DB,
+      pipeline.source.execute(
+          Pipeline.SOURCE_DB,
           "SELECT pg_logical_emit_message(true, 'pgcopy.snapshot', 'public.added_big,public.added_keyless')");
-      Awaitility.await("the tables read again and the stream after it").atMost(Duration.ofMinutes(3))
-          .pollInterval(Duration.ofMillis(500)).until(() -> Files.readString(pipeline.worker.logFile())
-              .contains("chg-source: the stream asks to read [\"public\".\"added_big\", \"public\".\"added_keyless\"]"
-                  + " again"));
+      Awaitility.await("the tables read again and the stream after it")
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  Files.readString(pipeline.worker.logFile())
+                      .contains(
+                          "chg-source: the stream asks to read [\"public\".\"added_big\", \"public\".\"added_keyless\"]"
+                              + " again"));
       Thread.sleep(8000);
     } finally {
       again.stopAndJoin();
@@ -443,20 +576,36 @@ class ChangeDataCaptureIT {
     // removed: out of the publication, nothing more on its topic
     source.put("table.include.list", "public.first,public.added_big");
     rest.putConnector("chg-source", source);
-    Awaitility.await("the stream task without the removed table").atMost(Duration.ofMinutes(2))
-        .pollInterval(Duration.ofMillis(500)).until(() -> Files.readString(pipeline.worker.logFile())
-            .contains("chg-source-stream: streaming \"public\".\"added_big\",\"public\".\"first\""));
+    Awaitility.await("the stream task without the removed table")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                Files.readString(pipeline.worker.logFile())
+                    .contains(
+                        "chg-source-stream: streaming \"public\".\"added_big\",\"public\".\"first\""));
     try (Connection s = pipeline.sourceConnection()) {
-      assertThat(queryString(s, "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'chg_pub'"
-          + " AND tablename = 'added_keyless'")).isEqualTo("0");
+      assertThat(
+              queryString(
+                  s,
+                  "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'chg_pub'"
+                      + " AND tablename = 'added_keyless'"))
+          .isEqualTo("0");
     }
     long before = endOffsets("chg.public.added_keyless");
-    pipeline.source.execute(Pipeline.SOURCE_DB, "INSERT INTO public.added_keyless VALUES ('after removal', -1)",
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "INSERT INTO public.added_keyless VALUES ('after removal', -1)",
         // the writer may have deleted any row of first: an upsert always changes one
         "INSERT INTO public.first VALUES (1, 'after removal') ON CONFLICT (id) DO UPDATE SET v = 'after removal'");
     try (Connection t = pipeline.targetConnection()) {
-      Awaitility.await("a change after the removal").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
-          .until(() -> "after removal".equals(queryString(t, "SELECT v FROM public.first WHERE id = 1")));
+      Awaitility.await("a change after the removal")
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  "after removal"
+                      .equals(queryString(t, "SELECT v FROM public.first WHERE id = 1")));
     }
     assertThat(endOffsets("chg.public.added_keyless")).isEqualTo(before);
   }
@@ -471,7 +620,8 @@ class ChangeDataCaptureIT {
   @Test
   @Order(9)
   void droppedRenamedAndRetypedColumnsBehaveAsDocumented() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE TABLE public.evo (id integer PRIMARY KEY, a integer NOT NULL, b text NOT NULL DEFAULT 'd', c integer)",
         "INSERT INTO public.evo SELECT g, g, 'b' || g, g * 10 FROM generate_series(1, 2000) g");
     var rest = pipeline.rest();
@@ -482,8 +632,13 @@ class ChangeDataCaptureIT {
     rest.putConnector("evo-source", source);
     rest.putConnector("evo-sink", pipeline.sinkConfig("evo"));
     awaitSame("public.evo", Duration.ofMinutes(2));
-    Awaitility.await("the stream task").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-        .until(() -> Files.readString(pipeline.worker.logFile()).contains("evo-source-stream: streaming slot evo_slot"));
+    Awaitility.await("the stream task")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                Files.readString(pipeline.worker.logFile())
+                    .contains("evo-source-stream: streaming slot evo_slot"));
     long seed = System.nanoTime();
     System.out.println("ChangeDataCaptureIT schema writer seed " + seed);
     Writer writer = new Writer(seed, "public.evo");
@@ -498,29 +653,47 @@ class ChangeDataCaptureIT {
       writer.stopAndJoin();
     }
     pipeline.source.execute(Pipeline.SOURCE_DB, "UPDATE public.evo SET c2 = -1 WHERE id = 7");
-    // compared on the source's columns (id, a, c2): rows the stream wrote carry c2, older rows do not yet
+    // compared on the source's columns (id, a, c2): rows the stream wrote carry c2, older rows do
+    // not yet
     try (Connection t = pipeline.targetConnection()) {
-      Awaitility.await("the changes after the renamed column").atMost(Duration.ofMinutes(2))
-          .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+      Awaitility.await("the changes after the renamed column")
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(500))
+          .ignoreExceptions()
           .until(() -> "-1".equals(queryString(t, "SELECT c2 FROM public.evo WHERE id = 7")));
-      assertThat(queryString(t, "SELECT string_agg(attname || ' ' || attnotnull, ', ' ORDER BY attnum) FROM pg_attribute"
-          + " WHERE attrelid = 'public.evo'::regclass AND attnum > 0 AND NOT attisdropped"))
+      assertThat(
+              queryString(
+                  t,
+                  "SELECT string_agg(attname || ' ' || attnotnull, ', ' ORDER BY attnum) FROM pg_attribute"
+                      + " WHERE attrelid = 'public.evo'::regclass AND attnum > 0 AND NOT attisdropped"))
           .isEqualTo("id true, a true, b false, c false, c2 false");
-      assertThat(queryString(t, "SELECT b || ' ' || c FROM public.evo WHERE id = 3")).isEqualTo("b3 30");
+      assertThat(queryString(t, "SELECT b || ' ' || c FROM public.evo WHERE id = 3"))
+          .isEqualTo("b3 30");
     }
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "SELECT pg_logical_emit_message(true, 'pgcopy.snapshot', 'public.evo')");
     awaitSame("public.evo", Duration.ofMinutes(2));
 
-    pipeline.source.execute(Pipeline.SOURCE_DB, "ALTER TABLE public.evo ALTER COLUMN a TYPE bigint",
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "ALTER TABLE public.evo ALTER COLUMN a TYPE bigint",
         "INSERT INTO public.evo (id, a) VALUES (1, 5000000000) ON CONFLICT (id) DO UPDATE SET a = 5000000000");
-    Awaitility.await("a sink task to fail").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-        .until(() -> rest.status("evo-sink").path("tasks").findValuesAsText("state").contains("FAILED"));
-    String trace = rest.status("evo-sink").path("tasks").findValuesAsText("trace").stream()
-        .filter(x -> !x.isEmpty()).findFirst().orElse("");
+    Awaitility.await("a sink task to fail")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                rest.status("evo-sink").path("tasks").findValuesAsText("state").contains("FAILED"));
+    String trace =
+        rest.status("evo-sink").path("tasks").findValuesAsText("trace").stream()
+            .filter(x -> !x.isEmpty())
+            .findFirst()
+            .orElse("");
     assertThat(trace).contains("\"public\".\"evo\"", "column a", "ALTER COLUMN .. TYPE");
     try (Connection t = pipeline.targetConnection()) {
-      assertThat(queryString(t, "SELECT a FROM public.evo WHERE id = 1")).isNotEqualTo("5000000000");
+      assertThat(queryString(t, "SELECT a FROM public.evo WHERE id = 1"))
+          .isNotEqualTo("5000000000");
     }
     rest.deleteConnector("evo-sink");
     rest.deleteConnector("evo-source");
@@ -529,12 +702,18 @@ class ChangeDataCaptureIT {
   /** The sum of a topic's end offsets. */
   private static long endOffsets(String topic) {
     try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
-      var partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      var partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
       return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
     }
   }
 
-  /** Random small transactions on the given tables (id integer key, v text, n integer; or keyless v, n) until stopped. */
+  /**
+   * Random small transactions on the given tables (id integer key, v text, n integer; or keyless v,
+   * n) until stopped.
+   */
   private static final class Writer extends Thread {
     private final Random random;
     private final List<String> tables;
@@ -550,29 +729,55 @@ class ChangeDataCaptureIT {
 
     @Override
     public void run() {
-      try (Connection c = pipeline.sourceConnection(); Statement st = c.createStatement()) {
+      try (Connection c = pipeline.sourceConnection();
+          Statement st = c.createStatement()) {
         while (!stop) {
           String table = tables.get(random.nextInt(tables.size()));
           int k = random.nextInt(25_000);
-          String sql = switch (table) {
-            case "public.added_keyless" -> switch (random.nextInt(3)) {
-              case 0 -> "INSERT INTO public.added_keyless VALUES ('dup " + (k % 50) + "', " + (k % 10) + ")";
-              case 1 -> "UPDATE public.added_keyless SET n = n + 1 WHERE v = 'dup " + (k % 50) + "'";
-              default -> "DELETE FROM public.added_keyless WHERE ctid = (SELECT ctid FROM public.added_keyless"
-                  + " WHERE v = 'dup " + (k % 50) + "' LIMIT 1)";
-            };
-            case "public.evo" -> random.nextBoolean() // only the columns no DDL of the test touches
-                ? "UPDATE public.evo SET a = a + 1 WHERE id = " + (k % 2500)
-                : "INSERT INTO public.evo (id, a) VALUES (" + (k % 2500) + ", 0) ON CONFLICT (id) DO UPDATE SET a = 0";
-            case "public.first" -> random.nextBoolean()
-                ? "INSERT INTO public.first VALUES (" + (1000 + k) + ", 'w') ON CONFLICT (id) DO UPDATE SET v = 'u'"
-                : "DELETE FROM public.first WHERE id = " + (k % 600);
-            default -> switch (random.nextInt(3)) {
-              case 0 -> "INSERT INTO public.added_big VALUES (" + (20000 + k) + ", 'new', 1) ON CONFLICT (id) DO NOTHING";
-              case 1 -> "UPDATE public.added_big SET n = n + 1, v = 'upd' WHERE id % 1000 = " + (k % 1000);
-              default -> "DELETE FROM public.added_big WHERE id = " + k;
-            };
-          };
+          String sql =
+              switch (table) {
+                case "public.added_keyless" ->
+                    switch (random.nextInt(3)) {
+                      case 0 ->
+                          "INSERT INTO public.added_keyless VALUES ('dup "
+                              + (k % 50)
+                              + "', "
+                              + (k % 10)
+                              + ")";
+                      case 1 ->
+                          "UPDATE public.added_keyless SET n = n + 1 WHERE v = 'dup "
+                              + (k % 50)
+                              + "'";
+                      default ->
+                          "DELETE FROM public.added_keyless WHERE ctid = (SELECT ctid FROM public.added_keyless"
+                              + " WHERE v = 'dup "
+                              + (k % 50)
+                              + "' LIMIT 1)";
+                    };
+                case "public.evo" ->
+                    random.nextBoolean() // only the columns no DDL of the test touches
+                        ? "UPDATE public.evo SET a = a + 1 WHERE id = " + (k % 2500)
+                        : "INSERT INTO public.evo (id, a) VALUES ("
+                            + (k % 2500)
+                            + ", 0) ON CONFLICT (id) DO UPDATE SET a = 0";
+                case "public.first" ->
+                    random.nextBoolean()
+                        ? "INSERT INTO public.first VALUES ("
+                            + (1000 + k)
+                            + ", 'w') ON CONFLICT (id) DO UPDATE SET v = 'u'"
+                        : "DELETE FROM public.first WHERE id = " + (k % 600);
+                default ->
+                    switch (random.nextInt(3)) {
+                      case 0 ->
+                          "INSERT INTO public.added_big VALUES ("
+                              + (20000 + k)
+                              + ", 'new', 1) ON CONFLICT (id) DO NOTHING";
+                      case 1 ->
+                          "UPDATE public.added_big SET n = n + 1, v = 'upd' WHERE id % 1000 = "
+                              + (k % 1000);
+                      default -> "DELETE FROM public.added_big WHERE id = " + k;
+                    };
+              };
           st.execute(sql);
           statements++;
           Thread.sleep(5);
@@ -592,7 +797,8 @@ class ChangeDataCaptureIT {
   }
 
   private static String queryString(Connection c, String sql) throws SQLException {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;
     }
   }

@@ -22,28 +22,45 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Exactly once under failure: rounds of snapshot, handoff and stream under a pgbench write load,
- * each hit by faults at random moments (the worker SIGKILLed and started again, the source's or
- * the target's connections terminated, the walsender terminated, the source paused past
- * {@code wal_sender_timeout}), each round ending with every table, keyed and keyless, equal to its
- * source row by row: no row lost, none doubled.
+ * each hit by faults at random moments (the worker SIGKILLed and started again, the source's or the
+ * target's connections terminated, the walsender terminated, the source paused past {@code
+ * wal_sender_timeout}), each round ending with every table, keyed and keyless, equal to its source
+ * row by row: no row lost, none doubled.
  *
  * <p>Sized for CI by default; {@code -Dpgcopy.chaos.rounds}, {@code -Dpgcopy.chaos.faults} (per
  * round) and {@code -Dpgcopy.chaos.seed} make longer or repeated runs ({@code bench/chaos.sh}).
  * Every fault and the phase it hit is logged to {@code target/it-work/chaos-*.log} and stdout.
  */
 class ChaosIT {
-  private static final List<String> TABLES = List.of("public.pgbench_accounts", "public.pgbench_branches",
-      "public.pgbench_tellers", "public.pgbench_history", "public.ledger");
+  private static final List<String> TABLES =
+      List.of(
+          "public.pgbench_accounts",
+          "public.pgbench_branches",
+          "public.pgbench_tellers",
+          "public.pgbench_history",
+          "public.ledger");
+
   /** Short, so a pause outlives it within seconds (production default: 60 s). */
   private static final int WAL_SENDER_TIMEOUT_S = 5;
 
-  private enum Fault { KILL_WORKER, TERMINATE_SOURCE, TERMINATE_WALSENDER, TERMINATE_TARGET, PAUSE_SOURCE }
+  private enum Fault {
+    KILL_WORKER,
+    TERMINATE_SOURCE,
+    TERMINATE_WALSENDER,
+    TERMINATE_TARGET,
+    PAUSE_SOURCE
+  }
 
-  /** The faults drawn from: all, or those named in {@code -Dpgcopy.chaos.only} (comma-separated). */
-  private static final List<Fault> FAULTS = System.getProperty("pgcopy.chaos.only", "").isBlank()
-      ? List.of(Fault.values())
-      : java.util.Arrays.stream(System.getProperty("pgcopy.chaos.only").split(",")).map(String::trim)
-          .map(Fault::valueOf).toList();
+  /**
+   * The faults drawn from: all, or those named in {@code -Dpgcopy.chaos.only} (comma-separated).
+   */
+  private static final List<Fault> FAULTS =
+      System.getProperty("pgcopy.chaos.only", "").isBlank()
+          ? List.of(Fault.values())
+          : java.util.Arrays.stream(System.getProperty("pgcopy.chaos.only").split(","))
+              .map(String::trim)
+              .map(Fault::valueOf)
+              .toList();
 
   private static Pipeline pipeline;
   private static Path script;
@@ -52,18 +69,24 @@ class ChaosIT {
   @BeforeAll
   static void startPipeline() throws IOException {
     pipeline = new Pipeline("replica");
-    pipeline.source.execute("postgres", "ALTER SYSTEM SET wal_sender_timeout = '" + WAL_SENDER_TIMEOUT_S + "s'",
+    pipeline.source.execute(
+        "postgres",
+        "ALTER SYSTEM SET wal_sender_timeout = '" + WAL_SENDER_TIMEOUT_S + "s'",
         "SELECT pg_reload_conf()");
     // keyless changes: an update and a delete of one row each, and an insert
     script = Files.createTempFile("chaos-ledger-", ".sql");
-    Files.writeString(script, String.join("\n",
-        "\\set k random(1, 1000)",
-        "\\set d random(1, 100)",
-        "BEGIN;",
-        "UPDATE ledger SET v = v + :d WHERE ctid = (SELECT ctid FROM ledger WHERE k = :k LIMIT 1);",
-        "INSERT INTO ledger (k, v, note) VALUES (:k, :d, 'i' || :d);",
-        "DELETE FROM ledger WHERE ctid = (SELECT ctid FROM ledger WHERE k = :k + 1 LIMIT 1);",
-        "END;", ""));
+    Files.writeString(
+        script,
+        String.join(
+            "\n",
+            "\\set k random(1, 1000)",
+            "\\set d random(1, 100)",
+            "BEGIN;",
+            "UPDATE ledger SET v = v + :d WHERE ctid = (SELECT ctid FROM ledger WHERE k = :k LIMIT 1);",
+            "INSERT INTO ledger (k, v, note) VALUES (:k, :d, 'i' || :d);",
+            "DELETE FROM ledger WHERE ctid = (SELECT ctid FROM ledger WHERE k = :k + 1 LIMIT 1);",
+            "END;",
+            ""));
   }
 
   @AfterAll
@@ -84,7 +107,8 @@ class ChaosIT {
     for (int round = 1; round <= rounds; round++) {
       round(round, faults, random);
     }
-    assertThat(journal.stream().filter(l -> l.contains(" fault ")).count()).isEqualTo((long) rounds * faults);
+    assertThat(journal.stream().filter(l -> l.contains(" fault ")).count())
+        .isEqualTo((long) rounds * faults);
   }
 
   private void round(int round, int faults, Random random) throws Exception {
@@ -93,13 +117,30 @@ class ChaosIT {
     pipeline.source.createDatabase(db);
     pipeline.target.createDatabase(db);
     pipeline.source.runTool("pgbench", List.of("-i", "-s", "3", "-q", db));
-    pipeline.source.execute(db,
+    pipeline.source.execute(
+        db,
         "ALTER TABLE public.pgbench_history REPLICA IDENTITY FULL",
         "CREATE TABLE public.ledger (k integer, v integer, note text)",
         "ALTER TABLE public.ledger REPLICA IDENTITY FULL",
         "INSERT INTO public.ledger SELECT g % 1000 + 1, g, 'n' || g FROM generate_series(1, 20000) g");
-    Process pgbench = pipeline.source.startTool("pgbench", List.of("-n", "-c", "2", "-j", "2", "-T", "3600",
-        "-R", "150", "-b", "tpcb-like@3", "-f", script + "@1", db));
+    Process pgbench =
+        pipeline.source.startTool(
+            "pgbench",
+            List.of(
+                "-n",
+                "-c",
+                "2",
+                "-j",
+                "2",
+                "-T",
+                "3600",
+                "-R",
+                "150",
+                "-b",
+                "tpcb-like@3",
+                "-f",
+                script + "@1",
+                db));
     var rest = pipeline.rest();
     String sourceName = prefix + "-source";
     Map<String, String> source = pipeline.sourceConfig(prefix, String.join(",", TABLES));
@@ -110,7 +151,8 @@ class ChaosIT {
     source.put("publication.name", "chaos_pub");
     source.put("tasks.max", "2");
     source.put("snapshot.range.pages", "300");
-    // many small batches and Kafka transactions: a snapshot of tens of seconds, many batch boundaries
+    // many small batches and Kafka transactions: a snapshot of tens of seconds, many batch
+    // boundaries
     source.put("batch.max.rows", "200");
     source.put("batch.bytes", "4096");
     source.put("heartbeat.interval.ms", "1000");
@@ -123,7 +165,10 @@ class ChaosIT {
       for (int i = 1; i <= faults; i++) {
         boolean handoff = i == faults / 2 + 1;
         if (handoff) {
-          awaitPhase(sourceName, "stream", Duration.ofMinutes(4)); // the snapshot just ended: hit the handoff
+          awaitPhase(
+              sourceName,
+              "stream",
+              Duration.ofMinutes(4)); // the snapshot just ended: hit the handoff
         } else {
           Thread.sleep(1000 + random.nextInt(7000));
         }
@@ -136,14 +181,16 @@ class ChaosIT {
       pgbench.waitFor();
     }
     List<String> unequal = new ArrayList<>();
-    try (Connection s = pipeline.source.connect(db); Connection t = pipeline.target.connect(db)) {
+    try (Connection s = pipeline.source.connect(db);
+        Connection t = pipeline.target.connect(db)) {
       long deadline = System.currentTimeMillis() + Duration.ofMinutes(4).toMillis();
       for (String table : TABLES) {
         TableComparison.Result[] last = new TableComparison.Result[1];
         try {
           Awaitility.await(table + " of round " + round + " to equal its source")
               .atMost(Duration.ofMillis(Math.max(30_000, deadline - System.currentTimeMillis())))
-              .pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+              .pollInterval(Duration.ofSeconds(2))
+              .ignoreExceptions()
               .until(() -> (last[0] = TableComparison.compare(s, table, t, table)).same());
         } catch (org.awaitility.core.ConditionTimeoutException e) {
           unequal.add(table);
@@ -156,24 +203,42 @@ class ChaosIT {
       }
     }
     if (!unequal.isEmpty()) {
-      try (Connection t = pipeline.target.connect("postgres"); Statement st = t.createStatement();
-           ResultSet rs = st.executeQuery("SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid),"
-               + " now() - xact_start, left(query, 120) FROM pg_stat_activity WHERE application_name LIKE 'pgcopy%'")) {
+      try (Connection t = pipeline.target.connect("postgres");
+          Statement st = t.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid),"
+                      + " now() - xact_start, left(query, 120) FROM pg_stat_activity WHERE application_name LIKE 'pgcopy%'")) {
         while (rs.next()) {
-          note("  target session " + rs.getInt(1) + " " + rs.getString(2) + " waiting " + rs.getString(3) + "/"
-              + rs.getString(4) + " blocked by " + rs.getString(5) + " in a transaction for " + rs.getString(6) + ": "
-              + rs.getString(7));
+          note(
+              "  target session "
+                  + rs.getInt(1)
+                  + " "
+                  + rs.getString(2)
+                  + " waiting "
+                  + rs.getString(3)
+                  + "/"
+                  + rs.getString(4)
+                  + " blocked by "
+                  + rs.getString(5)
+                  + " in a transaction for "
+                  + rs.getString(6)
+                  + ": "
+                  + rs.getString(7));
         }
       }
       replay(round, db, prefix, unequal);
     }
-    assertThat(unequal).as("tables of round " + round + " unequal to their source (see the [chaos] lines)").isEmpty();
+    assertThat(unequal)
+        .as("tables of round " + round + " unequal to their source (see the [chaos] lines)")
+        .isEmpty();
     rest.deleteConnector(sourceName);
     rest.deleteConnector(prefix + "-sink");
     dropSlot(db, "chaos_" + round);
   }
 
-  private void inject(int round, int i, Fault fault, String sourceName, boolean handoff, Random random)
+  private void inject(
+      int round, int i, Fault fault, String sourceName, boolean handoff, Random random)
       throws Exception {
     String phase = handoff ? "handoff" : phase(sourceName);
     note("round " + round + " fault " + i + ": " + fault + " in phase " + phase);
@@ -183,79 +248,115 @@ class ChaosIT {
         Thread.sleep(random.nextInt(3000));
         pipeline.worker.start();
         // the restarted worker knows the connector once it has read its config topic again
-        Awaitility.await("the connector known again").atMost(Duration.ofMinutes(2))
-            .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+        Awaitility.await("the connector known again")
+            .atMost(Duration.ofMinutes(2))
+            .pollInterval(Duration.ofMillis(500))
+            .ignoreExceptions()
             .until(() -> pipeline.rest().status(sourceName) != null);
       }
-      case TERMINATE_SOURCE -> terminate(pipeline.source.connect("postgres"), "application_name LIKE 'pgcopy%'");
-      case TERMINATE_WALSENDER -> terminate(pipeline.source.connect("postgres"),
-          "application_name LIKE 'pgcopy%' AND backend_type = 'walsender'");
-      case TERMINATE_TARGET -> terminate(pipeline.target.connect("postgres"), "application_name LIKE 'pgcopy%'");
+      case TERMINATE_SOURCE ->
+          terminate(pipeline.source.connect("postgres"), "application_name LIKE 'pgcopy%'");
+      case TERMINATE_WALSENDER ->
+          terminate(
+              pipeline.source.connect("postgres"),
+              "application_name LIKE 'pgcopy%' AND backend_type = 'walsender'");
+      case TERMINATE_TARGET ->
+          terminate(pipeline.target.connect("postgres"), "application_name LIKE 'pgcopy%'");
       case PAUSE_SOURCE -> {
         // a rebalance under way answers 409 for a moment: ask again
-        Awaitility.await("the pause").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
-            .ignoreExceptions().until(() -> {
-              pipeline.rest().pause(sourceName);
-              return true;
-            });
+        Awaitility.await("the pause")
+            .atMost(Duration.ofMinutes(1))
+            .pollInterval(Duration.ofMillis(500))
+            .ignoreExceptions()
+            .until(
+                () -> {
+                  pipeline.rest().pause(sourceName);
+                  return true;
+                });
         Thread.sleep((WAL_SENDER_TIMEOUT_S + 3) * 1000L);
-        Awaitility.await("the resume").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
-            .ignoreExceptions().until(() -> {
-              pipeline.rest().resume(sourceName);
-              return true;
-            });
+        Awaitility.await("the resume")
+            .atMost(Duration.ofMinutes(1))
+            .pollInterval(Duration.ofMillis(500))
+            .ignoreExceptions()
+            .until(
+                () -> {
+                  pipeline.rest().resume(sourceName);
+                  return true;
+                });
       }
     }
   }
 
   private static void terminate(Connection c, String where) throws SQLException {
-    try (c; Statement st = c.createStatement();
-         ResultSet rs = st.executeQuery("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE " + where)) {
+    try (c;
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE " + where)) {
       rs.next();
       note("  terminated " + rs.getInt(1) + " backends");
     }
   }
 
-  /** The source connector's phase from its MBean ("snapshot", "stream"), or "unknown" while it restarts. */
+  /**
+   * The source connector's phase from its MBean ("snapshot", "stream"), or "unknown" while it
+   * restarts.
+   */
   private static String phase(String connector) {
     try {
-      return String.valueOf(pipeline.worker.jmxAttribute(
-          "io.pgcopy.connect:type=source-connector,connector=\"" + connector + "\"", "Phase"));
+      return String.valueOf(
+          pipeline.worker.jmxAttribute(
+              "io.pgcopy.connect:type=source-connector,connector=\"" + connector + "\"", "Phase"));
     } catch (Exception e) {
       return "unknown";
     }
   }
 
   private static void awaitPhase(String connector, String phase, Duration timeout) {
-    Awaitility.await(connector + " in phase " + phase).atMost(timeout).pollInterval(Duration.ofMillis(200))
+    Awaitility.await(connector + " in phase " + phase)
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> phase.equals(phase(connector)));
   }
 
   private static void dropSlot(String db, String slot) {
-    Awaitility.await("slot " + slot + " dropped").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
-        .ignoreExceptions().until(() -> {
-          pipeline.source.execute(db, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-              + " WHERE slot_name = '" + slot + "'");
-          return true;
-        });
+    Awaitility.await("slot " + slot + " dropped")
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofSeconds(1))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              pipeline.source.execute(
+                  db,
+                  "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                      + " WHERE slot_name = '"
+                      + slot
+                      + "'");
+              return true;
+            });
   }
 
   /**
    * Tells whether the topics hold what the target lacks: a fresh sink (own consumer group, own
    * target database) reads the unequal tables' topics from the beginning, without any fault.
    */
-  private static void replay(int round, String db, String prefix, List<String> tables) throws Exception {
+  private static void replay(int round, String db, String prefix, List<String> tables)
+      throws Exception {
     String replayDb = db + "_replay";
     pipeline.target.createDatabase(replayDb);
     Map<String, String> sink = pipeline.sinkConfig(prefix + "r");
     sink.put("topics.regex", java.util.regex.Pattern.quote(prefix) + "\\..*");
     sink.put("connection.url", pipeline.target.jdbcUrl(replayDb));
     pipeline.rest().putConnector(prefix + "r-sink", sink);
-    try (Connection s = pipeline.source.connect(db); Connection t = pipeline.target.connect(replayDb)) {
+    try (Connection s = pipeline.source.connect(db);
+        Connection t = pipeline.target.connect(replayDb)) {
       for (String table : tables) {
         TableComparison.Result[] last = new TableComparison.Result[1];
         try {
-          Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+          Awaitility.await()
+              .atMost(Duration.ofMinutes(2))
+              .pollInterval(Duration.ofSeconds(2))
+              .ignoreExceptions()
               .until(() -> (last[0] = TableComparison.compare(s, table, t, table)).same());
         } catch (org.awaitility.core.ConditionTimeoutException e) {
           // reported below
@@ -266,13 +367,15 @@ class ChaosIT {
   }
 
   /** Which rows differ, by the first column (the key of the pgbench tables), for the journal. */
-  private static void describeDifferences(Connection s, Connection t, String table) throws SQLException {
+  private static void describeDifferences(Connection s, Connection t, String table)
+      throws SQLException {
     Map<String, List<String>> source = rows(s, table);
     Map<String, List<String>> target = rows(t, table);
     int shown = 0;
     int differing = 0;
     Map<Long, Integer> buckets = new java.util.TreeMap<>();
-    for (String k : new java.util.TreeSet<>(java.util.Set.copyOf(union(source.keySet(), target.keySet())))) {
+    for (String k :
+        new java.util.TreeSet<>(java.util.Set.copyOf(union(source.keySet(), target.keySet())))) {
       List<String> a = source.getOrDefault(k, List.of());
       List<String> b = target.getOrDefault(k, List.of());
       if (!new java.util.TreeSet<>(a).equals(new java.util.TreeSet<>(b)) || a.size() != b.size()) {
@@ -298,11 +401,13 @@ class ChaosIT {
 
   private static Map<String, List<String>> rows(Connection c, String table) throws SQLException {
     Map<String, List<String>> rows = new java.util.HashMap<>();
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT t::text FROM " + table + " t")) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT t::text FROM " + table + " t")) {
       while (rs.next()) {
         String row = rs.getString(1);
         String key = row.substring(1, Math.max(1, row.indexOf(',')));
-        rows.computeIfAbsent(key, k -> new ArrayList<>()).add(row.length() > 120 ? row.substring(0, 120) : row);
+        rows.computeIfAbsent(key, k -> new ArrayList<>())
+            .add(row.length() > 120 ? row.substring(0, 120) : row);
       }
     } finally {
       if (!c.getAutoCommit()) {

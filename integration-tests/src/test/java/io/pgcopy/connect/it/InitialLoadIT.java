@@ -34,7 +34,8 @@ class InitialLoadIT {
 
   @Test
   void copiesKeyedKeylessAndPartitionedTablesWithFourTasks() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE TABLE public.big (id bigint PRIMARY KEY, i integer, t text, n numeric(14,3), ts timestamptz,"
             + " b bytea, j jsonb, u uuid, f boolean, a integer[], v varchar(40) NOT NULL)",
         "INSERT INTO public.big SELECT g,"
@@ -64,7 +65,8 @@ class InitialLoadIT {
         "ANALYZE");
 
     var rest = pipeline.rest();
-    var source = pipeline.sourceConfig("it1", "public.big,public.keyless,public.parted,public.empty_t");
+    var source =
+        pipeline.sourceConfig("it1", "public.big,public.keyless,public.parted,public.empty_t");
     source.put("snapshot.range.pages", "1024");
     rest.putConnector("it1-source", source);
     rest.putConnector("it1-sink", pipeline.sinkConfig("it1"));
@@ -76,10 +78,13 @@ class InitialLoadIT {
     }
     try (Connection t = pipeline.targetConnection()) {
       // an empty table is created too: its snapshot's empty batch carries its columns
-      Awaitility.await("public.empty_t in the target").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+      Awaitility.await("public.empty_t in the target")
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(500))
           .until(() -> Pipeline.count(t, "public.empty_t") == 0);
       assertThat(primaryKey(t, "public.empty_t")).containsExactly("id");
-      assertThat(columnDefinitions(t, "public.big")).isEqualTo(columnDefinitions(pipeline.sourceConnection(), "public.big"));
+      assertThat(columnDefinitions(t, "public.big"))
+          .isEqualTo(columnDefinitions(pipeline.sourceConnection(), "public.big"));
       assertThat(primaryKey(t, "public.big")).containsExactly("id");
       assertThat(primaryKey(t, "public.parted")).containsExactly("id", "region");
     }
@@ -88,13 +93,15 @@ class InitialLoadIT {
   }
 
   /**
-   * A permanent error fails the task at once with the range, the server's message and the way
-   * out, instead of a RUNNING task retrying in a tight loop (binary COPY reports it inside the COPY
-   * stream). Here a row-level security policy of the connector's role raises an error on every read.
+   * A permanent error fails the task at once with the range, the server's message and the way out,
+   * instead of a RUNNING task retrying in a tight loop (binary COPY reports it inside the COPY
+   * stream). Here a row-level security policy of the connector's role raises an error on every
+   * read.
    */
   @Test
   void aPermanentErrorFailsTheSnapshotTaskAfterOneAttempt() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE ROLE policed LOGIN PASSWORD 'policed-secret'",
         "CREATE FUNCTION public.refuse_reads() RETURNS boolean LANGUAGE plpgsql AS"
             + " $$BEGIN RAISE EXCEPTION 'reads of measures are refused by policy'; END$$",
@@ -110,15 +117,31 @@ class InitialLoadIT {
     source.put("tasks.max", "1");
     rest.putConnector("policed-source", source);
     JsonNode[] status = new JsonNode[1];
-    Awaitility.await("the snapshot task to fail").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+    Awaitility.await("the snapshot task to fail")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
         .ignoreExceptions()
-        .until(() -> "FAILED".equals((status[0] = rest.status("policed-source")).path("tasks").path(0).path("state").asText()));
+        .until(
+            () ->
+                "FAILED"
+                    .equals(
+                        (status[0] = rest.status("policed-source"))
+                            .path("tasks")
+                            .path(0)
+                            .path("state")
+                            .asText()));
     String trace = status[0].path("tasks").path(0).path("trace").asText();
-    assertThat(trace).contains("\"public\".\"measures\" pages [0, end)", "refused by policy", "SQLState P0001",
-        "restart the task");
+    assertThat(trace)
+        .contains(
+            "\"public\".\"measures\" pages [0, end)",
+            "refused by policy",
+            "SQLState P0001",
+            "restart the task");
     Thread.sleep(3000); // a retry loop would go on meanwhile
-    long attempts = Files.readAllLines(pipeline.source.serverLog()).stream()
-        .filter(l -> l.contains("ERROR:  reads of measures are refused by policy")).count();
+    long attempts =
+        Files.readAllLines(pipeline.source.serverLog()).stream()
+            .filter(l -> l.contains("ERROR:  reads of measures are refused by policy"))
+            .count();
     assertThat(attempts).as("COPY attempts the source saw").isBetween(1L, 3L);
     rest.deleteConnector("policed-source");
   }
@@ -130,7 +153,8 @@ class InitialLoadIT {
    */
   @Test
   void aPermanentErrorWhilePlanningFailsTheConnectorAtOnce() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE ROLE streamer LOGIN REPLICATION PASSWORD 'streamer-secret'",
         "CREATE TABLE public.not_owned (id integer PRIMARY KEY)",
         "GRANT SELECT ON public.not_owned TO streamer");
@@ -143,21 +167,36 @@ class InitialLoadIT {
     source.put("publication.name", "streamer_pub");
     rest.putConnector("streamer-source", source);
     JsonNode[] status = new JsonNode[1];
-    Awaitility.await("the connector to fail").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+    Awaitility.await("the connector to fail")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
         .ignoreExceptions()
-        .until(() -> "FAILED".equals((status[0] = rest.status("streamer-source")).path("connector").path("state").asText()));
+        .until(
+            () ->
+                "FAILED"
+                    .equals(
+                        (status[0] = rest.status("streamer-source"))
+                            .path("connector")
+                            .path("state")
+                            .asText()));
     assertThat(status[0].path("connector").path("trace").asText())
-        .contains("planning the snapshot failed", "permission denied for database", "SQLState 42501",
+        .contains(
+            "planning the snapshot failed",
+            "permission denied for database",
+            "SQLState 42501",
             "then restart the connector")
         .doesNotContain("streamer-secret");
-    assertThat(Files.readString(pipeline.worker.logFile())).doesNotContain("streamer-source: planning the snapshot "
-        + "failed: ERROR: permission denied for database src (SQLState 42501); retrying");
+    assertThat(Files.readString(pipeline.worker.logFile()))
+        .doesNotContain(
+            "streamer-source: planning the snapshot "
+                + "failed: ERROR: permission denied for database src (SQLState 42501); retrying");
     rest.deleteConnector("streamer-source");
   }
 
   @Test
   void sourceValidationReportsEachProblemOnItsField() {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE ROLE app LOGIN PASSWORD 'right'",
         "CREATE TABLE public.secret (id int)",
         "CREATE TABLE public.visible (id int)",
@@ -171,74 +210,102 @@ class InitialLoadIT {
 
     var unreachable = new java.util.HashMap<>(good);
     unreachable.put("connection.url", "jdbc:postgresql://127.0.0.1:1/src?connectTimeout=3");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, unreachable), "connection.url"))
+    assertThat(
+            Validation.errorsOf(
+                rest.validate(Pipeline.SOURCE_CLASS, unreachable), "connection.url"))
         .anySatisfy(m -> assertThat(m).contains("cannot connect"));
 
     var badPassword = new java.util.HashMap<>(good);
     badPassword.put("connection.password", "wrong");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, badPassword), "connection.password"))
+    assertThat(
+            Validation.errorsOf(
+                rest.validate(Pipeline.SOURCE_CLASS, badPassword), "connection.password"))
         .anySatisfy(m -> assertThat(m).contains("authentication failed"));
 
     var missingTable = new java.util.HashMap<>(good);
     missingTable.put("table.include.list", "public.visible,public.nope");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, missingTable), "table.include.list"))
+    assertThat(
+            Validation.errorsOf(
+                rest.validate(Pipeline.SOURCE_CLASS, missingTable), "table.include.list"))
         .anySatisfy(m -> assertThat(m).contains("\"public\".\"nope\" does not exist"));
 
     var hugeBatches = new java.util.HashMap<>(good);
     hugeBatches.put("batch.bytes", String.valueOf(2 << 20));
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, hugeBatches), "batch.bytes"))
-        .anySatisfy(m -> assertThat(m).contains("does not fit in a Kafka request of 1048576 bytes"));
+    assertThat(
+            Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, hugeBatches), "batch.bytes"))
+        .anySatisfy(
+            m -> assertThat(m).contains("does not fit in a Kafka request of 1048576 bytes"));
 
     var unreadable = new java.util.HashMap<>(good);
     unreadable.put("table.include.list", "public.secret");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, unreadable), "table.include.list"))
+    assertThat(
+            Validation.errorsOf(
+                rest.validate(Pipeline.SOURCE_CLASS, unreadable), "table.include.list"))
         .anySatisfy(m -> assertThat(m).contains("no SELECT privilege on \"public\".\"secret\""));
 
     var streaming = new java.util.HashMap<>(good);
     streaming.put("snapshot.mode", "initial");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, streaming), "connection.user"))
+    assertThat(
+            Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, streaming), "connection.user"))
         .anySatisfy(m -> assertThat(m).contains("lacks the REPLICATION attribute"));
 
     pipeline.source.execute(Pipeline.SOURCE_DB, "CREATE TABLE public.nokey (a integer)");
     var keyless = new java.util.HashMap<>(streaming);
     keyless.put("table.include.list", "public.nokey");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, keyless), "table.include.list"))
-        .anySatisfy(m -> assertThat(m).contains("\"public\".\"nokey\" has no primary key").contains("REPLICA IDENTITY FULL"));
+    assertThat(
+            Validation.errorsOf(
+                rest.validate(Pipeline.SOURCE_CLASS, keyless), "table.include.list"))
+        .anySatisfy(
+            m ->
+                assertThat(m)
+                    .contains("\"public\".\"nokey\" has no primary key")
+                    .contains("REPLICA IDENTITY FULL"));
 
     var walReplica = new java.util.HashMap<>(streaming);
     walReplica.put("connection.url", pipeline.target.jdbcUrl("postgres"));
     walReplica.put("table.include.list", "pg_catalog.pg_class");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, walReplica), "connection.url"))
+    assertThat(
+            Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, walReplica), "connection.url"))
         .anySatisfy(m -> assertThat(m).contains("wal_level=replica"));
 
     var structAsBytes = new java.util.HashMap<>(good);
     structAsBytes.put("record.format", "struct");
     structAsBytes.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, structAsBytes), "value.converter"))
+    assertThat(
+            Validation.errorsOf(
+                rest.validate(Pipeline.SOURCE_CLASS, structAsBytes), "value.converter"))
         .anySatisfy(m -> assertThat(m).contains("record.format=struct").contains("JsonConverter"));
-    // binary records on a worker's default converters (Kafka's: JSON, SimpleHeaderConverter) would be
+    // binary records on a worker's default converters (Kafka's: JSON, SimpleHeaderConverter) would
+    // be
     // re-encoded: refused on the converter concerned, whatever the worker says
     var workerConverters = new java.util.HashMap<>(good);
     workerConverters.remove("value.converter");
-    workerConverters.put("header.converter", "org.apache.kafka.connect.storage.SimpleHeaderConverter");
+    workerConverters.put(
+        "header.converter", "org.apache.kafka.connect.storage.SimpleHeaderConverter");
     JsonNode refused = rest.validate(Pipeline.SOURCE_CLASS, workerConverters);
     assertThat(Validation.errorsOf(refused, "value.converter"))
-        .anySatisfy(m -> assertThat(m).contains("record.format=binary").contains("ByteArrayConverter"));
+        .anySatisfy(
+            m -> assertThat(m).contains("record.format=binary").contains("ByteArrayConverter"));
     assertThat(Validation.errorsOf(refused, "header.converter"))
         .anySatisfy(m -> assertThat(m).contains("SimpleHeaderConverter"));
     var sinkWithoutHeaders = pipeline.sinkConfig("v");
     sinkWithoutHeaders.remove("header.converter");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, sinkWithoutHeaders), "header.converter"))
+    assertThat(
+            Validation.errorsOf(
+                rest.validate(Pipeline.SINK_CLASS, sinkWithoutHeaders), "header.converter"))
         .anySatisfy(m -> assertThat(m).contains("binary headers").contains("ByteArrayConverter"));
     var unknownFormat = new java.util.HashMap<>(good);
     unknownFormat.put("record.format", "avro");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, unknownFormat), "record.format"))
+    assertThat(
+            Validation.errorsOf(
+                rest.validate(Pipeline.SOURCE_CLASS, unknownFormat), "record.format"))
         .anySatisfy(m -> assertThat(m).contains("binary, struct"));
   }
 
   @Test
   void sinkValidationReportsATargetItCannotWrite() {
-    pipeline.target.execute(Pipeline.TARGET_DB,
+    pipeline.target.execute(
+        Pipeline.TARGET_DB,
         "CREATE ROLE reader LOGIN PASSWORD 'pw'",
         "CREATE ROLE frozen LOGIN PASSWORD 'pw' CREATEDB",
         "GRANT CREATE ON SCHEMA public TO frozen",
@@ -258,10 +325,14 @@ class InitialLoadIT {
     reader.put("connection.password", "pw");
     reader.put("offsets.table", "public.reader_offsets");
     assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, reader), "connection.user"))
-        .anySatisfy(m -> assertThat(m).contains("cannot create the offsets table \"public\".\"reader_offsets\""));
+        .anySatisfy(
+            m ->
+                assertThat(m)
+                    .contains("cannot create the offsets table \"public\".\"reader_offsets\""));
     pipeline.target.execute(Pipeline.TARGET_DB, "CREATE TABLE public.reader_offsets (id int)");
     assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, reader), "connection.user"))
-        .anySatisfy(m -> assertThat(m).contains("cannot SELECT, INSERT and UPDATE the offsets table"));
+        .anySatisfy(
+            m -> assertThat(m).contains("cannot SELECT, INSERT and UPDATE the offsets table"));
 
     var readOnly = new java.util.HashMap<>(reader);
     readOnly.put("connection.user", "frozen");
@@ -270,15 +341,21 @@ class InitialLoadIT {
 
     var badPassword = new java.util.HashMap<>(reader);
     badPassword.put("connection.password", "nope");
-    assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, badPassword), "connection.password"))
+    assertThat(
+            Validation.errorsOf(
+                rest.validate(Pipeline.SINK_CLASS, badPassword), "connection.password"))
         .anySatisfy(m -> assertThat(m).contains("authentication failed"));
   }
 
   private static List<String> columnDefinitions(Connection c, String table) throws Exception {
     List<String> defs = new ArrayList<>();
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END"
-            + " FROM pg_attribute WHERE attrelid = '" + table + "'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END"
+                    + " FROM pg_attribute WHERE attrelid = '"
+                    + table
+                    + "'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
       while (rs.next()) {
         defs.add(rs.getString(1));
       }
@@ -288,10 +365,16 @@ class InitialLoadIT {
 
   private static List<String> primaryKey(Connection c, String table) throws Exception {
     List<String> cols = new ArrayList<>();
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT a.attname FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n)"
-            + " JOIN pg_attribute a ON a.attrelid = '" + table + "'::regclass AND a.attnum = k.attnum"
-            + " WHERE i.indrelid = '" + table + "'::regclass AND i.indisprimary ORDER BY k.n")) {
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT a.attname FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n)"
+                    + " JOIN pg_attribute a ON a.attrelid = '"
+                    + table
+                    + "'::regclass AND a.attnum = k.attnum"
+                    + " WHERE i.indrelid = '"
+                    + table
+                    + "'::regclass AND i.indisprimary ORDER BY k.n")) {
       while (rs.next()) {
         cols.add(rs.getString(1));
       }

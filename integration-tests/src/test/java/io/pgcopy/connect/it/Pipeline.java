@@ -7,9 +7,9 @@ import io.pgcopy.connect.servers.ConnectRest;
 import io.pgcopy.connect.servers.ConnectWorker;
 import io.pgcopy.connect.servers.KafkaBroker;
 import io.pgcopy.connect.servers.PostgresServer;
+import io.pgcopy.connect.servers.ServerPaths;
 import io.pgcopy.connect.servers.ShippedConfig;
 import io.pgcopy.connect.servers.TableComparison;
-import io.pgcopy.connect.servers.ServerPaths;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -42,8 +42,10 @@ final class Pipeline implements AutoCloseable {
     target.createDatabase(TARGET_DB);
     // rows up to 16 MB (a connector opts in with producer.override.max.request.size)
     broker = KafkaBroker.start(dir, Map.of("message.max.bytes", "16777216"));
-    // the worker runs config/connect-distributed.properties as shipped: Kafka's defaults but for the
-    // worker-level settings; converters, client overrides and topic creation come with the connectors
+    // the worker runs config/connect-distributed.properties as shipped: Kafka's defaults but for
+    // the
+    // worker-level settings; converters, client overrides and topic creation come with the
+    // connectors
     worker = ConnectWorker.create(dir, broker, "512m", Map.of()).start();
   }
 
@@ -53,7 +55,8 @@ final class Pipeline implements AutoCloseable {
 
   /**
    * The shipped config/source.json with this pipeline's server, the given tables and topic prefix,
-   * and snapshot.mode=initial_only (scenarios that stream set their own mode, slot and publication).
+   * and snapshot.mode=initial_only (scenarios that stream set their own mode, slot and
+   * publication).
    */
   Map<String, String> sourceConfig(String prefix, String tables) {
     Map<String, String> c = shipped("source.json");
@@ -97,7 +100,8 @@ final class Pipeline implements AutoCloseable {
   /** Rows in a table, -1 while it does not exist. */
   static long count(Connection c, String table) {
     try (Statement st = c.createStatement()) {
-      try (ResultSet rs = st.executeQuery("SELECT to_regclass('" + table.replace("'", "''") + "') IS NOT NULL")) {
+      try (ResultSet rs =
+          st.executeQuery("SELECT to_regclass('" + table.replace("'", "''") + "') IS NOT NULL")) {
         rs.next();
         if (!rs.getBoolean(1)) {
           return -1;
@@ -114,9 +118,11 @@ final class Pipeline implements AutoCloseable {
 
   /** Waits until the target table holds as many rows as the source table. */
   void awaitRowCount(String table, Duration timeout) throws SQLException {
-    try (Connection s = sourceConnection(); Connection t = targetConnection()) {
+    try (Connection s = sourceConnection();
+        Connection t = targetConnection()) {
       long expected = count(s, table);
-      Awaitility.await(table + " to reach " + expected + " rows in the target").atMost(timeout)
+      Awaitility.await(table + " to reach " + expected + " rows in the target")
+          .atMost(timeout)
           .pollInterval(Duration.ofMillis(500))
           .until(() -> count(t, table) >= expected);
     }
@@ -126,13 +132,14 @@ final class Pipeline implements AutoCloseable {
    * Restarts the connector's tasks that failed with Kafka Connect 4.3's "OffsetStorageWriter is
    * already flushing": its exactly-once source task can fail a transaction committed right after
    * another (the previous offset flush completes on the producer's thread), seen once in ~10 CI
-   * runs after a 10 MB row. Nothing is lost or doubled: the task resumes from its committed offsets,
-   * as it does when an operator restarts it.
+   * runs after a 10 MB row. Nothing is lost or doubled: the task resumes from its committed
+   * offsets, as it does when an operator restarts it.
    */
   void restartTasksFailedByFlushRace(String connector) {
     JsonNode tasks = rest().status(connector).path("tasks");
     for (JsonNode t : tasks) {
-      if ("FAILED".equals(t.path("state").asText()) && t.path("trace").asText().contains("already flushing")) {
+      if ("FAILED".equals(t.path("state").asText())
+          && t.path("trace").asText().contains("already flushing")) {
         rest().restartTask(connector, t.path("id").asInt());
       }
     }
@@ -141,31 +148,42 @@ final class Pipeline implements AutoCloseable {
   /** Waits until the source connector released its snapshot: every range done, no tasks left. */
   void awaitSnapshotComplete(String connector, Duration timeout) {
     // a restarted worker answers 404 until it has read the status topic again
-    Awaitility.await(connector + " to finish its snapshot").atMost(timeout).pollInterval(Duration.ofMillis(500))
-        .ignoreExceptionsMatching(e -> e.getMessage() != null && e.getMessage().contains("answered 404"))
-        .until(() -> {
-          JsonNode status = rest().status(connector);
-          assertThat(status.path("connector").path("state").asText()).as(status.toString()).isEqualTo("RUNNING");
-          return status.path("tasks").isEmpty();
-        });
+    Awaitility.await(connector + " to finish its snapshot")
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(500))
+        .ignoreExceptionsMatching(
+            e -> e.getMessage() != null && e.getMessage().contains("answered 404"))
+        .until(
+            () -> {
+              JsonNode status = rest().status(connector);
+              assertThat(status.path("connector").path("state").asText())
+                  .as(status.toString())
+                  .isEqualTo("RUNNING");
+              return status.path("tasks").isEmpty();
+            });
   }
 
   /** Waits until the target table equals the source table row by row, and the source has rows. */
   void awaitSame(String table, Duration timeout) throws SQLException {
-    try (Connection s = sourceConnection(); Connection t = targetConnection()) {
+    try (Connection s = sourceConnection();
+        Connection t = targetConnection()) {
       TableComparison.Result[] last = new TableComparison.Result[1];
-      Awaitility.await(table + " in the target to equal the source").atMost(timeout).pollInterval(Duration.ofSeconds(1))
+      Awaitility.await(table + " in the target to equal the source")
+          .atMost(timeout)
+          .pollInterval(Duration.ofSeconds(1))
           .ignoreExceptions()
-          .until(() -> {
-            last[0] = TableComparison.compare(s, table, t, table);
-            return last[0].same();
-          });
+          .until(
+              () -> {
+                last[0] = TableComparison.compare(s, table, t, table);
+                return last[0].same();
+              });
       assertThat(last[0].sourceRows()).as(table).isPositive();
     }
   }
 
   void assertSameRows(String table) throws SQLException {
-    try (Connection s = sourceConnection(); Connection t = targetConnection()) {
+    try (Connection s = sourceConnection();
+        Connection t = targetConnection()) {
       TableComparison.Result r = TableComparison.compare(s, table, t, table);
       assertThat(r.same()).as(table + ": " + r).isTrue();
       assertThat(r.sourceRows()).as(table + " rows").isPositive();

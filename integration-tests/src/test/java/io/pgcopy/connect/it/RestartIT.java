@@ -36,7 +36,8 @@ class RestartIT {
   @Test
   @Order(1)
   void snapshotTaskRestartedMidRangeResumesWithoutDuplicates() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE TABLE public.events (n integer, payload text)",
         "INSERT INTO public.events SELECT g, 'event ' || g FROM generate_series(1, 300000) g");
     var rest = pipeline.rest();
@@ -52,7 +53,8 @@ class RestartIT {
     // wait until part of the range went through Kafka into the target (the REST offsets view is
     // not used: it can lag behind what the worker itself committed)
     try (Connection t = pipeline.targetConnection()) {
-      Awaitility.await("part of the range in the target").atMost(Duration.ofMinutes(2))
+      Awaitility.await("part of the range in the target")
+          .atMost(Duration.ofMinutes(2))
           .pollInterval(Duration.ofMillis(100))
           .until(() -> Pipeline.count(t, "public.events") >= 30000);
     }
@@ -61,7 +63,8 @@ class RestartIT {
     pipeline.awaitSnapshotComplete("rs1-source", Duration.ofMinutes(5));
     pipeline.awaitRowCount("public.events", Duration.ofMinutes(3));
     pipeline.assertSameRows("public.events");
-    assertThat(Files.readString(pipeline.worker.logFile())).contains("resuming \"public\".\"events\" pages [0, end) after row (");
+    assertThat(Files.readString(pipeline.worker.logFile()))
+        .contains("resuming \"public\".\"events\" pages [0, end) after row (");
     rest.deleteConnector("rs1-source");
     rest.deleteConnector("rs1-sink");
   }
@@ -69,13 +72,14 @@ class RestartIT {
   /**
    * The whole worker is SIGKILLed while the snapshot is being read and the sink applies it. The
    * restarted worker finds the source offsets committed before (ranges done, and the last row of
-   * each range in progress) and the sink's offsets stored in the target: the keyless target ends
-   * up equal to the source, without a row lost or repeated.
+   * each range in progress) and the sink's offsets stored in the target: the keyless target ends up
+   * equal to the source, without a row lost or repeated.
    */
   @Test
   @Order(2)
   void workerKilledMidSnapshotResumesSourceAndSinkWithoutDuplicates() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE TABLE public.ledger (account integer, amount numeric, note text)",
         "INSERT INTO public.ledger SELECT g % 5000, g / 3.0, CASE WHEN g % 4 = 0 THEN NULL ELSE 'n' || g END"
             + " FROM generate_series(1, 400000) g");
@@ -94,14 +98,22 @@ class RestartIT {
     rest.putConnector("rs2-sink", sink);
     try (Connection t = pipeline.targetConnection()) {
       // the kill lands once some ranges are done and the sink has applied part of the table
-      Awaitility.await("some ranges done and part of the table in the target").atMost(Duration.ofMinutes(3))
+      Awaitility.await("some ranges done and part of the table in the target")
+          .atMost(Duration.ofMinutes(3))
           .pollInterval(Duration.ofMillis(50))
-          .until(() -> finishedRanges("rs2-source-task") >= 2 && Pipeline.count(t, "public.ledger") >= 20000);
+          .until(
+              () ->
+                  finishedRanges("rs2-source-task") >= 2
+                      && Pipeline.count(t, "public.ledger") >= 20000);
       // SIGKILL: no offset flush, an open Kafka transaction, rows committed in the target ahead
       // of Kafka's consumer offsets
       pipeline.worker.kill();
-      assertThat(finishedRanges("rs2-source-task")).as("the kill must land mid-snapshot").isLessThan(9);
-      assertThat(Pipeline.count(t, "public.ledger")).as("the kill must land mid-apply").isLessThan(400000);
+      assertThat(finishedRanges("rs2-source-task"))
+          .as("the kill must land mid-snapshot")
+          .isLessThan(9);
+      assertThat(Pipeline.count(t, "public.ledger"))
+          .as("the kill must land mid-apply")
+          .isLessThan(400000);
     }
     pipeline.worker.start();
 
@@ -111,13 +123,16 @@ class RestartIT {
     pipeline.assertSameRows("public.ledger");
     String log = Files.readString(pipeline.worker.logFile());
     // the restarted source did not start over: it skipped finished ranges or resumed one mid-way
-    assertThat(log).containsPattern("resuming under a new snapshot|resuming \"public\".\"ledger\" pages");
+    assertThat(log)
+        .containsPattern("resuming under a new snapshot|resuming \"public\".\"ledger\" pages");
     assertThat(log).containsPattern("rewound [1-9]\\d* to offsets stored in");
   }
 
   /** Snapshot ranges the tasks of the current worker log as finished. */
   private static long finishedRanges(String taskName) throws java.io.IOException {
-    return Files.readString(pipeline.worker.logFile()).lines()
-        .filter(l -> l.contains(taskName + ": finished ")).count();
+    return Files.readString(pipeline.worker.logFile())
+        .lines()
+        .filter(l -> l.contains(taskName + ": finished "))
+        .count();
   }
 }

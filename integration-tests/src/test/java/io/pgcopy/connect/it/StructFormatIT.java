@@ -55,12 +55,17 @@ class StructFormatIT {
 
   @Test
   void typedRowsThroughSnapshotAndChangesAndReadableByOtherConsumers() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
-        "CREATE TABLE " + TYPED + " (id integer PRIMARY KEY, price numeric(12,3), amount numeric, name text, raw bytea,"
+        "CREATE TABLE "
+            + TYPED
+            + " (id integer PRIMARY KEY, price numeric(12,3), amount numeric, name text, raw bytea,"
             + " day date, at timestamptz, local timestamp, tags text[], scores integer[], ratio float8, small real,"
             + " ok boolean, tiny smallint, big bigint, span interval, doc jsonb, feeling mood, uid uuid, body text)",
-        "INSERT INTO " + TYPED + " SELECT g, g * 1.125, g / 7.0, 'row ' || g || E'\\t\\\\ \"ü\"', decode(md5(g::text), 'hex'),"
+        "INSERT INTO "
+            + TYPED
+            + " SELECT g, g * 1.125, g / 7.0, 'row ' || g || E'\\t\\\\ \"ü\"', decode(md5(g::text), 'hex'),"
             + " date '2000-01-01' + g, timestamptz '2024-01-01 00:00:00+00' + g * interval '1.001 second',"
             + " timestamp '1999-12-31 23:59:59' - g * interval '1 day 0.007 second', ARRAY['a' || g, NULL, 'q\"uote,', ''],"
             + " ARRAY[g, -g], g / 3.0::float8, g / 4.0::real, g % 2 = 0, (g % 100)::smallint, g * 1000000000000,"
@@ -68,16 +73,22 @@ class StructFormatIT {
             + " (ARRAY['sad', 'ok', 'happy']::mood[])[g % 3 + 1], md5(g::text)::uuid, repeat('b', g % 50)"
             + " FROM generate_series(1, 3000) g",
         "INSERT INTO " + TYPED + " (id) VALUES (0)",
-        "INSERT INTO " + TYPED + " (id, day, at, local, name, tags, ratio) VALUES (-1, 'infinity', '-infinity', 'infinity',"
+        "INSERT INTO "
+            + TYPED
+            + " (id, day, at, local, name, tags, ratio) VALUES (-1, 'infinity', '-infinity', 'infinity',"
             + " E'line\\nbreak\\r\\n', '{}', 1e308), (-2, '0044-03-15 BC', '0044-03-15 12:00:00.5+00 BC',"
             + " '10000-01-01 00:00:00', E'\\\\N', '{NULL}', 1e-300)",
         "CREATE TABLE " + LOG + " (at timestamptz, note text, amounts numeric(8,2)[])",
         "ALTER TABLE " + LOG + " REPLICA IDENTITY FULL",
-        "INSERT INTO " + LOG + " SELECT timestamptz '2024-06-01 00:00:00+00' + g * interval '1 minute', 'n' || g % 10, NULL"
+        "INSERT INTO "
+            + LOG
+            + " SELECT timestamptz '2024-06-01 00:00:00+00' + g * interval '1 minute', 'n' || g % 10, NULL"
             + " FROM generate_series(1, 200) g",
         "CREATE TABLE " + FULL + " (id integer PRIMARY KEY, body text, n integer)",
         "ALTER TABLE " + FULL + " REPLICA IDENTITY FULL",
-        "INSERT INTO " + FULL + " SELECT g, (SELECT string_agg(md5((g * h)::text), '') FROM generate_series(1, 300) h), g"
+        "INSERT INTO "
+            + FULL
+            + " SELECT g, (SELECT string_agg(md5((g * h)::text), '') FROM generate_series(1, 300) h), g"
             + " FROM generate_series(1, 5) g");
 
     Map<String, String> source = Pipeline.shipped("source-struct.json");
@@ -97,37 +108,58 @@ class StructFormatIT {
     awaitSame(TYPED);
     awaitSame(LOG);
 
-    Awaitility.await("the stream task").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-        .until(() -> Files.readString(pipeline.worker.logFile()).contains(source.get("name") + "-stream: streaming slot"));
+    Awaitility.await("the stream task")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                Files.readString(pipeline.worker.logFile())
+                    .contains(source.get("name") + "-stream: streaming slot"));
     // the connector's own MBean: every planned range done, handed over to the stream
-    String connectorMetrics = "io.pgcopy.connect:type=source-connector,connector=" + ObjectName.quote(source.get("name"));
+    String connectorMetrics =
+        "io.pgcopy.connect:type=source-connector,connector=" + ObjectName.quote(source.get("name"));
     assertThat(pipeline.worker.jmxAttribute(connectorMetrics, "Phase")).isEqualTo("stream");
-    assertThat((Long) pipeline.worker.jmxAttribute(connectorMetrics, "RangesTotal")).isPositive()
+    assertThat((Long) pipeline.worker.jmxAttribute(connectorMetrics, "RangesTotal"))
+        .isPositive()
         .isEqualTo(pipeline.worker.jmxAttribute(connectorMetrics, "RangesDone"));
     assertThat((Long) pipeline.worker.jmxAttribute(connectorMetrics, "PagesDone"))
         .isEqualTo(pipeline.worker.jmxAttribute(connectorMetrics, "PagesTotal"));
-    pipeline.source.execute(Pipeline.SOURCE_DB,
-        "UPDATE " + TYPED + " SET body = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 400) g) WHERE id = 10",
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "UPDATE "
+            + TYPED
+            + " SET body = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 400) g) WHERE id = 10",
         "UPDATE " + TYPED + " SET name = 'kept the TOASTed body', price = -0.001 WHERE id = 10",
-        "INSERT INTO " + TYPED + " (id, price, tags, day) VALUES (5000, 99999.999, ARRAY['new'], '1970-01-01')",
+        "INSERT INTO "
+            + TYPED
+            + " (id, price, tags, day) VALUES (5000, 99999.999, ARRAY['new'], '1970-01-01')",
         "UPDATE " + TYPED + " SET id = 100005, scores = '{}' WHERE id = 5",
-        "UPDATE " + TYPED + " SET at = at + interval '0.25 second', feeling = NULL WHERE id % 7 = 0",
+        "UPDATE "
+            + TYPED
+            + " SET at = at + interval '0.25 second', feeling = NULL WHERE id % 7 = 0",
         "DELETE FROM " + TYPED + " WHERE id % 11 = 0",
         "UPDATE " + LOG + " SET note = 'changed', amounts = '{1.50,NULL,-2.25}' WHERE note = 'n3'",
         "DELETE FROM " + LOG + " WHERE note = 'n4'",
-        "INSERT INTO " + LOG + " VALUES (date_trunc('milliseconds', now()), E'tab\\there', '{0.01}')",
+        "INSERT INTO "
+            + LOG
+            + " VALUES (date_trunc('milliseconds', now()), E'tab\\there', '{0.01}')",
         "UPDATE " + FULL + " SET n = -n WHERE id = 3");
     awaitSame(TYPED);
     awaitSame(LOG);
     awaitSame(FULL);
-    try (Connection s = pipeline.sourceConnection(); Connection t = pipeline.targetConnection()) {
+    try (Connection s = pipeline.sourceConnection();
+        Connection t = pipeline.targetConnection()) {
       String q = "SELECT length(body) || ':' || name FROM " + TYPED + " WHERE id = 10";
       assertThat(scalar(t, q)).isEqualTo("12800:kept the TOASTed body").isEqualTo(scalar(s, q));
     }
     // a truncate (no key, no value) in the middle of struct records of the same table
-    pipeline.source.execute(Pipeline.SOURCE_DB,
-        "BEGIN", "INSERT INTO " + LOG + " VALUES ('2024-01-01 00:00:00+00', 'before', NULL)", "TRUNCATE " + LOG,
-        "INSERT INTO " + LOG + " VALUES ('2024-01-02 00:00:00.001+00', 'after', '{2.00}')", "COMMIT");
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "BEGIN",
+        "INSERT INTO " + LOG + " VALUES ('2024-01-01 00:00:00+00', 'before', NULL)",
+        "TRUNCATE " + LOG,
+        "INSERT INTO " + LOG + " VALUES ('2024-01-02 00:00:00.001+00', 'after', '{2.00}')",
+        "COMMIT");
     awaitSame(LOG);
 
     assertTopicHoldsTypedValues(source);
@@ -165,8 +197,10 @@ class StructFormatIT {
   private static ConsumerRecord<byte[], byte[]> lastFor(String topic, int id) {
     ConsumerRecord<byte[], byte[]> last = null;
     try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
-      var partitions = consumer.partitionsFor(topic).stream()
-          .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+      var partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition()))
+              .toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<org.apache.kafka.common.TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -204,7 +238,7 @@ class StructFormatIT {
     Map<Integer, Struct> firstById = new HashMap<>();
     boolean tombstone = false;
     try (KafkaConsumer<byte[], byte[]> consumer =
-             new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topic));
       long deadline = System.currentTimeMillis() + 60_000;
       while ((firstById.size() < 3000 || !tombstone) && System.currentTimeMillis() < deadline) {
@@ -228,14 +262,21 @@ class StructFormatIT {
     assertThat(schema.field("price").schema().parameters()).containsEntry("scale", "3");
     assertThat(schema.field("at").schema().name()).isEqualTo(Timestamp.LOGICAL_NAME);
     assertThat(schema.field("feeling").schema().type()).isEqualTo(Schema.Type.STRING);
-    try (Connection s = pipeline.sourceConnection(); Statement st = s.createStatement();
-         ResultSet rs = st.executeQuery("SELECT price, (extract(epoch FROM at) * 1000)::bigint, tags, scores, feeling::text,"
-             + " ratio, big, raw FROM " + TYPED + " WHERE id = 1234")) {
+    try (Connection s = pipeline.sourceConnection();
+        Statement st = s.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT price, (extract(epoch FROM at) * 1000)::bigint, tags, scores, feeling::text,"
+                    + " ratio, big, raw FROM "
+                    + TYPED
+                    + " WHERE id = 1234")) {
       rs.next();
       assertThat(one.get("price")).isEqualTo(rs.getBigDecimal(1));
       assertThat(((java.util.Date) one.get("at")).getTime()).isEqualTo(rs.getLong(2));
-      assertThat(one.getArray("tags")).isEqualTo(Arrays.asList((Object[]) rs.getArray(3).getArray()));
-      assertThat(one.getArray("scores")).isEqualTo(Arrays.asList((Object[]) rs.getArray(4).getArray()));
+      assertThat(one.getArray("tags"))
+          .isEqualTo(Arrays.asList((Object[]) rs.getArray(3).getArray()));
+      assertThat(one.getArray("scores"))
+          .isEqualTo(Arrays.asList((Object[]) rs.getArray(4).getArray()));
       assertThat(one.getString("feeling")).isEqualTo(rs.getString(5));
       assertThat(one.getFloat64("ratio")).isEqualTo(rs.getDouble(6));
       assertThat(one.getInt64("big")).isEqualTo(rs.getLong(7));
@@ -248,7 +289,8 @@ class StructFormatIT {
   }
 
   private static String scalar(Connection c, String sql) throws SQLException {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getString(1);
     }

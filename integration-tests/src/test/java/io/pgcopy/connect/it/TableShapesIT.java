@@ -43,18 +43,27 @@ class TableShapesIT {
       wide.append(", c").append(i).append(i % 2 == 0 ? " integer" : " text");
       wideRow.append(", ").append(i % 2 == 0 ? "g * " + i : "'v' || g || '-" + i + "'");
     }
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "CREATE SCHEMA \"Sales Ünit\"",
-        "CREATE TABLE " + ODD + " (\"Id\" integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, tmp text,"
+        "CREATE TABLE "
+            + ODD
+            + " (\"Id\" integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, tmp text,"
             + " \"Mixed Case\" text, \"quote\"\"d\" integer, qty integer, total integer GENERATED ALWAYS AS (qty * 2) STORED)",
         "ALTER TABLE " + ODD + " DROP COLUMN tmp",
-        "INSERT INTO " + ODD + " (\"Mixed Case\", \"quote\"\"d\", qty) SELECT 'MiXed ' || g, g, g FROM generate_series(1, 500) g",
+        "INSERT INTO "
+            + ODD
+            + " (\"Mixed Case\", \"quote\"\"d\", qty) SELECT 'MiXed ' || g, g, g FROM generate_series(1, 500) g",
         wide.append(')').toString(),
         wideRow.append(" FROM generate_series(1, 200) g").toString());
-    // the target table exists already, columns in another order, its own identity and generated column
-    pipeline.target.execute(Pipeline.TARGET_DB,
+    // the target table exists already, columns in another order, its own identity and generated
+    // column
+    pipeline.target.execute(
+        Pipeline.TARGET_DB,
         "CREATE SCHEMA \"Sales Ünit\"",
-        "CREATE TABLE " + ODD + " (total integer GENERATED ALWAYS AS (qty * 2) STORED, qty integer,"
+        "CREATE TABLE "
+            + ODD
+            + " (total integer GENERATED ALWAYS AS (qty * 2) STORED, qty integer,"
             + " \"quote\"\"d\" integer, \"Mixed Case\" text, \"Id\" integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY)");
 
     var source = pipeline.sourceConfig("shapes", ODD + ",public.wide");
@@ -66,11 +75,19 @@ class TableShapesIT {
     awaitSame(ODD);
     awaitSame("public.wide");
 
-    Awaitility.await("the stream task").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-        .until(() -> Files.readString(pipeline.worker.logFile()).contains("shapes-source-stream: streaming slot"));
-    pipeline.source.execute(Pipeline.SOURCE_DB,
+    Awaitility.await("the stream task")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                Files.readString(pipeline.worker.logFile())
+                    .contains("shapes-source-stream: streaming slot"));
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
         "INSERT INTO " + ODD + " (\"Mixed Case\", \"quote\"\"d\", qty) VALUES ('after', -1, 1000)",
-        "UPDATE " + ODD + " SET qty = qty + 1, \"Mixed Case\" = upper(\"Mixed Case\") WHERE \"Id\" % 3 = 0",
+        "UPDATE "
+            + ODD
+            + " SET qty = qty + 1, \"Mixed Case\" = upper(\"Mixed Case\") WHERE \"Id\" % 3 = 0",
         "DELETE FROM " + ODD + " WHERE \"Id\" % 5 = 0",
         "ALTER TABLE " + ODD + " DROP COLUMN \"quote\"\"d\"",
         "INSERT INTO " + ODD + " (\"Mixed Case\", qty) VALUES ('after drop', 7)",
@@ -78,7 +95,8 @@ class TableShapesIT {
         "INSERT INTO public.wide (id, c2) VALUES (1000, 2)");
     awaitSame(ODD);
     awaitSame("public.wide");
-    try (Connection s = pipeline.sourceConnection(); Connection t = pipeline.targetConnection()) {
+    try (Connection s = pipeline.sourceConnection();
+        Connection t = pipeline.targetConnection()) {
       // the target computed its own generated column from the copied values
       String q = "SELECT string_agg(\"Id\" || ':' || total, ',' ORDER BY \"Id\") FROM " + ODD;
       assertThat(scalar(t, q)).isEqualTo(scalar(s, q));
@@ -94,7 +112,8 @@ class TableShapesIT {
   }
 
   private static String scalar(Connection c, String sql) throws SQLException {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getString(1);
     }

@@ -17,7 +17,8 @@ import java.util.Map;
 public final class ConnectRest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final String base;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public ConnectRest(String base) {
     this.base = base;
@@ -48,7 +49,10 @@ public final class ConnectRest {
     call("POST", "/connectors/" + enc(name) + "/tasks/" + task + "/restart", null, -1);
   }
 
-  /** POST /connectors/{name}/restart?includeTasks=true: the connector and all its tasks, as an operator would. */
+  /**
+   * POST /connectors/{name}/restart?includeTasks=true: the connector and all its tasks, as an
+   * operator would.
+   */
   public void restartConnector(String name) {
     call("POST", "/connectors/" + enc(name) + "/restart?includeTasks=true", null, -1);
   }
@@ -71,18 +75,27 @@ public final class ConnectRest {
   /** PUT /connector-plugins/{class}/config/validate. */
   public JsonNode validate(String connectorClass, Map<String, String> config) {
     String simple = connectorClass.substring(connectorClass.lastIndexOf('.') + 1);
-    return parse(call("PUT", "/connector-plugins/" + simple + "/config/validate", write(config), 200));
+    return parse(
+        call("PUT", "/connector-plugins/" + simple + "/config/validate", write(config), 200));
   }
 
   private String call(String method, String path, String body, int expected) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120))
-        .header("Content-Type", "application/json").header("Accept", "application/json");
-    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(120))
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json");
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       boolean ok = expected < 0 ? r.statusCode() / 100 == 2 : r.statusCode() == expected;
       if (!ok) {
-        throw new IllegalStateException(method + " " + path + " answered " + r.statusCode() + ": " + r.body());
+        throw new IllegalStateException(
+            method + " " + path + " answered " + r.statusCode() + ": " + r.body());
       }
       return r.body();
     } catch (IOException e) {

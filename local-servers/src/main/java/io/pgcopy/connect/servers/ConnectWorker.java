@@ -13,10 +13,10 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 
 /**
- * A Kafka Connect worker in distributed mode in a child JVM, configured from the project's
- * {@code config/connect-distributed.properties} with addresses and paths overridden, loading
- * the plugin from its built package on {@code plugin.path}. It can be stopped gracefully, killed
- * (SIGKILL) and started again with the same identity.
+ * A Kafka Connect worker in distributed mode in a child JVM, configured from the project's {@code
+ * config/connect-distributed.properties} with addresses and paths overridden, loading the plugin
+ * from its built package on {@code plugin.path}. It can be stopped gracefully, killed (SIGKILL) and
+ * started again with the same identity.
  */
 public final class ConnectWorker implements AutoCloseable {
   private final Path dir;
@@ -34,8 +34,12 @@ public final class ConnectWorker implements AutoCloseable {
     this.heap = heap;
   }
 
-  /** Worker properties from config/connect-distributed.properties, for the given broker and a fresh group. */
-  public static ConnectWorker create(Path parent, KafkaBroker broker, String heap, Map<String, String> overrides) {
+  /**
+   * Worker properties from config/connect-distributed.properties, for the given broker and a fresh
+   * group.
+   */
+  public static ConnectWorker create(
+      Path parent, KafkaBroker broker, String heap, Map<String, String> overrides) {
     try {
       Files.createDirectories(parent);
       return createIn(Files.createTempDirectory(parent, "connect-"), broker, heap, overrides);
@@ -49,7 +53,8 @@ public final class ConnectWorker implements AutoCloseable {
    * worker created again on it (with the same broker data) finds its connectors and offsets. A
    * worker left running there by a crashed parent is stopped first.
    */
-  public static ConnectWorker createAt(Path dir, KafkaBroker broker, String heap, Map<String, String> overrides) {
+  public static ConnectWorker createAt(
+      Path dir, KafkaBroker broker, String heap, Map<String, String> overrides) {
     try {
       Files.createDirectories(dir);
       Processes.stopStale(dir.resolve("worker.pid"), dir);
@@ -63,10 +68,13 @@ public final class ConnectWorker implements AutoCloseable {
 
   private Path pidFile;
 
-  private static ConnectWorker createIn(Path dir, KafkaBroker broker, String heap, Map<String, String> overrides) {
+  private static ConnectWorker createIn(
+      Path dir, KafkaBroker broker, String heap, Map<String, String> overrides) {
     try {
       Properties p = new Properties();
-      try (Reader r = Files.newBufferedReader(ServerPaths.configDir().resolve("connect-distributed.properties"))) {
+      try (Reader r =
+          Files.newBufferedReader(
+              ServerPaths.configDir().resolve("connect-distributed.properties"))) {
         p.load(r);
       }
       int port = Processes.freePort();
@@ -89,21 +97,36 @@ public final class ConnectWorker implements AutoCloseable {
     }
   }
 
-  /** Starts the JVM and waits until the REST API lists both pgcopy connectors. */
+  /**
+   * Starts the JVM and waits until the REST API lists both pgcopy connectors and the worker is
+   * ready.
+   */
   public ConnectWorker start() {
     Path log = dir.resolve("worker-" + (++starts) + ".log");
     List<String> jvm = new java.util.ArrayList<>(KafkaBroker.logging());
     // JMX on loopback, so tests read the connectors' metrics as an operator's tools would
-    jvm.addAll(List.of("-Dcom.sun.management.jmxremote.port=" + jmxPort, "-Dcom.sun.management.jmxremote.rmi.port=" + jmxPort,
-        "-Dcom.sun.management.jmxremote.host=127.0.0.1", "-Djava.rmi.server.hostname=127.0.0.1",
-        "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false"));
-    // e.g. -Dpgcopy.worker.jvm.options=-XX:StartFlightRecording=filename=/tmp/worker.jfr to profile a run
+    jvm.addAll(
+        List.of(
+            "-Dcom.sun.management.jmxremote.port=" + jmxPort,
+            "-Dcom.sun.management.jmxremote.rmi.port=" + jmxPort,
+            "-Dcom.sun.management.jmxremote.host=127.0.0.1",
+            "-Djava.rmi.server.hostname=127.0.0.1",
+            "-Dcom.sun.management.jmxremote.authenticate=false",
+            "-Dcom.sun.management.jmxremote.ssl=false"));
+    // e.g. -Dpgcopy.worker.jvm.options=-XX:StartFlightRecording=filename=/tmp/worker.jfr to profile
+    // a run
     String extra = System.getProperty("pgcopy.worker.jvm.options", "").trim();
     if (!extra.isEmpty()) {
       jvm.addAll(List.of(extra.split("\\s+")));
     }
-    process = Processes.startJava(Processes.kafkaClassPath(), heap, log,
-        "org.apache.kafka.connect.cli.ConnectDistributed", List.of(dir.resolve("worker.properties").toString()), jvm);
+    process =
+        Processes.startJava(
+            Processes.kafkaClassPath(),
+            heap,
+            log,
+            "org.apache.kafka.connect.cli.ConnectDistributed",
+            List.of(dir.resolve("worker.properties").toString()),
+            jvm);
     if (pidFile != null) {
       try {
         Files.writeString(pidFile, String.valueOf(process.pid()));
@@ -112,15 +135,41 @@ public final class ConnectWorker implements AutoCloseable {
       }
     }
     ConnectRest rest = rest();
-    Awaitility.await("Connect worker REST API").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(300))
-        .ignoreExceptions().until(() -> {
-          if (!process.isAlive()) {
-            throw new IllegalStateException("worker exited:\n" + Processes.tail(log, 60));
-          }
-          String plugins = rest.get("/connector-plugins");
-          return plugins.contains("PgCopySourceConnector") && plugins.contains("PgCopySinkConnector");
-        });
+    Awaitility.await("Connect worker REST API")
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(300))
+        .ignoreExceptionsMatching(ConnectWorker::notAnExit)
+        .until(
+            () -> {
+              if (!process.isAlive()) {
+                throw new IllegalStateException("worker exited:\n" + Processes.tail(log, 60));
+              }
+              String plugins = rest.get("/connector-plugins");
+              return plugins.contains("PgCopySourceConnector")
+                  && plugins.contains("PgCopySinkConnector");
+            });
+    // GET /health (KIP-1017) answers 200 only once the worker read its internal topics: before
+    // that, connector requests time out. After a crash that can take a while: a killed task's
+    // open transaction on the offsets topic holds read_committed readers until the broker aborts
+    // it.
+    Awaitility.await("Connect worker ready (GET /health)")
+        .atMost(Duration.ofMinutes(5))
+        .pollInterval(Duration.ofMillis(500))
+        .ignoreExceptionsMatching(ConnectWorker::notAnExit)
+        .until(
+            () -> {
+              if (!process.isAlive()) {
+                throw new IllegalStateException("worker exited:\n" + Processes.tail(log, 60));
+              }
+              rest.get("/health");
+              return true;
+            });
     return this;
+  }
+
+  /** Failures worth polling again: anything but the worker's own exit. */
+  private static boolean notAnExit(Throwable e) {
+    return e.getMessage() == null || !e.getMessage().startsWith("worker exited");
   }
 
   public ConnectRest rest() {
@@ -133,10 +182,13 @@ public final class ConnectWorker implements AutoCloseable {
   }
 
   /** Reads one attribute of an MBean in the worker over JMX. */
-  public Object jmxAttribute(String objectName, String attribute) throws java.io.IOException, javax.management.JMException {
-    try (javax.management.remote.JMXConnector c = javax.management.remote.JMXConnectorFactory.connect(
-        new javax.management.remote.JMXServiceURL(jmxUrl()))) {
-      return c.getMBeanServerConnection().getAttribute(new javax.management.ObjectName(objectName), attribute);
+  public Object jmxAttribute(String objectName, String attribute)
+      throws java.io.IOException, javax.management.JMException {
+    try (javax.management.remote.JMXConnector c =
+        javax.management.remote.JMXConnectorFactory.connect(
+            new javax.management.remote.JMXServiceURL(jmxUrl()))) {
+      return c.getMBeanServerConnection()
+          .getAttribute(new javax.management.ObjectName(objectName), attribute);
     }
   }
 

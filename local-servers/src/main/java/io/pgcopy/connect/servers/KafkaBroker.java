@@ -13,7 +13,9 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 import org.awaitility.Awaitility;
 
-/** A single-node KRaft broker (broker and controller in one) in a child JVM, listening on 127.0.0.1. */
+/**
+ * A single-node KRaft broker (broker and controller in one) in a child JVM, listening on 127.0.0.1.
+ */
 public final class KafkaBroker implements AutoCloseable {
   private final Path dir;
   private final int port;
@@ -27,7 +29,8 @@ public final class KafkaBroker implements AutoCloseable {
   public static KafkaBroker start(Path parent, Map<String, String> overrides) {
     try {
       Files.createDirectories(parent);
-      KafkaBroker broker = new KafkaBroker(Files.createTempDirectory(parent, "kafka-"), Processes.freePort());
+      KafkaBroker broker =
+          new KafkaBroker(Files.createTempDirectory(parent, "kafka-"), Processes.freePort());
       broker.startProcess(overrides);
       return broker;
     } catch (IOException e) {
@@ -63,7 +66,8 @@ public final class KafkaBroker implements AutoCloseable {
     p.setProperty("process.roles", "broker,controller");
     p.setProperty("node.id", "1");
     p.setProperty("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    p.setProperty("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.setProperty(
+        "listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
     p.setProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
     p.setProperty("controller.listener.names", "CONTROLLER");
     p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
@@ -87,27 +91,47 @@ public final class KafkaBroker implements AutoCloseable {
     String cp = Processes.kafkaClassPath();
     // storage formatted by an earlier start (startAt) keeps its cluster id: format only once
     boolean formatted = Files.exists(dir.resolve("data").resolve("meta.properties"));
-    Process format = formatted ? null : Processes.startJava(cp, "256m", log, "kafka.tools.StorageTool",
-        List.of("format", "-t", Uuid.randomUuid().toString(), "-c", config.toString(), "--ignore-formatted"), logging());
+    Process format =
+        formatted
+            ? null
+            : Processes.startJava(
+                cp,
+                "256m",
+                log,
+                "kafka.tools.StorageTool",
+                List.of(
+                    "format",
+                    "-t",
+                    Uuid.randomUuid().toString(),
+                    "-c",
+                    config.toString(),
+                    "--ignore-formatted"),
+                logging());
     try {
       if (format != null && format.waitFor() != 0) {
-        throw new IllegalStateException("formatting the KRaft storage failed:\n" + Processes.tail(log, 30));
+        throw new IllegalStateException(
+            "formatting the KRaft storage failed:\n" + Processes.tail(log, 30));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    process = Processes.startJava(cp, "768m", log, "kafka.Kafka", List.of(config.toString()), logging());
+    process =
+        Processes.startJava(cp, "768m", log, "kafka.Kafka", List.of(config.toString()), logging());
     Properties admin = new Properties();
     admin.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
     try (Admin a = Admin.create(admin)) {
-      Awaitility.await("broker on " + bootstrapServers()).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300))
-          .ignoreExceptions().until(() -> {
-            if (!process.isAlive()) {
-              throw new IllegalStateException("broker exited:\n" + Processes.tail(log, 40));
-            }
-            return a.describeCluster().nodes().get().size() == 1;
-          });
+      Awaitility.await("broker on " + bootstrapServers())
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(300))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                if (!process.isAlive()) {
+                  throw new IllegalStateException("broker exited:\n" + Processes.tail(log, 40));
+                }
+                return a.describeCluster().nodes().get().size() == 1;
+              });
     }
   }
 

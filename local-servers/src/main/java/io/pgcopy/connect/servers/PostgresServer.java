@@ -15,9 +15,9 @@ import java.util.stream.Stream;
 
 /**
  * A real PostgreSQL server from the machine's binaries: initdb, then pg_ctl on a free loopback
- * port. PostgreSQL refuses to run as root, so as root every command runs as the {@code postgres}
- * OS user through runuser. The superuser {@code postgres} connects without a password from
- * 127.0.0.1; every other role authenticates with scram-sha-256.
+ * port. PostgreSQL refuses to run as root, so as root every command runs as the {@code postgres} OS
+ * user through runuser. The superuser {@code postgres} connects without a password from 127.0.0.1;
+ * every other role authenticates with scram-sha-256.
  */
 public final class PostgresServer implements AutoCloseable {
   private final Path dir;
@@ -63,8 +63,11 @@ public final class PostgresServer implements AutoCloseable {
     Path debian = Path.of("/usr/lib/postgresql");
     if (Files.isDirectory(debian)) {
       try (Stream<Path> versions = Files.list(debian)) {
-        Path best = versions.filter(v -> Files.isExecutable(v.resolve("bin/initdb")))
-            .max(Comparator.comparingInt(v -> parseVersion(v.getFileName().toString()))).orElse(null);
+        Path best =
+            versions
+                .filter(v -> Files.isExecutable(v.resolve("bin/initdb")))
+                .max(Comparator.comparingInt(v -> parseVersion(v.getFileName().toString())))
+                .orElse(null);
         if (best != null) {
           return best.resolve("bin");
         }
@@ -75,7 +78,8 @@ public final class PostgresServer implements AutoCloseable {
         return Path.of(p);
       }
     }
-    throw new IllegalStateException("no PostgreSQL server binaries (initdb) found: install the postgresql package or set PG_BIN");
+    throw new IllegalStateException(
+        "no PostgreSQL server binaries (initdb) found: install the postgresql package or set PG_BIN");
   }
 
   private static int parseVersion(String s) {
@@ -94,38 +98,62 @@ public final class PostgresServer implements AutoCloseable {
       }
       Processes.run(log, List.of("chown", "-R", "postgres:", dir.toString()));
     }
-    pgCommand(List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", "postgres", "--auth=trust",
-        "-E", "UTF8", "--no-locale", "--no-sync"));
-    String conf = String.join("\n",
-        "listen_addresses = '127.0.0.1'",
-        "port = " + port,
-        // TCP only: a socket path longer than 107 bytes (a deep checkout) would stop the server
-        // from starting, and nothing here uses the socket (pg_ctl -w reads postmaster.pid)
-        "unix_socket_directories = ''",
-        "wal_level = " + walLevel,
-        "max_replication_slots = 20",
-        "max_wal_senders = 20",
-        "max_connections = 200",
-        "shared_buffers = 256MB",
-        "fsync = off",
-        "synchronous_commit = off",
-        "full_page_writes = off",
-        "max_wal_size = 4GB",
-        "logical_decoding_work_mem = 64MB",
-        // a statement waiting on a lock for more than deadlock_timeout is logged with the holder
-        "log_lock_waits = on",
-        "");
-    String hba = String.join("\n",
-        "local all all trust",
-        "host all postgres 127.0.0.1/32 trust",
-        "host replication postgres 127.0.0.1/32 trust",
-        "host all all 127.0.0.1/32 scram-sha-256",
-        "host replication all 127.0.0.1/32 scram-sha-256",
-        "");
+    pgCommand(
+        List.of(
+            bin.resolve("initdb").toString(),
+            "-D",
+            data.toString(),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync"));
+    String conf =
+        String.join(
+            "\n",
+            "listen_addresses = '127.0.0.1'",
+            "port = " + port,
+            // TCP only: a socket path longer than 107 bytes (a deep checkout) would stop the server
+            // from starting, and nothing here uses the socket (pg_ctl -w reads postmaster.pid)
+            "unix_socket_directories = ''",
+            "wal_level = " + walLevel,
+            "max_replication_slots = 20",
+            "max_wal_senders = 20",
+            "max_connections = 200",
+            "shared_buffers = 256MB",
+            "fsync = off",
+            "synchronous_commit = off",
+            "full_page_writes = off",
+            "max_wal_size = 4GB",
+            "logical_decoding_work_mem = 64MB",
+            // a statement waiting on a lock for more than deadlock_timeout is logged with the
+            // holder
+            "log_lock_waits = on",
+            "");
+    String hba =
+        String.join(
+            "\n",
+            "local all all trust",
+            "host all postgres 127.0.0.1/32 trust",
+            "host replication postgres 127.0.0.1/32 trust",
+            "host all all 127.0.0.1/32 scram-sha-256",
+            "host replication all 127.0.0.1/32 scram-sha-256",
+            "");
     appendAsOwner(data.resolve("postgresql.conf"), conf);
     writeAsOwner(data.resolve("pg_hba.conf"), hba);
-    pgCommand(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l", data.resolve("postgres.log").toString(),
-        "-w", "-t", "60", "start"));
+    pgCommand(
+        List.of(
+            bin.resolve("pg_ctl").toString(),
+            "-D",
+            data.toString(),
+            "-l",
+            data.resolve("postgres.log").toString(),
+            "-w",
+            "-t",
+            "60",
+            "start"));
     running = true;
   }
 
@@ -165,7 +193,8 @@ public final class PostgresServer implements AutoCloseable {
 
   /** Runs statements as the superuser, each in its own transaction. */
   public void execute(String database, String... sql) {
-    try (Connection c = connect(database); Statement st = c.createStatement()) {
+    try (Connection c = connect(database);
+        Statement st = c.createStatement()) {
       for (String s : sql) {
         st.execute(s);
       }
@@ -176,20 +205,40 @@ public final class PostgresServer implements AutoCloseable {
 
   /** Runs a server binary (psql, pgbench, ...) against this server as the postgres user. */
   public void runTool(String tool, List<String> args) {
-    List<String> cmd = new ArrayList<>(List.of(bin.resolve(tool).toString(), "-h", "127.0.0.1", "-p",
-        String.valueOf(port), "-U", "postgres"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                bin.resolve(tool).toString(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                String.valueOf(port),
+                "-U",
+                "postgres"));
     cmd.addAll(args);
     Processes.run(dir.resolve(tool + ".log"), cmd);
   }
 
-  /** Starts a server binary (pgbench, ...) in the background; its output goes to {@code <tool>.log}. */
+  /**
+   * Starts a server binary (pgbench, ...) in the background; its output goes to {@code <tool>.log}.
+   */
   public Process startTool(String tool, List<String> args) {
-    List<String> cmd = new ArrayList<>(List.of(bin.resolve(tool).toString(), "-h", "127.0.0.1", "-p",
-        String.valueOf(port), "-U", "postgres"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                bin.resolve(tool).toString(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                String.valueOf(port),
+                "-U",
+                "postgres"));
     cmd.addAll(args);
     try {
-      return new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(tool + ".log").toFile())).start();
+      return new ProcessBuilder(cmd)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(tool + ".log").toFile()))
+          .start();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -209,7 +258,15 @@ public final class PostgresServer implements AutoCloseable {
     if (running) {
       running = false;
       try {
-        pgCommand(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "immediate", "-w", "stop"));
+        pgCommand(
+            List.of(
+                bin.resolve("pg_ctl").toString(),
+                "-D",
+                data.toString(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop"));
       } catch (RuntimeException e) {
         System.err.println("stopping PostgreSQL in " + data + " failed: " + e.getMessage());
       }

@@ -25,17 +25,24 @@ public final class Processes {
     }
   }
 
-  /** Runs a command to completion, output to {@code log}; fails with the log's tail on a non-zero exit. */
+  /**
+   * Runs a command to completion, output to {@code log}; fails with the log's tail on a non-zero
+   * exit.
+   */
   public static void run(Path log, List<String> command) {
     try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
       if (!p.waitFor(180, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IllegalStateException("timed out: " + command);
       }
       if (p.exitValue() != 0) {
-        throw new IllegalStateException("failed (exit " + p.exitValue() + "): " + command + "\n" + tail(log, 40));
+        throw new IllegalStateException(
+            "failed (exit " + p.exitValue() + "): " + command + "\n" + tail(log, 40));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -46,7 +53,12 @@ public final class Processes {
   }
 
   /** Starts a JVM on the given class path with a bounded heap; output goes to {@code log}. */
-  public static Process startJava(String classPath, String heap, Path log, String mainClass, List<String> args,
+  public static Process startJava(
+      String classPath,
+      String heap,
+      Path log,
+      String mainClass,
+      List<String> args,
       List<String> jvmOptions) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -58,8 +70,10 @@ public final class Processes {
     cmd.add(mainClass);
     cmd.addAll(args);
     try {
-      return new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+      return new ProcessBuilder(cmd)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+          .start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -109,22 +123,27 @@ public final class Processes {
         return;
       }
       long pid = Long.parseLong(Files.readString(pidFile).trim());
-      ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+      ProcessHandle.of(pid)
+          .filter(ProcessHandle::isAlive)
           .filter(h -> h.info().commandLine().map(c -> c.contains(dir.toString())).orElse(false))
-          .ifPresent(h -> {
-            h.destroy();
-            try {
-              h.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (Exception e) {
-              h.destroyForcibly();
-            }
-          });
+          .ifPresent(
+              h -> {
+                h.destroy();
+                try {
+                  h.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                  h.destroyForcibly();
+                }
+              });
     } catch (IOException | NumberFormatException e) {
       // no usable pid file: nothing to stop
     }
   }
 
-  /** {@code n} loopback ports remembered in {@code file}: the same ones as last time when they are free. */
+  /**
+   * {@code n} loopback ports remembered in {@code file}: the same ones as last time when they are
+   * free.
+   */
   public static int[] persistentPorts(Path file, int n) throws IOException {
     int[] ports = new int[n];
     List<String> saved = Files.exists(file) ? Files.readAllLines(file) : List.of();
@@ -141,7 +160,8 @@ public final class Processes {
   }
 
   private static boolean isFree(int port) {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
       return true;
     } catch (IOException e) {
       return false;

@@ -23,7 +23,8 @@ public final class ServerPaths {
 
   /** A scratch directory for server data and logs. */
   public static Path workDir() {
-    return Path.of(System.getProperty("pgcopy.work.dir", System.getProperty("java.io.tmpdir") + "/pgcopy-it"));
+    return Path.of(
+        System.getProperty("pgcopy.work.dir", System.getProperty("java.io.tmpdir") + "/pgcopy-it"));
   }
 
   private static String require(String key) {

@@ -24,7 +24,11 @@ public final class TableComparison {
 
     @Override
     public String toString() {
-      return "source " + sourceRows + " rows, target " + targetRows + " rows"
+      return "source "
+          + sourceRows
+          + " rows, target "
+          + targetRows
+          + " rows"
           + (differences.isEmpty() ? ", identical" : ", differences: " + differences);
     }
   }
@@ -32,8 +36,10 @@ public final class TableComparison {
   /** The source's columns (not dropped, not generated) in order, quoted. */
   public static List<String> columns(Connection source, String quotedTable) throws SQLException {
     List<String> cols = new ArrayList<>();
-    try (PreparedStatement ps = source.prepareStatement("SELECT quote_ident(attname) FROM pg_attribute WHERE attrelid = ?::regclass"
-        + " AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum")) {
+    try (PreparedStatement ps =
+        source.prepareStatement(
+            "SELECT quote_ident(attname) FROM pg_attribute WHERE attrelid = ?::regclass"
+                + " AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum")) {
       ps.setString(1, quotedTable);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -44,16 +50,19 @@ public final class TableComparison {
     return cols;
   }
 
-  public static Result compare(Connection source, String sourceTable, Connection target, String targetTable) throws SQLException {
+  public static Result compare(
+      Connection source, String sourceTable, Connection target, String targetTable)
+      throws SQLException {
     List<String> cols = columns(source, sourceTable);
     String row = "md5(ROW(" + String.join(", ", cols) + ")::text)";
     source.setAutoCommit(false);
     target.setAutoCommit(false);
-    try (Statement s = source.createStatement(); Statement t = target.createStatement()) {
+    try (Statement s = source.createStatement();
+        Statement t = target.createStatement()) {
       s.setFetchSize(10_000);
       t.setFetchSize(10_000);
       try (ResultSet a = s.executeQuery(sortedHashes(row, sourceTable));
-           ResultSet b = t.executeQuery(sortedHashes(row, targetTable))) {
+          ResultSet b = t.executeQuery(sortedHashes(row, targetTable))) {
         List<String> diffs = new ArrayList<>();
         long na = 0;
         long nb = 0;
@@ -86,7 +95,11 @@ public final class TableComparison {
 
   /** Hex digests sorted bytewise, the order Java's String.compareTo walks them in. */
   private static String sortedHashes(String rowHash, String table) {
-    return "SELECT h FROM (SELECT " + rowHash + " AS h FROM " + table + ") r ORDER BY h COLLATE \"C\"";
+    return "SELECT h FROM (SELECT "
+        + rowHash
+        + " AS h FROM "
+        + table
+        + ") r ORDER BY h COLLATE \"C\"";
   }
 
   private static void note(List<String> diffs, String d) {

@@ -12,17 +12,29 @@ import java.util.Objects;
  * @param notNull whether the column is NOT NULL
  * @param keyPosition 1-based position in the record key, 0 when not part of it
  * @param missingValue for a column added with a constant DEFAULT ({@code atthasmissing}): the
- *     value, in text form, that rows older than the column have without a change being logged
- *     for them; null otherwise
+ *     value, in text form, that rows older than the column have without a change being logged for
+ *     them; null otherwise
  */
-public record Column(String name, int typeOid, int typeModifier, String typeName, boolean notNull, int keyPosition,
+public record Column(
+    String name,
+    int typeOid,
+    int typeModifier,
+    String typeName,
+    boolean notNull,
+    int keyPosition,
     String missingValue) {
   public Column {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(typeName, "typeName");
   }
 
-  public Column(String name, int typeOid, int typeModifier, String typeName, boolean notNull, int keyPosition) {
+  public Column(
+      String name,
+      int typeOid,
+      int typeModifier,
+      String typeName,
+      boolean notNull,
+      int keyPosition) {
     this(name, typeOid, typeModifier, typeName, notNull, keyPosition, null);
   }
 

@@ -14,8 +14,8 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The ordered columns of a table's records, and the binary form carried in the
- * {@link RecordHeaders#COLUMNS} header. Immutable; encode once per table and share the bytes.
+ * The ordered columns of a table's records, and the binary form carried in the {@link
+ * RecordHeaders#COLUMNS} header. Immutable; encode once per table and share the bytes.
  *
  * <pre>
  * byte   version (1; 2 when a column has a missing value; 3 when the table has generated columns)
@@ -34,12 +34,15 @@ import java.util.List;
  *   int32 expression length, generation expression (UTF-8)
  *   int16 position (how many of the columns above come before it)
  * </pre>
+ *
  * All integers are big-endian, as in the binary COPY format.
  */
 public final class ColumnLayout {
   public static final byte VERSION = 1;
+
   /** The version written when a column carries a missing value. */
   public static final byte VERSION_WITH_MISSING_VALUES = 2;
+
   /** The version written when the table has stored generated columns. */
   public static final byte VERSION_WITH_GENERATED_COLUMNS = 3;
 
@@ -101,8 +104,10 @@ public final class ColumnLayout {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(32 + columns.size() * 32);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       boolean missing = columns.stream().anyMatch(c -> c.missingValue() != null);
-      out.writeByte(!generated.isEmpty() ? VERSION_WITH_GENERATED_COLUMNS
-          : missing ? VERSION_WITH_MISSING_VALUES : VERSION);
+      out.writeByte(
+          !generated.isEmpty()
+              ? VERSION_WITH_GENERATED_COLUMNS
+              : missing ? VERSION_WITH_MISSING_VALUES : VERSION);
       out.writeShort(columns.size());
       for (Column c : columns) {
         writeString(out, c.name());
@@ -147,7 +152,9 @@ public final class ColumnLayout {
     ByteBuffer in = ByteBuffer.wrap(encoded);
     try {
       byte version = in.get();
-      if (version != VERSION && version != VERSION_WITH_MISSING_VALUES && version != VERSION_WITH_GENERATED_COLUMNS) {
+      if (version != VERSION
+          && version != VERSION_WITH_MISSING_VALUES
+          && version != VERSION_WITH_GENERATED_COLUMNS) {
         throw new IllegalArgumentException("unsupported pgcopy column layout version " + version);
       }
       int count = Short.toUnsignedInt(in.getShort());
@@ -165,7 +172,8 @@ public final class ColumnLayout {
           in.get(v);
           missingValue = new String(v, StandardCharsets.UTF_8);
         }
-        columns.add(new Column(name, oid, typmod, typeName, (flags & 1) != 0, keyPosition, missingValue));
+        columns.add(
+            new Column(name, oid, typmod, typeName, (flags & 1) != 0, keyPosition, missingValue));
       }
       List<GeneratedColumn> generated = new ArrayList<>();
       if (version == VERSION_WITH_GENERATED_COLUMNS) {
@@ -177,9 +185,11 @@ public final class ColumnLayout {
           in.get(e);
           int position = Short.toUnsignedInt(in.getShort());
           if (position > count) {
-            throw new IllegalArgumentException("generated column " + name + " at position " + position + " of " + count);
+            throw new IllegalArgumentException(
+                "generated column " + name + " at position " + position + " of " + count);
           }
-          generated.add(new GeneratedColumn(name, typeName, new String(e, StandardCharsets.UTF_8), position));
+          generated.add(
+              new GeneratedColumn(name, typeName, new String(e, StandardCharsets.UTF_8), position));
         }
       }
       if (in.hasRemaining()) {
@@ -200,7 +210,9 @@ public final class ColumnLayout {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ColumnLayout l && l.columns.equals(columns) && l.generated.equals(generated);
+    return o instanceof ColumnLayout l
+        && l.columns.equals(columns)
+        && l.generated.equals(generated);
   }
 
   @Override
@@ -210,7 +222,10 @@ public final class ColumnLayout {
 
   @Override
   public String toString() {
-    return "ColumnLayout" + columns + " key=" + Arrays.toString(keyFieldIndexes)
+    return "ColumnLayout"
+        + columns
+        + " key="
+        + Arrays.toString(keyFieldIndexes)
         + (generated.isEmpty() ? "" : " generated=" + generated);
   }
 }

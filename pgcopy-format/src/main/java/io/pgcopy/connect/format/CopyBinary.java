@@ -5,7 +5,10 @@ public final class CopyBinary {
   /** "PGCOPY\n\377\r\n\0" */
   static final byte[] SIGNATURE = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xFF, '\r', '\n', 0};
 
-  /** Signature, flags (no OIDs) and an empty header extension: what {@code COPY .. FROM STDIN (FORMAT binary)} expects first. */
+  /**
+   * Signature, flags (no OIDs) and an empty header extension: what {@code COPY .. FROM STDIN
+   * (FORMAT binary)} expects first.
+   */
   public static byte[] header() {
     byte[] h = new byte[SIGNATURE.length + 8];
     System.arraycopy(SIGNATURE, 0, h, 0, SIGNATURE.length);
@@ -18,7 +21,10 @@ public final class CopyBinary {
   }
 
   static int getInt(byte[] b, int off) {
-    return ((b[off] & 0xFF) << 24) | ((b[off + 1] & 0xFF) << 16) | ((b[off + 2] & 0xFF) << 8) | (b[off + 3] & 0xFF);
+    return ((b[off] & 0xFF) << 24)
+        | ((b[off + 1] & 0xFF) << 16)
+        | ((b[off + 2] & 0xFF) << 8)
+        | (b[off + 3] & 0xFF);
   }
 
   static short getShort(byte[] b, int off) {

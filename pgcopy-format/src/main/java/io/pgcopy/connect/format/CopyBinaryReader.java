@@ -6,11 +6,11 @@ import java.io.InputStream;
 import java.util.Arrays;
 
 /**
- * Splits a binary COPY stream into tuples as the bytes arrive. Memory is one buffer that grows
- * only to the largest single row, whatever the size of the stream. Not thread-safe.
+ * Splits a binary COPY stream into tuples as the bytes arrive. Memory is one buffer that grows only
+ * to the largest single row, whatever the size of the stream. Not thread-safe.
  *
- * <p>Usage: {@link #readHeader()}, then {@link #next()} until it returns false; after each
- * {@code true} the accessors describe the current tuple until the next call.
+ * <p>Usage: {@link #readHeader()}, then {@link #next()} until it returns false; after each {@code
+ * true} the accessors describe the current tuple until the next call.
  */
 public final class CopyBinaryReader {
   private static final int OIDS_FLAG = 1 << 16;
@@ -130,7 +130,9 @@ public final class CopyBinaryReader {
     return CopyBinary.getShort(buf, start + valueOffsets[i]);
   }
 
-  /** A 4-byte integer at byte {@code at} of field i's value (for composite values such as a tid). */
+  /**
+   * A 4-byte integer at byte {@code at} of field i's value (for composite values such as a tid).
+   */
   public int fieldInt(int i, int at) {
     requireRange(i, at, 4);
     return CopyBinary.getInt(buf, start + valueOffsets[i] + at);
@@ -145,14 +147,16 @@ public final class CopyBinaryReader {
   private void requireRange(int i, int at, int size) {
     checkField(i);
     if (at < 0 || valueLengths[i] < at + size) {
-      throw new IllegalStateException("field " + i + " has " + valueLengths[i] + " bytes, no " + size + " at " + at);
+      throw new IllegalStateException(
+          "field " + i + " has " + valueLengths[i] + " bytes, no " + size + " at " + at);
     }
   }
 
   private void requireLength(int i, int expected) {
     checkField(i);
     if (valueLengths[i] != expected) {
-      throw new IllegalStateException("field " + i + " has " + valueLengths[i] + " bytes, expected " + expected);
+      throw new IllegalStateException(
+          "field " + i + " has " + valueLengths[i] + " bytes, expected " + expected);
     }
   }
 
@@ -162,7 +166,10 @@ public final class CopyBinaryReader {
     }
   }
 
-  /** Appends the current tuple without its first {@code skip} fields to a batch; returns the bytes appended. */
+  /**
+   * Appends the current tuple without its first {@code skip} fields to a batch; returns the bytes
+   * appended.
+   */
   public int appendTupleWithoutLeadingFields(int skip, RowBatchWriter out) {
     if (skip < 0 || skip > fieldCount) {
       throw new IndexOutOfBoundsException("skip " + skip + " of " + fieldCount);
@@ -179,7 +186,10 @@ public final class CopyBinaryReader {
     return 2 + (pos - start) - from;
   }
 
-  /** The current tuple without its first {@code skip} fields, as a new array in binary COPY tuple form. */
+  /**
+   * The current tuple without its first {@code skip} fields, as a new array in binary COPY tuple
+   * form.
+   */
   public byte[] tupleWithoutLeadingFields(int skip) {
     if (skip < 0 || skip > fieldCount) {
       throw new IndexOutOfBoundsException("skip " + skip + " of " + fieldCount);

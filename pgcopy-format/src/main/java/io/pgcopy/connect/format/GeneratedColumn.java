@@ -9,7 +9,8 @@ import java.util.Objects;
  * @param name the column name, exactly as stored in PostgreSQL
  * @param typeName {@code format_type(oid, typmod)}
  * @param expression the generation expression, {@code pg_get_expr} of its {@code pg_attrdef} entry
- * @param position how many of the layout's (non-generated) columns come before it in the source table
+ * @param position how many of the layout's (non-generated) columns come before it in the source
+ *     table
  */
 public record GeneratedColumn(String name, String typeName, String expression, int position) {
   public GeneratedColumn {

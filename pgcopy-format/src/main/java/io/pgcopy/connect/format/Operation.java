@@ -1,6 +1,9 @@
 package io.pgcopy.connect.format;
 
-/** What a record does to its table; carried in the {@link RecordHeaders#OPERATION} header as one byte. */
+/**
+ * What a record does to its table; carried in the {@link RecordHeaders#OPERATION} header as one
+ * byte.
+ */
 public enum Operation {
   /** A row read by the initial snapshot. */
   READ('r'),

@@ -3,33 +3,41 @@ package io.pgcopy.connect.format;
 /**
  * The value of a binary pgcopy record: many rows of one table, laid out as docs/record-format.md
  * describes. Two kinds, told apart by the {@link RecordHeaders#OPERATION} header:
+ *
  * <ul>
- *   <li>{@link #ROWS} ({@code 'R'}, snapshot rows): the value is a run of binary COPY tuples, exactly
- *       the bytes between a COPY stream's header and trailer;</li>
+ *   <li>{@link #ROWS} ({@code 'R'}, snapshot rows): the value is a run of binary COPY tuples,
+ *       exactly the bytes between a COPY stream's header and trailer;
  *   <li>{@link #CHANGES} ({@code 'C'}, change data capture): the value is a run of entries, each an
  *       operation byte, a flags byte, the commit LSN (int64), then what the flags announce: the
- *       absent fields (int16 count, int16 indexes), the old tuple (the key, or the whole old row of a
- *       keyless table), the new tuple; a truncate instead carries its number in the transaction
- *       (int32) and the number of truncate entries sent for it (int32), one per key bucket.</li>
+ *       absent fields (int16 count, int16 indexes), the old tuple (the key, or the whole old row of
+ *       a keyless table), the new tuple; a truncate instead carries its number in the transaction
+ *       (int32) and the number of truncate entries sent for it (int32), one per key bucket.
  * </ul>
+ *
  * The number of rows or entries is in the {@link RecordHeaders#ROWS} header (int32).
  */
 public final class RowBatch {
   /** Operation header of a batch of snapshot rows. */
   public static final byte ROWS = 'R';
+
   /** Operation header of a batch of changes. */
   public static final byte CHANGES = 'C';
 
   /** Entry flag: the old tuple follows. */
   static final int HAS_OLD = 1;
+
   /** Entry flag: the new tuple follows. */
   static final int HAS_NEW = 2;
+
   /** Entry flag: the list of absent (unchanged TOASTed) fields follows. */
   static final int HAS_ABSENT = 4;
 
   private RowBatch() {}
 
-  /** Whether an operation header announces a batch (binary records) rather than one row (struct records). */
+  /**
+   * Whether an operation header announces a batch (binary records) rather than one row (struct
+   * records).
+   */
   public static boolean isBatch(byte operation) {
     return operation == ROWS || operation == CHANGES;
   }

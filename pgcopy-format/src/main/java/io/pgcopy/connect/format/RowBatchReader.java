@@ -4,9 +4,9 @@ import java.util.Arrays;
 
 /**
  * Iterates the rows of one binary pgcopy record's value ({@link RowBatch}), without copying
- * anything until asked. Usage: {@code RowBatchReader r = RowBatchReader.of(op, value);} then
- * {@link #next()} until it returns false; after each {@code true} the accessors describe the
- * current row. The tuples are binary COPY tuples: {@link Tuples} splits them into values.
+ * anything until asked. Usage: {@code RowBatchReader r = RowBatchReader.of(op, value);} then {@link
+ * #next()} until it returns false; after each {@code true} the accessors describe the current row.
+ * The tuples are binary COPY tuples: {@link Tuples} splits them into values.
  */
 public final class RowBatchReader {
   private final byte[] value;
@@ -57,7 +57,9 @@ public final class RowBatchReader {
     require(10);
     op = Operation.fromCode(value[pos]);
     int flags = value[pos + 1];
-    commitLsn = ((long) CopyBinary.getInt(value, pos + 2) << 32) | (CopyBinary.getInt(value, pos + 6) & 0xffffffffL);
+    commitLsn =
+        ((long) CopyBinary.getInt(value, pos + 2) << 32)
+            | (CopyBinary.getInt(value, pos + 6) & 0xffffffffL);
     pos += 10;
     if (op == Operation.TRUNCATE) {
       require(8);
@@ -105,12 +107,18 @@ public final class RowBatchReader {
     return commitLsn;
   }
 
-  /** Fields of the new row whose unchanged TOASTed value was not sent (keep the value you have), or null. */
+  /**
+   * Fields of the new row whose unchanged TOASTed value was not sent (keep the value you have), or
+   * null.
+   */
   public int[] absent() {
     return absent;
   }
 
-  /** The old tuple (a delete's or update's key, or a keyless table's whole old row) as a new array, or null. */
+  /**
+   * The old tuple (a delete's or update's key, or a keyless table's whole old row) as a new array,
+   * or null.
+   */
   public byte[] oldTuple() {
     return oldAt < 0 ? null : Arrays.copyOfRange(value, oldAt, oldAt + oldLength);
   }

@@ -15,7 +15,10 @@ public final class RowBatchWriter {
     buf = new byte[Math.max(64, initialCapacity)];
   }
 
-  /** Appends a tuple of {@code fieldCount} fields whose field lengths and values are {@code len} bytes at {@code off}. */
+  /**
+   * Appends a tuple of {@code fieldCount} fields whose field lengths and values are {@code len}
+   * bytes at {@code off}.
+   */
   public void appendTuple(int fieldCount, byte[] body, int off, int len) {
     ensure(2 + len);
     CopyBinary.putShort(buf, size, fieldCount);
@@ -39,9 +42,12 @@ public final class RowBatchWriter {
    * @param newTuple the new row, null for a delete
    * @param absent fields of the new row whose unchanged TOASTed value was not sent, or null
    */
-  public void appendChange(Operation op, long commitLsn, int[] absent, byte[] oldTuple, byte[] newTuple) {
-    int flags = (oldTuple == null ? 0 : RowBatch.HAS_OLD) | (newTuple == null ? 0 : RowBatch.HAS_NEW)
-        | (absent == null ? 0 : RowBatch.HAS_ABSENT);
+  public void appendChange(
+      Operation op, long commitLsn, int[] absent, byte[] oldTuple, byte[] newTuple) {
+    int flags =
+        (oldTuple == null ? 0 : RowBatch.HAS_OLD)
+            | (newTuple == null ? 0 : RowBatch.HAS_NEW)
+            | (absent == null ? 0 : RowBatch.HAS_ABSENT);
     ensure(changeSize(absent, oldTuple, newTuple));
     entryHead(op, flags, commitLsn);
     if (absent != null) {
@@ -56,8 +62,9 @@ public final class RowBatchWriter {
   }
 
   /**
-   * Appends a truncate: the {@code seq}-th change of the transaction committed at {@code commitLsn},
-   * sent as {@code entries} entries (one per key bucket) that together make one truncate.
+   * Appends a truncate: the {@code seq}-th change of the transaction committed at {@code
+   * commitLsn}, sent as {@code entries} entries (one per key bucket) that together make one
+   * truncate.
    */
   public void appendTruncate(long commitLsn, int seq, int entries) {
     ensure(18);
@@ -70,7 +77,9 @@ public final class RowBatchWriter {
 
   /** The bytes an entry of these parts takes. */
   public static int changeSize(int[] absent, byte[] oldTuple, byte[] newTuple) {
-    return 10 + (absent == null ? 0 : 2 + 2 * absent.length) + (oldTuple == null ? 0 : oldTuple.length)
+    return 10
+        + (absent == null ? 0 : 2 + 2 * absent.length)
+        + (oldTuple == null ? 0 : oldTuple.length)
         + (newTuple == null ? 0 : newTuple.length);
   }
 

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A schema-qualified PostgreSQL table name. Names are kept exactly as PostgreSQL stores them
- * (case and all); {@link #quoted()} is the only form that goes into SQL.
+ * A schema-qualified PostgreSQL table name. Names are kept exactly as PostgreSQL stores them (case
+ * and all); {@link #quoted()} is the only form that goes into SQL.
  */
 public final class TableId implements Comparable<TableId> {
   private final String schema;
@@ -32,7 +32,9 @@ public final class TableId implements Comparable<TableId> {
     return table;
   }
 
-  /** {@code "schema"."table"}, each part quoted, for SQL and for round trips through {@link #parse}. */
+  /**
+   * {@code "schema"."table"}, each part quoted, for SQL and for round trips through {@link #parse}.
+   */
   public String quoted() {
     return quoteIdentifier(schema) + "." + quoteIdentifier(table);
   }
@@ -43,9 +45,9 @@ public final class TableId implements Comparable<TableId> {
   }
 
   /**
-   * Parses {@code schema.table} as a user writes it in a config: unquoted parts are folded to
-   * lower case as PostgreSQL folds them; quoted parts ({@code "My Schema"."T"}) keep their case
-   * and may contain dots and doubled quotes. A name without schema gets {@code public}.
+   * Parses {@code schema.table} as a user writes it in a config: unquoted parts are folded to lower
+   * case as PostgreSQL folds them; quoted parts ({@code "My Schema"."T"}) keep their case and may
+   * contain dots and doubled quotes. A name without schema gets {@code public}.
    */
   public static TableId parse(String text) {
     List<String> parts = splitQualifiedName(text);
@@ -56,7 +58,9 @@ public final class TableId implements Comparable<TableId> {
       return new TableId(parts.get(0), parts.get(1));
     }
     throw new IllegalArgumentException(
-        "'" + text + "' is not a table name: expected schema.table (quote parts that contain dots)");
+        "'"
+            + text
+            + "' is not a table name: expected schema.table (quote parts that contain dots)");
   }
 
   /**
@@ -141,7 +145,9 @@ public final class TableId implements Comparable<TableId> {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof TableId && ((TableId) o).schema.equals(schema) && ((TableId) o).table.equals(table);
+    return o instanceof TableId
+        && ((TableId) o).schema.equals(schema)
+        && ((TableId) o).table.equals(table);
   }
 
   @Override

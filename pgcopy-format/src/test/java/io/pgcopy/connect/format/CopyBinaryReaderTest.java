@@ -67,7 +67,8 @@ class CopyBinaryReaderTest {
     assertThat(reader.tupleLength()).isEqualTo(t.length);
     assertThat(reader.tupleWithoutLeadingFields(1))
         .isEqualTo(Tuples.of(new byte[] {0, 0, 0, 42}, null, text("abc")));
-    assertThat(reader.project(new int[] {3, 1})).isEqualTo(Tuples.of(text("abc"), new byte[] {0, 0, 0, 42}));
+    assertThat(reader.project(new int[] {3, 1}))
+        .isEqualTo(Tuples.of(text("abc"), new byte[] {0, 0, 0, 42}));
     assertThat(reader.next()).isFalse();
   }
 
@@ -98,7 +99,9 @@ class CopyBinaryReaderTest {
     byte[] cut = java.util.Arrays.copyOf(data, data.length - 5);
     CopyBinaryReader reader = new CopyBinaryReader(new ByteArrayInputStream(cut));
     reader.readHeader();
-    assertThatThrownBy(reader::next).isInstanceOf(EOFException.class).hasMessageContaining("inside a tuple");
+    assertThatThrownBy(reader::next)
+        .isInstanceOf(EOFException.class)
+        .hasMessageContaining("inside a tuple");
   }
 
   @Test
@@ -108,6 +111,8 @@ class CopyBinaryReaderTest {
     CopyBinaryReader reader = new CopyBinaryReader(new ByteArrayInputStream(cut));
     reader.readHeader();
     assertThat(reader.next()).isTrue();
-    assertThatThrownBy(reader::next).isInstanceOf(EOFException.class).hasMessageContaining("without its trailer");
+    assertThatThrownBy(reader::next)
+        .isInstanceOf(EOFException.class)
+        .hasMessageContaining("without its trailer");
   }
 }

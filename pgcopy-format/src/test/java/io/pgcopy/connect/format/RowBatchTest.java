@@ -8,7 +8,9 @@ import org.junit.jupiter.api.Test;
 
 class RowBatchTest {
   private static byte[] row(int id, String text) {
-    return Tuples.of(new byte[] {0, 0, 0, (byte) id}, text == null ? null : text.getBytes(StandardCharsets.UTF_8));
+    return Tuples.of(
+        new byte[] {0, 0, 0, (byte) id},
+        text == null ? null : text.getBytes(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -35,11 +37,13 @@ class RowBatchTest {
 
   @Test
   void appendingATupleWithoutItsLeadingFieldsWritesTheRest() {
-    byte[] withCtid = Tuples.of(new byte[6], new byte[] {0, 0, 0, 7}, "x".getBytes(StandardCharsets.UTF_8));
+    byte[] withCtid =
+        Tuples.of(new byte[6], new byte[] {0, 0, 0, 7}, "x".getBytes(StandardCharsets.UTF_8));
     byte[] body = java.util.Arrays.copyOfRange(withCtid, 2 + 4 + 6, withCtid.length);
     RowBatchWriter w = new RowBatchWriter(8);
     w.appendTuple(2, body, 0, body.length);
-    assertThat(w.toByteArray()).isEqualTo(Tuples.of(new byte[] {0, 0, 0, 7}, "x".getBytes(StandardCharsets.UTF_8)));
+    assertThat(w.toByteArray())
+        .isEqualTo(Tuples.of(new byte[] {0, 0, 0, 7}, "x".getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test
@@ -48,7 +52,8 @@ class RowBatchTest {
     w.appendChange(Operation.INSERT, 0x1_0000_0002L, null, null, row(1, "a"));
     w.appendChange(Operation.UPDATE, 0x1_0000_0003L, new int[] {1}, null, row(1, null));
     w.appendChange(Operation.UPDATE, 0x1_0000_0003L, null, row(9, "old"), row(9, "new"));
-    w.appendChange(Operation.DELETE, 0xFFFF_FFFF_0000_0004L, null, Tuples.of(new byte[] {0, 0, 0, 1}), null);
+    w.appendChange(
+        Operation.DELETE, 0xFFFF_FFFF_0000_0004L, null, Tuples.of(new byte[] {0, 0, 0, 1}), null);
     w.appendTruncate(0x1_0000_0005L, 7, 16);
     assertThat(w.size()).isEqualTo(w.toByteArray().length);
 
@@ -84,8 +89,11 @@ class RowBatchTest {
     w.appendChange(Operation.INSERT, 5, null, null, row(1, "abc"));
     byte[] cut = java.util.Arrays.copyOf(w.toByteArray(), w.size() - 2);
     RowBatchReader r = RowBatchReader.of(RowBatch.CHANGES, cut);
-    assertThatThrownBy(r::next).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("past the value's end");
-    assertThatThrownBy(() -> RowBatchReader.of((byte) 'u', new byte[0])).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(r::next)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("past the value's end");
+    assertThatThrownBy(() -> RowBatchReader.of((byte) 'u', new byte[0]))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   private static byte[] concat(byte[]... parts) {

@@ -29,8 +29,9 @@ class TableIdTest {
 
   @Test
   void aListKeepsCommasInsideQuotedNames() {
-    assertThat(TableId.parseList(" public.a, \"x,y\".\"b \"\",c\" ,,T")).containsExactly(new TableId("public", "a"),
-        new TableId("x,y", "b \",c"), new TableId("public", "t"));
+    assertThat(TableId.parseList(" public.a, \"x,y\".\"b \"\",c\" ,,T"))
+        .containsExactly(
+            new TableId("public", "a"), new TableId("x,y", "b \",c"), new TableId("public", "t"));
     assertThat(TableId.parseList("")).isEmpty();
   }
 }

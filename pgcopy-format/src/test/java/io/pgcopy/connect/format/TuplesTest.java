@@ -9,7 +9,8 @@ class TuplesTest {
   @Test
   void projectsFieldsInTheGivenOrder() {
     byte[] t = Tuples.of(new byte[] {1}, null, new byte[] {3, 3});
-    assertThat(Tuples.project(t, new int[] {2, 0})).isEqualTo(Tuples.of(new byte[] {3, 3}, new byte[] {1}));
+    assertThat(Tuples.project(t, new int[] {2, 0}))
+        .isEqualTo(Tuples.of(new byte[] {3, 3}, new byte[] {1}));
     assertThat(Tuples.project(t, new int[] {1})).isEqualTo(Tuples.of((byte[]) null));
   }
 

@@ -1,6 +1,5 @@
 package io.pgcopy.connect.runner;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.pgcopy.connect.servers.ConnectRest;
 import io.pgcopy.connect.servers.ConnectWorker;
 import io.pgcopy.connect.servers.KafkaBroker;
@@ -14,7 +13,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -29,46 +27,70 @@ import picocli.CommandLine.Option;
  * copied with several snapshot tasks, then live changes streamed, with progress read from the
  * connectors' JMX metrics, and the target verified against the source row by row.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Start a source and a target PostgreSQL, a Kafka broker and a Connect worker on this machine, copy a "
-        + "generated dataset, stream live changes, verify that the target equals the source. Exit code 0 when it does.")
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description =
+        "Start a source and a target PostgreSQL, a Kafka broker and a Connect worker on this machine, copy a "
+            + "generated dataset, stream live changes, verify that the target equals the source. Exit code 0 when it does.")
 final class Demo implements Callable<Integer> {
   private static final List<String> TABLES =
       List.of("pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history");
 
-  @Option(names = "--scale", defaultValue = "10", description = "Dataset size: pgbench scale, 100,000 rows each (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--scale",
+      defaultValue = "10",
+      description = "Dataset size: pgbench scale, 100,000 rows each (default ${DEFAULT-VALUE}).")
   int scale;
 
-  @Option(names = "--tasks", defaultValue = "4", description = "Snapshot tasks (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--tasks",
+      defaultValue = "4",
+      description = "Snapshot tasks (default ${DEFAULT-VALUE}).")
   int tasks;
 
-  @Option(names = "--changes-seconds", defaultValue = "20", description = "Seconds of live changes (pgbench) after the snapshot (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--changes-seconds",
+      defaultValue = "20",
+      description =
+          "Seconds of live changes (pgbench) after the snapshot (default ${DEFAULT-VALUE}).")
   int changeSeconds;
 
-  @Option(names = "--work-dir", description = "Where the servers keep their data (default: a new directory under the system temp directory).")
+  @Option(
+      names = "--work-dir",
+      description =
+          "Where the servers keep their data (default: a new directory under the system temp directory).")
   Path workDir;
 
-  @Option(names = "--plugin-path", description = "The plugin package directory (default: connect-plugin/target/pgcopy-connect-plugin, searched from the current directory up).")
+  @Option(
+      names = "--plugin-path",
+      description =
+          "The plugin package directory (default: connect-plugin/target/pgcopy-connect-plugin, searched from the current directory up).")
   Path pluginPath;
 
-  @Option(names = "--config-dir", description = "The project's config/ directory (default: searched from the current directory up).")
+  @Option(
+      names = "--config-dir",
+      description =
+          "The project's config/ directory (default: searched from the current directory up).")
   Path configDir;
 
   private final PrintStream out = System.out;
 
   @Override
   public Integer call() throws Exception {
-    Path work = (workDir != null ? workDir : Files.createTempDirectory("pgcopy-demo-")).toAbsolutePath();
+    Path work =
+        (workDir != null ? workDir : Files.createTempDirectory("pgcopy-demo-")).toAbsolutePath();
     Files.createDirectories(work);
     Embedded.prepare(work, pluginPath, configDir);
 
-    out.printf("pgcopy-connect demo: pgbench scale %d (%,d rows), %d snapshot tasks, %d s of live changes; data in %s%n",
+    out.printf(
+        "pgcopy-connect demo: pgbench scale %d (%,d rows), %d snapshot tasks, %d s of live changes; data in %s%n",
         scale, scale * 100_000L, tasks, changeSeconds, work);
     step("starting two PostgreSQL servers, a Kafka broker and a Connect worker");
     try (PostgresServer source = PostgresServer.start(work, "source");
-         PostgresServer target = PostgresServer.start(work, "target", "replica");
-         KafkaBroker broker = KafkaBroker.start(work, Map.of());
-         ConnectWorker worker = ConnectWorker.create(work, broker, "512m", Map.of()).start()) {
+        PostgresServer target = PostgresServer.start(work, "target", "replica");
+        KafkaBroker broker = KafkaBroker.start(work, Map.of());
+        ConnectWorker worker = ConnectWorker.create(work, broker, "512m", Map.of()).start()) {
       source.createDatabase("demo");
       target.createDatabase("demo");
       step("generating the dataset (pgbench -i -s " + scale + ")");
@@ -76,8 +98,11 @@ final class Demo implements Callable<Integer> {
       source.execute("demo", "ALTER TABLE pgbench_history REPLICA IDENTITY FULL");
       long rows;
       try (Connection s = source.connect("demo")) {
-        rows = scalar(s, "SELECT (SELECT count(*) FROM pgbench_accounts) + (SELECT count(*) FROM pgbench_branches)"
-            + " + (SELECT count(*) FROM pgbench_tellers) + (SELECT count(*) FROM pgbench_history)");
+        rows =
+            scalar(
+                s,
+                "SELECT (SELECT count(*) FROM pgbench_accounts) + (SELECT count(*) FROM pgbench_branches)"
+                    + " + (SELECT count(*) FROM pgbench_tellers) + (SELECT count(*) FROM pgbench_history)");
       }
 
       ConnectRest rest = worker.rest();
@@ -87,8 +112,10 @@ final class Demo implements Callable<Integer> {
       Embedded.snapshotProgress(rest, worker, "demo-source", rows);
       double snapshotSeconds = (System.nanoTime() - t0) / 1e9;
 
-      Process pgbench = source.startTool("pgbench", List.of("-c", "2", "-j", "2", "-T", String.valueOf(changeSeconds),
-          "-n", "demo"));
+      Process pgbench =
+          source.startTool(
+              "pgbench",
+              List.of("-c", "2", "-j", "2", "-T", String.valueOf(changeSeconds), "-n", "demo"));
       long maxLag = streamProgress(worker, pgbench);
       if (pgbench.exitValue() != 0) {
         out.println("pgbench failed (exit " + pgbench.exitValue() + ")");
@@ -98,15 +125,22 @@ final class Demo implements Callable<Integer> {
       step("waiting for the last changes, then comparing every table row by row");
       boolean same = verify(source, target, Duration.ofMinutes(5));
       out.println();
-      out.printf("Summary: snapshot of %,d rows in %.1f s (%,.0f rows/s), %d s of pgbench changes streamed"
-          + " (lag at most %d ms), target %s the source.%n", rows, snapshotSeconds, rows / snapshotSeconds,
-          changeSeconds, maxLag, same ? "EQUALS" : "DIFFERS FROM");
+      out.printf(
+          "Summary: snapshot of %,d rows in %.1f s (%,.0f rows/s), %d s of pgbench changes streamed"
+              + " (lag at most %d ms), target %s the source.%n",
+          rows,
+          snapshotSeconds,
+          rows / snapshotSeconds,
+          changeSeconds,
+          maxLag,
+          same ? "EQUALS" : "DIFFERS FROM");
       return same ? 0 : 1;
     }
   }
 
   private Map<String, String> sourceConfig(PostgresServer source) {
-    Map<String, String> c = ShippedConfig.connector("source.json", source.jdbcUrl("demo"), "postgres", null);
+    Map<String, String> c =
+        ShippedConfig.connector("source.json", source.jdbcUrl("demo"), "postgres", null);
     c.put("table.include.list", "public." + String.join(",public.", TABLES));
     c.put("topic.prefix", "demo");
     c.put("snapshot.mode", "initial");
@@ -118,7 +152,8 @@ final class Demo implements Callable<Integer> {
   }
 
   private static Map<String, String> sinkConfig(PostgresServer target) {
-    Map<String, String> c = ShippedConfig.connector("sink.json", target.jdbcUrl("demo"), "postgres", null);
+    Map<String, String> c =
+        ShippedConfig.connector("sink.json", target.jdbcUrl("demo"), "postgres", null);
     c.put("topics.regex", "demo\\.public\\..*");
     c.put("tasks.max", "2");
     return c;
@@ -129,14 +164,23 @@ final class Demo implements Callable<Integer> {
     String mbean = Embedded.sourceMbean("demo-source", 0);
     long maxLag = 0;
     long start = System.nanoTime();
-    try (ProgressBar bar = new ProgressBarBuilder().setTaskName("changes").setInitialMax(changeSeconds).setUnit(" s", 1)
-        .setStyle(ProgressBarStyle.ASCII).setMaxRenderedLength(120).setUpdateIntervalMillis(500).continuousUpdate().build()) {
+    try (ProgressBar bar =
+        new ProgressBarBuilder()
+            .setTaskName("changes")
+            .setInitialMax(changeSeconds)
+            .setUnit(" s", 1)
+            .setStyle(ProgressBarStyle.ASCII)
+            .setMaxRenderedLength(120)
+            .setUpdateIntervalMillis(500)
+            .continuousUpdate()
+            .build()) {
       while (pgbench.isAlive()) {
         long lag = (Long) worker.jmxAttribute(mbean, "StreamLagMillis");
         long changes = (Long) worker.jmxAttribute(mbean, "Records");
         maxLag = Math.max(maxLag, lag);
         bar.stepTo(Math.min(changeSeconds, (System.nanoTime() - start) / 1_000_000_000L));
-        bar.setExtraMessage(String.format(" %,d changes streamed, lag %d ms", changes, Math.max(lag, 0)));
+        bar.setExtraMessage(
+            String.format(" %,d changes streamed, lag %d ms", changes, Math.max(lag, 0)));
         Thread.sleep(500);
       }
       bar.stepTo(changeSeconds);
@@ -144,16 +188,20 @@ final class Demo implements Callable<Integer> {
     return maxLag;
   }
 
-  private boolean verify(PostgresServer source, PostgresServer target, Duration timeout) throws Exception {
+  private boolean verify(PostgresServer source, PostgresServer target, Duration timeout)
+      throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
-    try (Connection s = source.connect("demo"); Connection t = target.connect("demo")) {
+    try (Connection s = source.connect("demo");
+        Connection t = target.connect("demo")) {
       while (true) {
         boolean same = true;
         StringBuilder report = new StringBuilder();
         for (String table : TABLES) {
           TableComparison.Result r = TableComparison.compare(s, table, t, table);
-          report.append(String.format("  %-18s %,10d rows in the source, %,10d in the target: %s%n", table, r.sourceRows(),
-              r.targetRows(), r.same() ? "same rows" : "different"));
+          report.append(
+              String.format(
+                  "  %-18s %,10d rows in the source, %,10d in the target: %s%n",
+                  table, r.sourceRows(), r.targetRows(), r.same() ? "same rows" : "different"));
           same &= r.same();
         }
         if (same || System.nanoTime() > deadline) {
@@ -173,7 +221,8 @@ final class Demo implements Callable<Integer> {
   }
 
   private static long scalar(Connection c, String sql) throws Exception {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }

@@ -12,16 +12,20 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
-/** What both commands share: where the plugin and Kafka come from, and the snapshot's progress display. */
+/**
+ * What both commands share: where the plugin and Kafka come from, and the snapshot's progress
+ * display.
+ */
 final class Embedded {
   private Embedded() {}
 
   /**
-   * Points the local servers at this jar (the broker and worker run as child JVMs on it), the plugin
-   * package and the config directory.
+   * Points the local servers at this jar (the broker and worker run as child JVMs on it), the
+   * plugin package and the config directory.
    */
   static void prepare(Path work, Path pluginPath, Path configDir) throws IOException {
-    Path plugin = pluginPath != null ? pluginPath : find("connect-plugin/target/pgcopy-connect-plugin");
+    Path plugin =
+        pluginPath != null ? pluginPath : find("connect-plugin/target/pgcopy-connect-plugin");
     Path config = configDir != null ? configDir : find("config");
     Path classpath = work.resolve("kafka.classpath");
     Files.writeString(classpath, System.getProperty("java.class.path"));
@@ -37,8 +41,11 @@ final class Embedded {
         return dir.resolve(relative);
       }
     }
-    throw new IllegalStateException(relative + " not found from " + Path.of("").toAbsolutePath()
-        + ": build the project first (mvn -B package -DskipTests) or pass the path as an option");
+    throw new IllegalStateException(
+        relative
+            + " not found from "
+            + Path.of("").toAbsolutePath()
+            + ": build the project first (mvn -B package -DskipTests) or pass the path as an option");
   }
 
   static String sourceMbean(String connector, int task) {
@@ -46,13 +53,23 @@ final class Embedded {
   }
 
   /**
-   * Shows the snapshot's progress, read from the source tasks' metrics, until the connector
-   * reports it complete: its stream task runs, or (initial_only) its log says so.
+   * Shows the snapshot's progress, read from the source tasks' metrics, until the connector reports
+   * it complete: its stream task runs, or (initial_only) its log says so.
    */
-  static void snapshotProgress(ConnectRest rest, ConnectWorker worker, String connector, long rows) throws Exception {
-    try (ProgressBar bar = new ProgressBarBuilder().setTaskName("snapshot").setInitialMax(Math.max(rows, 1))
-        .setUnit(" rows", 1).setStyle(ProgressBarStyle.ASCII).setMaxRenderedLength(120).showSpeed()
-        .setSpeedUnit(ChronoUnit.SECONDS).setUpdateIntervalMillis(500).continuousUpdate().build()) {
+  static void snapshotProgress(ConnectRest rest, ConnectWorker worker, String connector, long rows)
+      throws Exception {
+    try (ProgressBar bar =
+        new ProgressBarBuilder()
+            .setTaskName("snapshot")
+            .setInitialMax(Math.max(rows, 1))
+            .setUnit(" rows", 1)
+            .setStyle(ProgressBarStyle.ASCII)
+            .setMaxRenderedLength(120)
+            .showSpeed()
+            .setSpeedUnit(ChronoUnit.SECONDS)
+            .setUpdateIntervalMillis(500)
+            .continuousUpdate()
+            .build()) {
       while (true) {
         long read = 0;
         long bytes = 0;
@@ -82,15 +99,18 @@ final class Embedded {
           }
         }
         String log = Files.readString(worker.logFile());
-        boolean complete = log.contains(connector + ": snapshot complete")
-            || log.contains(connector + ": every snapshot range is already done");
+        boolean complete =
+            log.contains(connector + ": snapshot complete")
+                || log.contains(connector + ": every snapshot range is already done");
         if (streaming || (complete && status.path("tasks").isEmpty())) {
           bar.stepTo(Math.max(rows, 1));
           bar.setExtraMessage(streaming ? " snapshot complete, streaming" : " snapshot complete");
           return;
         }
         bar.stepTo(Math.min(read, rows));
-        bar.setExtraMessage(String.format(" ranges %d/%d, %.1f MB read", rangesDone, rangesTotal, bytes / 1048576.0));
+        bar.setExtraMessage(
+            String.format(
+                " ranges %d/%d, %.1f MB read", rangesDone, rangesTotal, bytes / 1048576.0));
         Thread.sleep(500);
       }
     }

@@ -4,8 +4,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code java -jar pgcopy-runner.jar <command>}: see {@link Demo}. */
-@Command(name = "pgcopy", mixinStandardHelpOptions = true, version = "pgcopy-connect runner 0.1.0",
-    description = "Runs pgcopy-connect on this machine, on an embedded Kafka broker and Connect worker.",
+@Command(
+    name = "pgcopy",
+    mixinStandardHelpOptions = true,
+    version = "pgcopy-connect runner 0.1.0",
+    description =
+        "Runs pgcopy-connect on this machine, on an embedded Kafka broker and Connect worker.",
     subcommands = {Demo.class, Migrate.class})
 public final class Main {
   public static void main(String[] args) {

@@ -27,18 +27,26 @@ import picocli.CommandLine.Option;
  * committed offsets say. Stops once the target holds every row and a row-by-row comparison agrees,
  * or with {@code --follow} keeps streaming changes until interrupted.
  */
-@Command(name = "migrate", mixinStandardHelpOptions = true,
-    description = "Copy tables from a source to a target PostgreSQL through an embedded Kafka broker and Connect worker "
-        + "whose state lives in --state-dir (run the same command again to resume). Exit code 0 when the target equals "
-        + "the source.")
+@Command(
+    name = "migrate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Copy tables from a source to a target PostgreSQL through an embedded Kafka broker and Connect worker "
+            + "whose state lives in --state-dir (run the same command again to resume). Exit code 0 when the target equals "
+            + "the source.")
 final class Migrate implements Callable<Integer> {
-  @Option(names = "--source", required = true, description = "Source JDBC URL, jdbc:postgresql://host:port/db[?sslmode=...].")
+  @Option(
+      names = "--source",
+      required = true,
+      description = "Source JDBC URL, jdbc:postgresql://host:port/db[?sslmode=...].")
   String sourceUrl;
 
   @Option(names = "--source-user", required = true)
   String sourceUser;
 
-  @Option(names = "--source-password", defaultValue = "${env:PGCOPY_SOURCE_PASSWORD}",
+  @Option(
+      names = "--source-password",
+      defaultValue = "${env:PGCOPY_SOURCE_PASSWORD}",
       description = "Default: $PGCOPY_SOURCE_PASSWORD.")
   String sourcePassword;
 
@@ -48,31 +56,53 @@ final class Migrate implements Callable<Integer> {
   @Option(names = "--target-user", required = true)
   String targetUser;
 
-  @Option(names = "--target-password", defaultValue = "${env:PGCOPY_TARGET_PASSWORD}",
+  @Option(
+      names = "--target-password",
+      defaultValue = "${env:PGCOPY_TARGET_PASSWORD}",
       description = "Default: $PGCOPY_TARGET_PASSWORD.")
   String targetPassword;
 
-  @Option(names = "--tables", required = true, split = ",", description = "schema.table[,schema.table...]")
+  @Option(
+      names = "--tables",
+      required = true,
+      split = ",",
+      description = "schema.table[,schema.table...]")
   List<String> tables;
 
-  @Option(names = "--tasks", defaultValue = "4", description = "Snapshot tasks (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--tasks",
+      defaultValue = "4",
+      description = "Snapshot tasks (default ${DEFAULT-VALUE}).")
   int tasks;
 
-  @Option(names = "--follow", description = "After the copy, keep streaming changes (needs wal_level=logical and "
-      + "the REPLICATION attribute) until interrupted.")
+  @Option(
+      names = "--follow",
+      description =
+          "After the copy, keep streaming changes (needs wal_level=logical and "
+              + "the REPLICATION attribute) until interrupted.")
   boolean follow;
 
-  @Option(names = "--state-dir", defaultValue = "pgcopy-state", description = "Kafka's data and the worker's state "
-      + "(default ./${DEFAULT-VALUE}).")
+  @Option(
+      names = "--state-dir",
+      defaultValue = "pgcopy-state",
+      description = "Kafka's data and the worker's state " + "(default ./${DEFAULT-VALUE}).")
   Path stateDir;
 
-  @Option(names = "--source-option", description = "Extra source connector setting, key=value (repeatable).")
+  @Option(
+      names = "--source-option",
+      description = "Extra source connector setting, key=value (repeatable).")
   Map<String, String> sourceOptions = new HashMap<>();
 
-  @Option(names = "--plugin-path", description = "The plugin package directory (default: searched from the current directory up).")
+  @Option(
+      names = "--plugin-path",
+      description =
+          "The plugin package directory (default: searched from the current directory up).")
   Path pluginPath;
 
-  @Option(names = "--config-dir", description = "The project's config/ directory (default: searched from the current directory up).")
+  @Option(
+      names = "--config-dir",
+      description =
+          "The project's config/ directory (default: searched from the current directory up).")
   Path configDir;
 
   private final PrintStream out = System.out;
@@ -83,15 +113,21 @@ final class Migrate implements Callable<Integer> {
     Files.createDirectories(state);
     Embedded.prepare(state, pluginPath, configDir);
     boolean resuming = Files.isDirectory(state.resolve("kafka").resolve("data"));
-    out.printf("pgcopy-connect migrate: %s -> %s, tables %s, state in %s%s%n", sourceUrl, targetUrl, tables, state,
-        resuming ? " (resuming)" : "");
+    out.printf(
+        "pgcopy-connect migrate: %s -> %s, tables %s, state in %s%s%n",
+        sourceUrl, targetUrl, tables, state, resuming ? " (resuming)" : "");
     KafkaBroker broker = KafkaBroker.startAt(state.resolve("kafka"), Map.of());
-    ConnectWorker worker = ConnectWorker.createAt(state.resolve("connect"), broker, "512m", Map.of()).start();
-    Thread stopper = new Thread(() -> {
-      worker.stop();
-      broker.close();
-    }, "pgcopy-migrate-shutdown");
-    Runtime.getRuntime().addShutdownHook(stopper); // Ctrl-C: the worker stops its tasks and commits what it can
+    ConnectWorker worker =
+        ConnectWorker.createAt(state.resolve("connect"), broker, "512m", Map.of()).start();
+    Thread stopper =
+        new Thread(
+            () -> {
+              worker.stop();
+              broker.close();
+            },
+            "pgcopy-migrate-shutdown");
+    Runtime.getRuntime()
+        .addShutdownHook(stopper); // Ctrl-C: the worker stops its tasks and commits what it can
     try {
       ConnectRest rest = worker.rest();
       rest.putConnector("migrate-sink", sinkConfig());
@@ -108,14 +144,19 @@ final class Migrate implements Callable<Integer> {
         while (true) {
           Thread.sleep(5000);
           String mbean = Embedded.sourceMbean("migrate-source", 0);
-          out.printf("   %,d changes streamed, lag %d ms, slot retains %d MB%n",
-              (Long) worker.jmxAttribute(mbean, "Records"), (Long) worker.jmxAttribute(mbean, "StreamLagMillis"),
+          out.printf(
+              "   %,d changes streamed, lag %d ms, slot retains %d MB%n",
+              (Long) worker.jmxAttribute(mbean, "Records"),
+              (Long) worker.jmxAttribute(mbean, "StreamLagMillis"),
               (Long) worker.jmxAttribute(mbean, "SlotRetainedWalBytes") >> 20);
         }
       }
-      out.println("-> waiting for the target to hold every row, then comparing every table row by row");
+      out.println(
+          "-> waiting for the target to hold every row, then comparing every table row by row");
       boolean same = verify();
-      out.printf("%nSummary: %d tables, target %s the source.%n", tables.size(), same ? "EQUALS" : "DIFFERS FROM");
+      out.printf(
+          "%nSummary: %d tables, target %s the source.%n",
+          tables.size(), same ? "EQUALS" : "DIFFERS FROM");
       return same ? 0 : 1;
     } finally {
       try {
@@ -130,7 +171,8 @@ final class Migrate implements Callable<Integer> {
 
   /** config/source.json as shipped (converters, compression, topic creation), for these tables. */
   private Map<String, String> sourceConfig() {
-    Map<String, String> c = ShippedConfig.connector("source.json", sourceUrl, sourceUser, sourcePassword);
+    Map<String, String> c =
+        ShippedConfig.connector("source.json", sourceUrl, sourceUser, sourcePassword);
     c.remove("heartbeat.interval.ms");
     c.put("table.include.list", String.join(",", tables));
     c.put("topic.prefix", "migrate");
@@ -144,16 +186,20 @@ final class Migrate implements Callable<Integer> {
   }
 
   private Map<String, String> sinkConfig() {
-    Map<String, String> c = ShippedConfig.connector("sink.json", targetUrl, targetUser, targetPassword);
+    Map<String, String> c =
+        ShippedConfig.connector("sink.json", targetUrl, targetUser, targetPassword);
     c.put("topics.regex", "migrate\\.(?!_pgcopy_progress$).*");
     c.put("tasks.max", "2");
     return c;
   }
 
-  /** Waits until every table has as many rows in the target as in the source, then compares them row by row. */
+  /**
+   * Waits until every table has as many rows in the target as in the source, then compares them row
+   * by row.
+   */
   private boolean verify() throws Exception {
     try (Connection s = connect(sourceUrl, sourceUser, sourcePassword);
-         Connection t = connect(targetUrl, targetUser, targetPassword)) {
+        Connection t = connect(targetUrl, targetUser, targetPassword)) {
       for (String table : tables) {
         long expected = count(s, table);
         long seen = -1;
@@ -171,7 +217,11 @@ final class Migrate implements Callable<Integer> {
       boolean same = true;
       for (String table : tables) {
         TableComparison.Result r = TableComparison.compare(s, table, t, table);
-        out.printf("  %-30s %,12d rows in the source, %,12d in the target: %s%n", table, r.sourceRows(), r.targetRows(),
+        out.printf(
+            "  %-30s %,12d rows in the source, %,12d in the target: %s%n",
+            table,
+            r.sourceRows(),
+            r.targetRows(),
             r.same() ? "same rows" : "different: " + r.differences());
         same &= r.same();
       }
@@ -189,7 +239,8 @@ final class Migrate implements Callable<Integer> {
   }
 
   private static long count(Connection c, String table) throws SQLException {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + quoted(table))) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + quoted(table))) {
       rs.next();
       return rs.getLong(1);
     }
@@ -197,15 +248,21 @@ final class Migrate implements Callable<Integer> {
 
   /** Planner estimate of a table's rows (for the progress bar only). */
   private static long estimate(Connection c, String table) throws SQLException {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_partition_tree('" + quoted(table).replace("'", "''")
-            + "'::regclass) p JOIN pg_class c ON c.oid = p.relid WHERE p.isleaf")) {
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_partition_tree('"
+                    + quoted(table).replace("'", "''")
+                    + "'::regclass) p JOIN pg_class c ON c.oid = p.relid WHERE p.isleaf")) {
       rs.next();
       return rs.getLong(1);
     }
   }
 
-  /** schema.table as the user wrote it is already SQL (quote parts that need it); reject what is not a name. */
+  /**
+   * schema.table as the user wrote it is already SQL (quote parts that need it); reject what is not
+   * a name.
+   */
   private static String quoted(String table) {
     if (table.contains(";") || table.contains("--")) {
       throw new IllegalArgumentException("not a table name: " + table);

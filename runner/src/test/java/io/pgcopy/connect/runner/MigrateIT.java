@@ -16,35 +16,55 @@ import org.junit.jupiter.api.Test;
  * {@code migrate} between two real databases, interrupted in the middle of the copy (SIGTERM, as
  * Ctrl-C sends), run again with the same state directory and killed (SIGKILL, as a crash, which
  * leaves its broker and worker processes behind), then run a third time: it resumes each time and
- * ends with a target equal to the source, row by row, a keyless table included (a row copied
- * twice would show).
+ * ends with a target equal to the source, row by row, a keyless table included (a row copied twice
+ * would show).
  */
 class MigrateIT {
   @Test
   void interruptedMigrationResumesAndVerifies() throws Exception {
     Path work = Files.createDirectories(Path.of("target", "migrate-it").toAbsolutePath());
     try (PostgresServer source = PostgresServer.start(work, "source");
-         PostgresServer target = PostgresServer.start(work, "target", "replica")) {
+        PostgresServer target = PostgresServer.start(work, "target", "replica")) {
       source.createDatabase("app");
       target.createDatabase("app");
-      source.execute("app",
+      source.execute(
+          "app",
           "CREATE TABLE public.orders (id bigint PRIMARY KEY, customer text, amount numeric(12,2))",
           "INSERT INTO public.orders SELECT g, 'customer ' || (g % 1000), g / 7.0 FROM generate_series(1, 200000) g",
           "CREATE TABLE public.events (at timestamptz, payload text)",
           "INSERT INTO public.events SELECT now() - g * interval '1 s', 'event ' || (g % 10) FROM generate_series(1, 200000) g",
           "ANALYZE");
       Path state = Files.createTempDirectory(work, "state-");
-      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx512m", "-jar", Path.of("target", "pgcopy-runner.jar").toAbsolutePath().toString(), "migrate",
-          "--source", source.jdbcUrl("app"), "--source-user", "postgres",
-          "--target", target.jdbcUrl("app"), "--target-user", "postgres",
-          "--tables", "public.orders,public.events", "--tasks", "2", "--state-dir", state.toString(),
-          "--source-option", "snapshot.range.pages=200"));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-Xmx512m",
+                  "-jar",
+                  Path.of("target", "pgcopy-runner.jar").toAbsolutePath().toString(),
+                  "migrate",
+                  "--source",
+                  source.jdbcUrl("app"),
+                  "--source-user",
+                  "postgres",
+                  "--target",
+                  target.jdbcUrl("app"),
+                  "--target-user",
+                  "postgres",
+                  "--tables",
+                  "public.orders,public.events",
+                  "--tasks",
+                  "2",
+                  "--state-dir",
+                  state.toString(),
+                  "--source-option",
+                  "snapshot.range.pages=200"));
 
       // first run: slowed down (small polls of small batches), interrupted once part of the rows
       // are in the target
       List<String> slow = new ArrayList<>(command);
-      slow.addAll(List.of("--source-option", "batch.max.rows=100", "--source-option", "batch.bytes=1024"));
+      slow.addAll(
+          List.of("--source-option", "batch.max.rows=100", "--source-option", "batch.bytes=1024"));
       Path firstLog = work.resolve("first.out");
       Process first = startUntil(slow, firstLog, target, 20_000);
       first.destroy(); // SIGTERM, as Ctrl-C
@@ -59,7 +79,11 @@ class MigrateIT {
       assertThat(Files.readString(crashLog)).contains("(resuming)");
 
       Path secondLog = work.resolve("second.out");
-      Process second = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(secondLog.toFile()).start();
+      Process second =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(secondLog.toFile())
+              .start();
       boolean finished = second.waitFor(8, TimeUnit.MINUTES);
       String out = Files.readString(secondLog);
       if (!finished) {
@@ -68,25 +92,37 @@ class MigrateIT {
       assertThat(finished).as(out).isTrue();
       assertThat(second.exitValue()).as(out).isZero();
       assertThat(out).contains("(resuming)").contains("target EQUALS the source");
-      try (Connection s = source.connect("app"); Connection t = target.connect("app")) {
+      try (Connection s = source.connect("app");
+          Connection t = target.connect("app")) {
         for (String table : List.of("public.orders", "public.events")) {
           TableComparison.Result r = TableComparison.compare(s, table, t, table);
           assertThat(r.same()).as(table + ": " + r).isTrue();
         }
       }
-      // the second run resumed: the worker found the offsets of ranges finished before the interrupt
+      // the second run resumed: the worker found the offsets of ranges finished before the
+      // interrupt
       String workerLogs = Files.readString(state.resolve("connect").resolve("worker-1.log"));
-      boolean skippedDoneRanges = java.util.regex.Pattern.compile("migrate-source: (\\d+) of (\\d+) ranges left to read")
-          .matcher(workerLogs).results()
-          .anyMatch(m -> Integer.parseInt(m.group(1)) < Integer.parseInt(m.group(2)));
-      boolean resumedInsideARange = workerLogs.matches("(?s).*resuming \"public\"\\.\"(orders|events)\" pages.*");
-      assertThat(skippedDoneRanges || resumedInsideARange).as("the second run started from the committed offsets").isTrue();
+      boolean skippedDoneRanges =
+          java.util.regex.Pattern.compile("migrate-source: (\\d+) of (\\d+) ranges left to read")
+              .matcher(workerLogs)
+              .results()
+              .anyMatch(m -> Integer.parseInt(m.group(1)) < Integer.parseInt(m.group(2)));
+      boolean resumedInsideARange =
+          workerLogs.matches("(?s).*resuming \"public\"\\.\"(orders|events)\" pages.*");
+      assertThat(skippedDoneRanges || resumedInsideARange)
+          .as("the second run started from the committed offsets")
+          .isTrue();
     }
   }
 
-  /** Starts the runner and returns it once the target holds {@code rows} rows (it must still be running). */
-  private static Process startUntil(List<String> command, Path log, PostgresServer target, long rows) throws Exception {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  /**
+   * Starts the runner and returns it once the target holds {@code rows} rows (it must still be
+   * running).
+   */
+  private static Process startUntil(
+      List<String> command, Path log, PostgresServer target, long rows) throws Exception {
+    Process p =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
     while (rows(target) < rows && System.nanoTime() < deadline && p.isAlive()) {
       Thread.sleep(200);
@@ -103,7 +139,8 @@ class MigrateIT {
   }
 
   private static long countIfExists(Connection t, String table) {
-    try (var st = t.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+    try (var st = t.createStatement();
+        var rs = st.executeQuery("SELECT count(*) FROM " + table)) {
       rs.next();
       return rs.getLong(1);
     } catch (java.sql.SQLException e) {

@@ -33,8 +33,12 @@ public final class PgOutputDecoder {
 
   public PgOutputDecoder(int protocolVersion) {
     if (protocolVersion < 1 || protocolVersion > MAX_PROTOCOL_VERSION) {
-      throw new IllegalArgumentException("pgoutput protocol version " + protocolVersion + " is not supported (1 to "
-          + MAX_PROTOCOL_VERSION + ")");
+      throw new IllegalArgumentException(
+          "pgoutput protocol version "
+              + protocolVersion
+              + " is not supported (1 to "
+              + MAX_PROTOCOL_VERSION
+              + ")");
     }
     this.protocolVersion = protocolVersion;
   }
@@ -67,7 +71,10 @@ public final class PgOutputDecoder {
     return decode(ByteBuffer.wrap(bytes));
   }
 
-  /** Decodes the message between the buffer's position and limit; the buffer must be backed by an array. */
+  /**
+   * Decodes the message between the buffer's position and limit; the buffer must be backed by an
+   * array.
+   */
   public PgOutputMessage decode(ByteBuffer in) {
     if (!in.hasArray()) {
       ByteBuffer copy = ByteBuffer.allocate(in.remaining());
@@ -139,7 +146,9 @@ public final class PgOutputDecoder {
           in.position(in.limit());
           yield a;
         }
-        default -> throw new IllegalArgumentException("unknown or unrequested pgoutput message '" + tag + "'");
+        default ->
+            throw new IllegalArgumentException(
+                "unknown or unrequested pgoutput message '" + tag + "'");
       };
     } catch (java.nio.BufferUnderflowException e) {
       throw new IllegalArgumentException("pgoutput message '" + tag + "' is truncated", e);
@@ -196,7 +205,8 @@ public final class PgOutputDecoder {
     while (in.get(end) != 0) {
       end++;
     }
-    String s = new String(in.array(), in.arrayOffset() + start, end - start, StandardCharsets.UTF_8);
+    String s =
+        new String(in.array(), in.arrayOffset() + start, end - start, StandardCharsets.UTF_8);
     in.position(end + 1);
     return s;
   }

@@ -3,10 +3,10 @@ package io.pgcopy.connect.format.pgoutput;
 import java.nio.ByteBuffer;
 
 /**
- * A row as pgoutput sends it: per column a kind, {@code 'n'} (NULL), {@code 'u'} (unchanged
- * TOASTed value, not sent), {@code 't'} (text) or {@code 'b'} (binary, the type's send format),
- * and the value bytes for the last two. The bytes are slices of the message buffer, copied out only
- * by {@link #toCopyTuple()}.
+ * A row as pgoutput sends it: per column a kind, {@code 'n'} (NULL), {@code 'u'} (unchanged TOASTed
+ * value, not sent), {@code 't'} (text) or {@code 'b'} (binary, the type's send format), and the
+ * value bytes for the last two. The bytes are slices of the message buffer, copied out only by
+ * {@link #toCopyTuple()}.
  */
 public final class TupleData {
   private final byte[] kinds;
@@ -21,7 +21,10 @@ public final class TupleData {
     this.lengths = lengths;
   }
 
-  /** Parses tuple data at the buffer's position (which must be backed by an array) and advances past it. */
+  /**
+   * Parses tuple data at the buffer's position (which must be backed by an array) and advances past
+   * it.
+   */
   static TupleData read(ByteBuffer in) {
     int n = in.getShort() & 0xffff;
     byte[] kinds = new byte[n];
@@ -35,13 +38,16 @@ public final class TupleData {
         case 't', 'b' -> {
           int len = in.getInt();
           if (len < 0 || len > in.remaining()) {
-            throw new IllegalArgumentException("column " + i + ": value length " + len + " exceeds the message");
+            throw new IllegalArgumentException(
+                "column " + i + ": value length " + len + " exceeds the message");
           }
           offsets[i] = in.arrayOffset() + in.position();
           lengths[i] = len;
           in.position(in.position() + len);
         }
-        default -> throw new IllegalArgumentException("column " + i + ": unknown tuple data kind '" + (char) kind + "'");
+        default ->
+            throw new IllegalArgumentException(
+                "column " + i + ": unknown tuple data kind '" + (char) kind + "'");
       }
     }
     return new TupleData(kinds, in.array(), offsets, lengths);
@@ -68,6 +74,7 @@ public final class TupleData {
     }
     return false;
   }
+
   /** The indexes of the columns whose unchanged TOASTed values were not sent, or null when none. */
   public int[] unchangedToastColumns() {
     if (!hasUnchangedToast()) {
@@ -89,7 +96,6 @@ public final class TupleData {
     return idx;
   }
 
-
   /** The value bytes of a column, null for NULL and unchanged TOAST. */
   public byte[] value(int column) {
     if (lengths[column] < 0) {
@@ -104,8 +110,8 @@ public final class TupleData {
    * The row as a binary COPY tuple: int16 field count, then per field int32 length (-1 for NULL and
    * for an unchanged TOASTed value, which the caller marks as absent) and the bytes.
    *
-   * @throws IllegalStateException when a value came as text (the stream was not started with
-   *     {@code binary 'true'}): text and binary forms cannot be mixed in one COPY tuple
+   * @throws IllegalStateException when a value came as text (the stream was not started with {@code
+   *     binary 'true'}): text and binary forms cannot be mixed in one COPY tuple
    */
   public byte[] toCopyTuple() {
     return toCopyTuple(false);
@@ -123,8 +129,15 @@ public final class TupleData {
     byte other = text ? (byte) 'b' : (byte) 't';
     for (int i = 0; i < kinds.length; i++) {
       if (kinds[i] == other) {
-        throw new IllegalStateException("column " + i + " came in " + (text ? "binary" : "text") + " format; the stream"
-            + " needs binary '" + !text + "'");
+        throw new IllegalStateException(
+            "column "
+                + i
+                + " came in "
+                + (text ? "binary" : "text")
+                + " format; the stream"
+                + " needs binary '"
+                + !text
+                + "'");
       }
       size += 4 + Math.max(lengths[i], 0);
     }

@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Decodes bytes captured from PostgreSQL 15 (pgoutput protocol 3, binary, messages, streaming,
  * logical_decoding_work_mem = 64kB), one message per line in hex. The session that produced them:
+ *
  * <pre>
  * CREATE TABLE t (id integer PRIMARY KEY, note text, big text);  -- big: STORAGE EXTERNAL
  * CREATE TABLE k (a integer, b text);  ALTER TABLE k REPLICA IDENTITY FULL;
@@ -58,14 +59,20 @@ class PgOutputDecoderTest {
   static void decodeCapture() throws IOException {
     PgOutputDecoder decoder = new PgOutputDecoder(3);
     messages = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(new GZIPInputStream(
-        PgOutputDecoderTest.class.getResourceAsStream("/pgoutput/pg15-proto3-binary-streaming.hex.gz")),
-        StandardCharsets.US_ASCII))) {
+    try (BufferedReader r =
+        new BufferedReader(
+            new InputStreamReader(
+                new GZIPInputStream(
+                    PgOutputDecoderTest.class.getResourceAsStream(
+                        "/pgoutput/pg15-proto3-binary-streaming.hex.gz")),
+                StandardCharsets.US_ASCII))) {
       String line;
       while ((line = r.readLine()) != null) {
         ByteBuffer b = ByteBuffer.wrap(HexFormat.of().parseHex(line));
         messages.add(decoder.decode(b));
-        assertThat(b.remaining()).as("bytes left after " + messages.get(messages.size() - 1)).isZero();
+        assertThat(b.remaining())
+            .as("bytes left after " + messages.get(messages.size() - 1))
+            .isZero();
       }
     }
   }
@@ -85,7 +92,8 @@ class PgOutputDecoderTest {
     assertThat(begins).hasSize(commits.size()).hasSizeGreaterThanOrEqualTo(10);
     for (int i = 0; i < begins.size(); i++) {
       assertThat(commits.get(i).commitLsn()).isEqualTo(begins.get(i).finalLsn());
-      assertThat(Long.compareUnsigned(commits.get(i).endLsn(), commits.get(i).commitLsn())).isPositive();
+      assertThat(Long.compareUnsigned(commits.get(i).endLsn(), commits.get(i).commitLsn()))
+          .isPositive();
     }
   }
 
@@ -94,13 +102,19 @@ class PgOutputDecoderTest {
     List<Relation> t = all(Relation.class).stream().filter(r -> r.name().equals("t")).toList();
     assertThat(t.get(0).namespace()).isEqualTo("public");
     assertThat(t.get(0).replicaIdentity()).isEqualTo('d');
-    assertThat(t.get(0).columns()).extracting(PgOutputMessage.RelationColumn::name).containsExactly("id", "note", "big");
-    assertThat(t.get(0).columns()).extracting(PgOutputMessage.RelationColumn::key).containsExactly(true, false, false);
+    assertThat(t.get(0).columns())
+        .extracting(PgOutputMessage.RelationColumn::name)
+        .containsExactly("id", "note", "big");
+    assertThat(t.get(0).columns())
+        .extracting(PgOutputMessage.RelationColumn::key)
+        .containsExactly(true, false, false);
     assertThat(t.get(0).columns().get(0).typeOid()).isEqualTo(23);
     // sent again after ADD COLUMN
-    assertThat(t.get(t.size() - 1).columns()).extracting(PgOutputMessage.RelationColumn::name)
+    assertThat(t.get(t.size() - 1).columns())
+        .extracting(PgOutputMessage.RelationColumn::name)
         .containsExactly("id", "note", "big", "extra");
-    Relation k = all(Relation.class).stream().filter(r -> r.name().equals("k")).findFirst().orElseThrow();
+    Relation k =
+        all(Relation.class).stream().filter(r -> r.name().equals("k")).findFirst().orElseThrow();
     assertThat(k.replicaIdentity()).isEqualTo('f');
   }
 
@@ -194,13 +208,16 @@ class PgOutputDecoderTest {
     assertThat(abortedWhole).hasSize(1);
     assertThat(committedIds).hasSize(1002).contains(100, 1100, 4).noneMatch(id -> id >= 5000);
     // the plain transaction after them is not streamed
-    assertThat(intValue(all(Insert.class).get(all(Insert.class).size() - 1).newTuple(), 0)).isEqualTo(5);
+    assertThat(intValue(all(Insert.class).get(all(Insert.class).size() - 1).newTuple(), 0))
+        .isEqualTo(5);
   }
 
   @Test
   void badInputSaysWhatIsWrong() {
-    assertThatThrownBy(() -> new PgOutputDecoder(3).decode(new byte[] {'Z'})).hasMessageContaining("'Z'");
-    assertThatThrownBy(() -> new PgOutputDecoder(3).decode(new byte[] {'B', 0, 0})).hasMessageContaining("truncated");
+    assertThatThrownBy(() -> new PgOutputDecoder(3).decode(new byte[] {'Z'}))
+        .hasMessageContaining("'Z'");
+    assertThatThrownBy(() -> new PgOutputDecoder(3).decode(new byte[] {'B', 0, 0}))
+        .hasMessageContaining("truncated");
     assertThatThrownBy(() -> new PgOutputDecoder(9)).hasMessageContaining("not supported");
     assertThat(PgOutputDecoder.protocolVersionFor(150004)).isEqualTo(3);
     assertThat(PgOutputDecoder.protocolVersionFor(170000)).isEqualTo(4);
