@@ -206,6 +206,11 @@ final class RecordDecoder {
   }
 
   static String where(SinkRecord r) {
-    return "record " + r.topic() + "-" + r.kafkaPartition() + "@" + r.kafkaOffset();
+    return "record of topic "
+        + r.topic()
+        + ", partition "
+        + r.kafkaPartition()
+        + ", offset "
+        + r.kafkaOffset();
   }
 }

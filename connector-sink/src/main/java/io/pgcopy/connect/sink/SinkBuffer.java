@@ -52,10 +52,44 @@ final class SinkBuffer {
   BarrierEntry add(SinkRecord r) {
     RecordDecoder.Decoded d = decoder.decode(r);
     if (d.isBatch()) {
+      check(r, d);
       return addBatch(r, d);
     }
     addRow(r, d);
     return null;
+  }
+
+  /**
+   * Refuses a malformed batch before any of it is buffered, so a bad record (a truncated value, a
+   * wrong field count, a row count that does not match) can be skipped whole.
+   */
+  private static void check(SinkRecord r, RecordDecoder.Decoded d) {
+    byte[] value = RecordDecoder.value(r);
+    if (value == null) {
+      throw new DataException(RecordDecoder.where(r) + " is a batch without a value");
+    }
+    int count;
+    try {
+      count = RowBatchReader.check(d.batchKind(), value, d.layout().size());
+    } catch (IllegalArgumentException e) {
+      throw new DataException(
+          RecordDecoder.where(r)
+              + " is not a pgcopy row batch of "
+              + d.target()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    if (d.batchKind() == RowBatch.ROWS && count != rowCount(r)) {
+      throw new DataException(
+          RecordDecoder.where(r)
+              + " holds "
+              + count
+              + " rows where its "
+              + RecordHeaders.ROWS
+              + " header says "
+              + rowCount(r));
+    }
   }
 
   /** A binary record: many rows of one table. */

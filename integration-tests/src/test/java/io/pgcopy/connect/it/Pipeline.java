@@ -145,6 +145,25 @@ final class Pipeline implements AutoCloseable {
     }
   }
 
+  /** Waits until one of the connector's tasks failed; returns its trace. */
+  String awaitTaskFailed(String connector, Duration timeout) {
+    String[] trace = new String[1];
+    Awaitility.await(connector + " to have a failed task")
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () -> {
+              for (JsonNode t : rest().status(connector).path("tasks")) {
+                if ("FAILED".equals(t.path("state").asText())) {
+                  trace[0] = t.path("trace").asText();
+                  return true;
+                }
+              }
+              return false;
+            });
+    return trace[0];
+  }
+
   /** Waits until the source connector released its snapshot: every range done, no tasks left. */
   void awaitSnapshotComplete(String connector, Duration timeout) {
     // a restarted worker answers 404 until it has read the status topic again

@@ -38,6 +38,41 @@ public final class RowBatchReader {
     return new RowBatchReader(value == null ? new byte[0] : value, operation == RowBatch.CHANGES);
   }
 
+  /**
+   * Walks a whole batch without copying anything and returns how many rows (or changes) it holds,
+   * so a consumer can refuse a malformed record before using any of it.
+   *
+   * @param fields how many fields every new row must have (the record's column layout)
+   * @throws IllegalArgumentException naming the row and byte where {@code value} is not a batch of
+   *     {@code operation}
+   */
+  public static int check(byte operation, byte[] value, int fields) {
+    RowBatchReader r = of(operation, value);
+    int n = 0;
+    try {
+      while (r.next()) {
+        if (r.newAt >= 0) {
+          int count = CopyBinary.getShort(r.value, r.newAt);
+          if (count != fields) {
+            throw new IllegalArgumentException(
+                "row "
+                    + n
+                    + " at byte "
+                    + r.newAt
+                    + " has "
+                    + count
+                    + " fields where the column layout has "
+                    + fields);
+          }
+        }
+        n++;
+      }
+    } catch (IndexOutOfBoundsException e) {
+      throw new IllegalArgumentException("row batch ends inside row " + n, e);
+    }
+    return n;
+  }
+
   /** Advances to the next row; false after the last. */
   public boolean next() {
     if (pos >= value.length) {

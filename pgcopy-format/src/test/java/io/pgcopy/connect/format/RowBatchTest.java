@@ -96,6 +96,34 @@ class RowBatchTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
+  @Test
+  void checkCountsTheRowsOfAWellFormedBatchAndNamesWhereOneIsNot() {
+    byte[] rows = concat(row(1, "one"), row(2, null), row(3, "three"));
+    assertThat(RowBatchReader.check(RowBatch.ROWS, rows, 2)).isEqualTo(3);
+    assertThat(RowBatchReader.check(RowBatch.ROWS, new byte[0], 2)).isZero();
+    assertThatThrownBy(() -> RowBatchReader.check(RowBatch.ROWS, rows, 3))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("row 0 at byte 0 has 2 fields where the column layout has 3");
+    // cut inside the last row's length word, and inside its first field's length word
+    for (int cut : new int[] {1, 4}) {
+      byte[] truncated = java.util.Arrays.copyOf(rows, rows.length - row(3, "three").length + cut);
+      assertThatThrownBy(() -> RowBatchReader.check(RowBatch.ROWS, truncated, 2))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("row 2");
+    }
+    byte[] garbage = "this is not a row batch".getBytes(StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> RowBatchReader.check(RowBatch.ROWS, garbage, 2))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RowBatchReader.check(RowBatch.CHANGES, garbage, 2))
+        .isInstanceOf(IllegalArgumentException.class);
+
+    RowBatchWriter w = new RowBatchWriter(8);
+    w.appendChange(Operation.INSERT, 5, null, null, row(1, "abc"));
+    w.appendChange(Operation.DELETE, 6, null, Tuples.of(new byte[] {0, 0, 0, 1}), null);
+    w.appendTruncate(7, 0, 4);
+    assertThat(RowBatchReader.check(RowBatch.CHANGES, w.toByteArray(), 2)).isEqualTo(3);
+  }
+
   private static byte[] concat(byte[]... parts) {
     int n = 0;
     for (byte[] p : parts) {

@@ -1,0 +1,242 @@
+package io.pgcopy.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Records on the sink's topics that did not come from the pgcopy source, produced by a plain
+ * producer into a live pipeline: the sink fails naming topic, partition, offset and what is wrong;
+ * with Connect's {@code errors.tolerance=all} and a dead-letter topic the bad records land there,
+ * every good record around them reaches the target, and their offsets are stored.
+ */
+class SinkFaultsIT {
+  private static final String KEYED = "public.dl_keyed";
+  private static final String KEYLESS = "public.dl_nokey";
+  private static final String DLQ = "dl-dead-letters";
+
+  private static Pipeline pipeline;
+
+  @BeforeAll
+  static void startServers() {
+    pipeline = new Pipeline("replica");
+  }
+
+  @AfterAll
+  static void stopServers() {
+    if (pipeline != null) {
+      pipeline.close();
+    }
+  }
+
+  @Test
+  void badRecordsFailTheSinkNamingThemThenGoToTheDeadLetterTopic() throws Exception {
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "CREATE TABLE " + KEYED + " (id integer PRIMARY KEY, v text)",
+        "INSERT INTO " + KEYED + " SELECT g, 'row ' || g FROM generate_series(1, 2000) g",
+        "CREATE TABLE " + KEYLESS + " (a integer, b text)",
+        "ALTER TABLE " + KEYLESS + " REPLICA IDENTITY FULL",
+        "INSERT INTO " + KEYLESS + " SELECT g % 50, 'dup' FROM generate_series(1, 500) g");
+    Map<String, String> source = pipeline.sourceConfig("dl", KEYED + "," + KEYLESS);
+    source.put("snapshot.mode", "initial");
+    source.put("slot.name", "dl");
+    source.put("publication.name", "dl");
+    Map<String, String> sink = pipeline.sinkConfig("dl");
+    var rest = pipeline.rest();
+    rest.putConnector("dl-sink", sink);
+    rest.putConnector("dl-source", source);
+    pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
+    pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
+
+    String keyedTopic = "dl." + KEYED;
+    String keylessTopic = "dl." + KEYLESS;
+    ConsumerRecord<byte[], byte[]> good = firstRecord(keyedTopic);
+    List<RecordMetadata> bad = new ArrayList<>();
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      // garbage bytes under a real record's headers: the sink stops, naming the record
+      bad.add(send(producer, keyedTopic, good.key(), "not a row batch", good.headers().toArray()));
+      String trace = pipeline.awaitTaskFailed("dl-sink", Duration.ofMinutes(2));
+      RecordMetadata first = bad.get(0);
+      assertThat(trace)
+          .contains("DataException")
+          .contains(
+              "record of topic "
+                  + keyedTopic
+                  + ", partition "
+                  + first.partition()
+                  + ", offset "
+                  + first.offset())
+          .contains("is not a pgcopy row batch");
+
+      // the operator tolerates bad records, keeping them in a dead-letter topic
+      sink.put("errors.tolerance", "all");
+      sink.put("errors.deadletterqueue.topic.name", DLQ);
+      sink.put("errors.deadletterqueue.topic.replication.factor", "1");
+      sink.put("errors.deadletterqueue.context.headers.enable", "true");
+      rest.putConnector("dl-sink", sink);
+      Awaitility.await("the sink's tasks running again")
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(
+              () -> {
+                var tasks = rest.status("dl-sink").path("tasks");
+                for (int i = 0; i < tasks.size(); i++) {
+                  if ("FAILED".equals(tasks.get(i).path("state").asText())) {
+                    rest.restartTask("dl-sink", tasks.get(i).path("id").asInt());
+                    return false;
+                  }
+                }
+                return tasks.size() > 0
+                    && tasks.findValuesAsText("state").stream().allMatch("RUNNING"::equals);
+              });
+
+      // more kinds of bad records, in both tables' topics
+      bad.add(send(producer, keyedTopic, good.key(), "no headers at all", new Header[0]));
+      byte[] truncated = Arrays.copyOf(good.value(), good.value().length - 3);
+      bad.add(send(producer, keyedTopic, good.key(), truncated, good.headers().toArray()));
+      ConsumerRecord<byte[], byte[]> keyless = firstRecord(keylessTopic);
+      byte[] oneField = {0, 1, 0, 0, 0, 1, 7};
+      bad.add(send(producer, keylessTopic, keyless.key(), oneField, withRows(keyless, 1)));
+      bad.add(
+          send(producer, keylessTopic, keyless.key(), keyless.value(), withRows(keyless, 99999)));
+    }
+    // good records around them: changes to both tables
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "UPDATE " + KEYED + " SET v = 'changed' WHERE id % 7 = 0",
+        "DELETE FROM " + KEYED + " WHERE id % 11 = 0",
+        "INSERT INTO " + KEYED + " SELECT g, 'new ' || g FROM generate_series(5001, 5500) g",
+        "DELETE FROM " + KEYLESS + " WHERE a = 3",
+        "UPDATE " + KEYLESS + " SET b = 'changed' WHERE a = 4",
+        "INSERT INTO " + KEYLESS + " SELECT g % 10, 'after' FROM generate_series(1, 100) g");
+    pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
+    pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
+
+    // every bad record is in the dead-letter topic, with where it came from and why
+    List<ConsumerRecord<byte[], byte[]>> dead = readAll(DLQ, bad.size());
+    assertThat(dead).hasSize(bad.size());
+    for (ConsumerRecord<byte[], byte[]> d : dead) {
+      Header why = d.headers().lastHeader("__connect.errors.exception.message");
+      assertThat(why).as("dead letter's error header").isNotNull();
+      assertThat(new String(why.value(), StandardCharsets.UTF_8))
+          .contains("record of topic dl.public.dl_");
+    }
+    // ... and the target stored offsets past each of them
+    try (Connection t = pipeline.targetConnection();
+        PreparedStatement ps =
+            t.prepareStatement(
+                "SELECT next_offset FROM public.pgcopy_sink_offsets"
+                    + " WHERE topic = ? AND kafka_partition = ?")) {
+      for (RecordMetadata m : bad) {
+        ps.setString(1, m.topic());
+        ps.setInt(2, m.partition());
+        try (ResultSet rs = ps.executeQuery()) {
+          assertThat(rs.next()).as(m.toString()).isTrue();
+          assertThat(rs.getLong(1)).as(m + " stored offset").isGreaterThan(m.offset());
+        }
+      }
+    }
+    assertThat(pipeline.rest().status("dl-sink").path("tasks").findValuesAsText("state"))
+        .containsOnly("RUNNING");
+  }
+
+  private static Header[] withRows(ConsumerRecord<byte[], byte[]> r, int rows) {
+    RecordHeaders headers = new RecordHeaders(r.headers().toArray());
+    headers.remove("pgcopy.rows");
+    headers.add(
+        "pgcopy.rows",
+        new byte[] {(byte) (rows >>> 24), (byte) (rows >>> 16), (byte) (rows >>> 8), (byte) rows});
+    headers.remove("pgcopy.op");
+    headers.add("pgcopy.op", new byte[] {'R'});
+    return headers.toArray();
+  }
+
+  private static RecordMetadata send(
+      KafkaProducer<byte[], byte[]> producer,
+      String topic,
+      byte[] key,
+      Object value,
+      Header[] headers)
+      throws Exception {
+    byte[] bytes = value instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : (byte[]) value;
+    return producer
+        .send(new ProducerRecord<>(topic, null, key, bytes, Arrays.asList(headers)))
+        .get();
+  }
+
+  /** The first snapshot record of a topic (a batch of rows, with its headers). */
+  private static ConsumerRecord<byte[], byte[]> firstRecord(String topic) {
+    for (ConsumerRecord<byte[], byte[]> r : readAll(topic, 1)) {
+      Header op = r.headers().lastHeader("pgcopy.op");
+      if (op != null && op.value().length == 1 && op.value()[0] == 'R') {
+        return r;
+      }
+    }
+    throw new AssertionError("no snapshot batch in " + topic);
+  }
+
+  /** Every committed record of a topic, waiting until there are at least {@code atLeast}. */
+  private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int atLeast) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.broker.bootstrapServers());
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      Awaitility.await(topic + " to hold " + atLeast + " records")
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> !consumer.partitionsFor(topic).isEmpty());
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      consumer.assign(partitions);
+      Awaitility.await(topic + " to hold " + atLeast + " records")
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum()
+                      >= atLeast);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        consumer.poll(Duration.ofMillis(500)).forEach(all::add);
+      }
+    }
+    return all;
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer() {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.broker.bootstrapServers());
+    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+}
