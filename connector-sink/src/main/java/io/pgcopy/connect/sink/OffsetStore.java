@@ -118,6 +118,40 @@ final class OffsetStore {
     return moved;
   }
 
+  /**
+   * Sets the stored next offsets of the given partitions as an operator asked (Connect's {@code
+   * PATCH} and {@code DELETE /connectors/<name>/offsets}, with the connector stopped): a null value
+   * removes the partition's row, so the sink starts it from the consumer group's position. Does not
+   * commit.
+   */
+  void overwrite(Connection conn, Map<TopicPartition, Long> offsets) throws SQLException {
+    try (PreparedStatement delete =
+            conn.prepareStatement(
+                "DELETE FROM "
+                    + table.quoted()
+                    + " WHERE connector = ? AND topic = ? AND kafka_partition = ?");
+        PreparedStatement upsert =
+            conn.prepareStatement(
+                "INSERT INTO "
+                    + table.quoted()
+                    + " (connector, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?)"
+                    + " ON CONFLICT (connector, topic, kafka_partition)"
+                    + " DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()")) {
+      for (Map.Entry<TopicPartition, Long> e : offsets.entrySet()) {
+        PreparedStatement ps = e.getValue() == null ? delete : upsert;
+        ps.setString(1, connector);
+        ps.setString(2, e.getKey().topic());
+        ps.setInt(3, e.getKey().partition());
+        if (e.getValue() != null) {
+          ps.setLong(4, e.getValue());
+        }
+        ps.addBatch();
+      }
+      delete.executeBatch();
+      upsert.executeBatch();
+    }
+  }
+
   private static void collectUnchanged(
       int[] counts, List<TopicPartition> partitions, Set<TopicPartition> moved) {
     for (int i = 0; i < counts.length; i++) {

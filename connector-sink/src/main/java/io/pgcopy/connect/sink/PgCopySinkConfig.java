@@ -19,8 +19,9 @@ public final class PgCopySinkConfig extends AbstractConfig {
   public static final String CONNECTION_URL_CONFIG = ConnectionSettings.CONNECTION_URL_CONFIG;
   public static final String CONNECTION_USER_CONFIG = ConnectionSettings.CONNECTION_USER_CONFIG;
   private static final String CONNECTION_USER_DOC =
-      "Database user. It needs INSERT and UPDATE on the target tables and the offsets table, and CREATE "
-          + "where auto.create makes tables.";
+      "Database user. With auto.create it needs USAGE and CREATE on the schemas it writes to (it then "
+          + "owns the tables it creates and the offsets table); on tables made by another role, SELECT, "
+          + "INSERT, UPDATE, DELETE and TRUNCATE (docs/operations.md).";
   public static final String CONNECTION_PASSWORD_CONFIG =
       ConnectionSettings.CONNECTION_PASSWORD_CONFIG;
 

@@ -307,7 +307,17 @@ final class TargetTables {
       throws SQLException {
     String sql = createTableSql(target, layout);
     try (Statement st = conn.createStatement()) {
-      st.execute("CREATE SCHEMA IF NOT EXISTS " + TableId.quoteIdentifier(target.schema()));
+      // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT to_regnamespace("
+                  + quoteLiteral(TableId.quoteIdentifier(target.schema()))
+                  + ")")) {
+        rs.next();
+        if (rs.getString(1) == null) {
+          st.execute("CREATE SCHEMA IF NOT EXISTS " + TableId.quoteIdentifier(target.schema()));
+        }
+      }
       st.execute(sql);
       conn.commit();
       log.info("Created target table {}", target);

@@ -607,6 +607,25 @@ public class PgCopySourceConnector extends SourceConnector {
     return PgCopySourceConfig.CONFIG_DEF;
   }
 
+  /**
+   * Refuses offsets changed through the REST API ({@code PATCH} or {@code DELETE
+   * /connectors/<name>/offsets}), with the way to what an operator wants: the offsets are snapshot
+   * ranges under one exported snapshot and stream positions tied to the slot, and a set written by
+   * hand would lose or double rows.
+   */
+  @Override
+  public boolean alterOffsets(
+      Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
+    throw new ConnectException(
+        "the pgcopy source's offsets cannot be altered or reset by hand: they are snapshot ranges read "
+            + "under one exported snapshot and stream positions tied to the replication slot, and a set "
+            + "written by hand would lose or double rows. To read tables again, run on the source "
+            + "SELECT pg_logical_emit_message(true, 'pgcopy.snapshot', '<schema.table,...>') "
+            + "(docs/operations.md); to start over, delete the connector, drop its slot "
+            + "(pg_drop_replication_slot), truncate the target tables and create the connector again "
+            + "under a new name");
+  }
+
   /** Each poll's rows and their offsets can be written in one Kafka transaction. */
   @Override
   public ExactlyOnceSupport exactlyOnceSupport(Map<String, String> connectorConfig) {

@@ -1,6 +1,7 @@
 package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -27,7 +28,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Records on the sink's topics that did not come from the pgcopy source, produced by a plain
@@ -35,6 +39,7 @@ import org.junit.jupiter.api.Test;
  * with Connect's {@code errors.tolerance=all} and a dead-letter topic the bad records land there,
  * every good record around them reaches the target, and their offsets are stored.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SinkFaultsIT {
   private static final String KEYED = "public.dl_keyed";
   private static final String KEYLESS = "public.dl_nokey";
@@ -55,6 +60,7 @@ class SinkFaultsIT {
   }
 
   @Test
+  @Order(1)
   void badRecordsFailTheSinkNamingThemThenGoToTheDeadLetterTopic() throws Exception {
     pipeline.source.execute(
         Pipeline.SOURCE_DB,
@@ -164,6 +170,102 @@ class SinkFaultsIT {
     }
     assertThat(pipeline.rest().status("dl-sink").path("tasks").findValuesAsText("state"))
         .containsOnly("RUNNING");
+  }
+
+  /**
+   * KIP-875 offsets through the REST API change what the sink really resumes from, the target's
+   * offsets table: a keyed topic rewound to its start is applied again (its bad records reach the
+   * dead-letter topic a second time, the target still equals the source), and a reset removes the
+   * connector's stored offsets.
+   */
+  @Test
+  @Order(2)
+  void offsetsAlteredThroughRestAreTheOnesTheSinkResumesFrom() throws Exception {
+    String topic = "dl." + KEYED;
+    var rest = pipeline.rest();
+    stopAndAwait("dl-sink");
+    List<Map<String, Object>> rewind = new ArrayList<>();
+    List<Integer> partitions = partitions(topic);
+    for (int p : partitions) {
+      rewind.add(
+          Map.of(
+              "partition", Map.of("kafka_topic", topic, "kafka_partition", p),
+              "offset", Map.of("kafka_offset", 0)));
+    }
+    rest.alterOffsets("dl-sink", rewind);
+    for (int p : partitions) {
+      assertThat(storedOffset(topic, p)).as(topic + "-" + p + " in the target").isZero();
+    }
+    int deadBefore = readAll(DLQ, 1).size();
+    rest.resume("dl-sink");
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB, "UPDATE " + KEYED + " SET v = 'after the rewind' WHERE id % 3 = 0");
+    pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
+    pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
+    // the keyed topic's three bad records were met again
+    assertThat(readAll(DLQ, deadBefore + 3)).hasSize(deadBefore + 3);
+    for (int p : partitions) {
+      assertThat(storedOffset(topic, p)).as(topic + "-" + p + " in the target").isPositive();
+    }
+
+    // the source refuses, saying how to read tables again instead
+    stopAndAwait("dl-source");
+    assertThatThrownBy(() -> rest.resetOffsets("dl-source"))
+        .hasMessageContaining("cannot be altered or reset by hand")
+        .hasMessageContaining("pgcopy.snapshot");
+    rest.resume("dl-source");
+
+    stopAndAwait("dl-sink");
+    rest.resetOffsets("dl-sink");
+    try (Connection t = pipeline.targetConnection();
+        PreparedStatement ps =
+            t.prepareStatement(
+                "SELECT count(*) FROM public.pgcopy_sink_offsets WHERE connector = 'dl-sink'")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        assertThat(rs.getLong(1)).as("the sink's stored offsets after a reset").isZero();
+      }
+    }
+  }
+
+  private static void stopAndAwait(String connector) {
+    pipeline.rest().stop(connector);
+    Awaitility.await(connector + " stopped")
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                "STOPPED"
+                    .equals(
+                        pipeline
+                            .rest()
+                            .status(connector)
+                            .path("connector")
+                            .path("state")
+                            .asText()));
+  }
+
+  private static long storedOffset(String topic, int partition) throws Exception {
+    try (Connection t = pipeline.targetConnection();
+        PreparedStatement ps =
+            t.prepareStatement(
+                "SELECT next_offset FROM public.pgcopy_sink_offsets"
+                    + " WHERE connector = 'dl-sink' AND topic = ? AND kafka_partition = ?")) {
+      ps.setString(1, topic);
+      ps.setInt(2, partition);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : -1;
+      }
+    }
+  }
+
+  private static List<Integer> partitions(String topic) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.broker.bootstrapServers());
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      return consumer.partitionsFor(topic).stream().map(p -> p.partition()).sorted().toList();
+    }
   }
 
   private static Header[] withRows(ConsumerRecord<byte[], byte[]> r, int rows) {

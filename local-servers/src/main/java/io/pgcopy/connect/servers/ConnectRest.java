@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /** The Kafka Connect REST API, as a user drives it. */
@@ -65,6 +66,26 @@ public final class ConnectRest {
   /** PUT /connectors/{name}/resume. */
   public void resume(String name) {
     call("PUT", "/connectors/" + enc(name) + "/resume", null, -1);
+  }
+
+  /** PUT /connectors/{name}/stop: no tasks, offsets may then be altered or reset. */
+  public void stop(String name) {
+    call("PUT", "/connectors/" + enc(name) + "/stop", null, -1);
+  }
+
+  /** PATCH /connectors/{name}/offsets with {"offsets": [...]} (a stopped connector). */
+  public JsonNode alterOffsets(String name, List<Map<String, Object>> offsets) {
+    return parse(
+        call(
+            "PATCH",
+            "/connectors/" + enc(name) + "/offsets",
+            write(Map.of("offsets", offsets)),
+            -1));
+  }
+
+  /** DELETE /connectors/{name}/offsets (a stopped connector). */
+  public JsonNode resetOffsets(String name) {
+    return parse(call("DELETE", "/connectors/" + enc(name) + "/offsets", null, -1));
   }
 
   /** GET /connectors/{name}/offsets. */

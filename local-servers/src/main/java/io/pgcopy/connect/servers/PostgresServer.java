@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -172,6 +174,27 @@ public final class PostgresServer implements AutoCloseable {
     }
     cmd.addAll(command);
     Processes.run(log, cmd);
+  }
+
+  /**
+   * Turns TLS on: the certificate (PEM, its chain) and key are copied into the data directory,
+   * owned by the server's user (the key readable by it alone, as PostgreSQL requires), and the
+   * configuration is reloaded. Clients may then connect with {@code sslmode=verify-full}.
+   */
+  public void enableTls(Path certificate, Path key) {
+    try {
+      Path crt = data.resolve("server.crt");
+      Path k = data.resolve("server.key");
+      Files.copy(certificate, crt, StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(key, k, StandardCopyOption.REPLACE_EXISTING);
+      Files.setPosixFilePermissions(k, PosixFilePermissions.fromString("rw-------"));
+      if (asRoot) {
+        Processes.run(log, List.of("chown", "postgres:", crt.toString(), k.toString()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    execute("postgres", "ALTER SYSTEM SET ssl = on", "SELECT pg_reload_conf()");
   }
 
   public int port() {
