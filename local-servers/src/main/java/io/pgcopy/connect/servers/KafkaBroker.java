@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
@@ -19,7 +20,9 @@ import org.awaitility.Awaitility;
 public final class KafkaBroker implements AutoCloseable {
   private final Path dir;
   private final int port;
+  private int controllerPort;
   private Process process;
+  private Map<String, String> overrides = Map.of();
 
   private KafkaBroker(Path dir, int port) {
     this.dir = dir;
@@ -58,10 +61,11 @@ public final class KafkaBroker implements AutoCloseable {
     }
   }
 
-  private int controllerPort;
-
   private void startProcess(Map<String, String> overrides) throws IOException {
-    int controllerPort = this.controllerPort > 0 ? this.controllerPort : Processes.freePort();
+    this.overrides = Map.copyOf(overrides);
+    if (controllerPort <= 0) {
+      controllerPort = Processes.freePort();
+    }
     Properties p = new Properties();
     p.setProperty("process.roles", "broker,controller");
     p.setProperty("node.id", "1");
@@ -139,6 +143,24 @@ public final class KafkaBroker implements AutoCloseable {
     return List.of("-Dlog4j2.configurationFile=classpath:pgcopy-servers-log4j2.properties");
   }
 
+  /**
+   * SIGKILL (no controlled shutdown, open transactions left to time out), a pause of {@code down},
+   * then the broker started again on the same data and ports, as a crashed broker comes back.
+   */
+  public void killAndRestart(Duration down) {
+    process.destroyForcibly();
+    try {
+      process.waitFor(30, TimeUnit.SECONDS);
+      Thread.sleep(down.toMillis());
+      startProcess(overrides);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public long pid() {
     return process.pid();
   }
@@ -152,7 +174,7 @@ public final class KafkaBroker implements AutoCloseable {
     if (process != null) {
       process.destroy();
       try {
-        if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
           process.destroyForcibly();
         }
       } catch (InterruptedException e) {

@@ -197,6 +197,26 @@ public final class PostgresServer implements AutoCloseable {
     execute("postgres", "ALTER SYSTEM SET ssl = on", "SELECT pg_reload_conf()");
   }
 
+  /**
+   * {@code pg_ctl restart -m fast}: every session is ended (exported snapshots with them), the
+   * server shuts down cleanly and starts again on the same port, as in a planned restart.
+   */
+  public void restart() {
+    pgCommand(
+        List.of(
+            bin.resolve("pg_ctl").toString(),
+            "-D",
+            data.toString(),
+            "-l",
+            data.resolve("postgres.log").toString(),
+            "-w",
+            "-t",
+            "60",
+            "-m",
+            "fast",
+            "restart"));
+  }
+
   public int port() {
     return port;
   }
