@@ -158,8 +158,8 @@ public class PgCopySinkTask extends SinkTask {
       }
       TruncateBarrier.Truncate stoppedAt = waiting.get(tp);
       if (stoppedAt != null && !stoppedAt.equals(buffer.truncateIn(r))) {
-        continue; // after a truncate still waiting for other buckets: consumed again once it is
-        // done
+        // after a truncate still waiting for other buckets: consumed again once it is done
+        continue;
       }
       if (pendingOffsets.isEmpty()) {
         oldestBufferedAt = System.currentTimeMillis();
@@ -213,8 +213,8 @@ public class PgCopySinkTask extends SinkTask {
         // waited for: the offset past it must not commit in the target before the report is kept
         reporter.report(r, e).get();
       } catch (ExecutionException | RuntimeException failed) {
-        throw e; // errors.tolerance=none (Connect refuses the report), or the dead-letter topic
-        // failed
+        // errors.tolerance=none (Connect refuses the report), or the dead-letter topic failed
+        throw e;
       } catch (InterruptedException interrupted) {
         Thread.currentThread().interrupt();
         throw e;
