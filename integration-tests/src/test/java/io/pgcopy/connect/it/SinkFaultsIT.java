@@ -173,13 +173,59 @@ class SinkFaultsIT {
   }
 
   /**
+   * Target drift: a target column made NOT NULL under the running sink. The batch holding a row
+   * that breaks it fails whole, naming table and column and the way out (rows of one source
+   * transaction in other partitions may be applied by the other task: the sink keeps order per key,
+   * not across partitions), and once the operator fixed the column and restarted the task it
+   * resumes where it stopped: the target equals the source row by row.
+   */
+  @Test
+  @Order(2)
+  void aTargetColumnMadeNotNullFailsTheBatchWholeUntilFixed() throws Exception {
+    pipeline.target.execute(
+        Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " ALTER COLUMN v SET NOT NULL");
+    try (Connection s = pipeline.sourceConnection()) {
+      s.setAutoCommit(false);
+      try (var st = s.createStatement()) {
+        st.execute("INSERT INTO " + KEYED + " VALUES (90001, 'same transaction, before')");
+        st.execute("INSERT INTO " + KEYED + " VALUES (90002, NULL)");
+        st.execute("INSERT INTO " + KEYED + " VALUES (90003, 'same transaction, after')");
+      }
+      s.commit();
+    }
+    String trace = pipeline.awaitTaskFailed("dl-sink", Duration.ofMinutes(2));
+    assertThat(trace)
+        .contains("\"public\".\"dl_keyed\"")
+        .contains("column \"v\"")
+        .contains("not-null")
+        .contains("Fix the cause, then restart the task");
+    // the failed batch's transaction (its rows and offsets) was rolled back: the row is not there,
+    // and what the failed task had buffered is consumed again after the restart
+    try (Connection t = pipeline.targetConnection();
+        var st = t.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + KEYED + " WHERE id = 90002")) {
+      rs.next();
+      assertThat(rs.getLong(1)).as("the row that broke the constraint").isZero();
+    }
+    pipeline.target.execute(
+        Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " ALTER COLUMN v DROP NOT NULL");
+    for (var task : pipeline.rest().status("dl-sink").path("tasks")) {
+      if ("FAILED".equals(task.path("state").asText())) {
+        pipeline.rest().restartTask("dl-sink", task.path("id").asInt());
+      }
+    }
+    pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
+    pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
+  }
+
+  /**
    * KIP-875 offsets through the REST API change what the sink really resumes from, the target's
    * offsets table: a keyed topic rewound to its start is applied again (its bad records reach the
    * dead-letter topic a second time, the target still equals the source), and a reset removes the
    * connector's stored offsets.
    */
   @Test
-  @Order(2)
+  @Order(3)
   void offsetsAlteredThroughRestAreTheOnesTheSinkResumesFrom() throws Exception {
     String topic = "dl." + KEYED;
     var rest = pipeline.rest();
