@@ -35,6 +35,11 @@ final class Pipeline implements AutoCloseable {
   final ConnectWorker worker;
 
   Pipeline(String targetWalLevel) {
+    this(targetWalLevel, Map.of());
+  }
+
+  /** With worker settings on top of the shipped worker file (for example rebalance delays). */
+  Pipeline(String targetWalLevel, Map<String, String> workerOverrides) {
     var dir = ServerPaths.workDir();
     source = PostgresServer.start(dir, "source");
     target = PostgresServer.start(dir, "target", targetWalLevel);
@@ -46,7 +51,7 @@ final class Pipeline implements AutoCloseable {
     // the
     // worker-level settings; converters, client overrides and topic creation come with the
     // connectors
-    worker = ConnectWorker.create(dir, broker, "512m", Map.of()).start();
+    worker = ConnectWorker.create(dir, broker, "512m", workerOverrides).start();
   }
 
   ConnectRest rest() {

@@ -26,6 +26,7 @@ public final class ConnectWorker implements AutoCloseable {
   private final int jmxPort = Processes.freePort();
   private Process process;
   private int starts;
+  private Path pidFile;
 
   private ConnectWorker(Path dir, Properties props, int restPort, String heap) {
     this.dir = dir;
@@ -66,7 +67,25 @@ public final class ConnectWorker implements AutoCloseable {
     }
   }
 
-  private Path pidFile;
+  /**
+   * A second worker of {@code member}'s group (same group id, internal topics and settings, its own
+   * directory and REST port): the cluster then spreads connectors and tasks over both.
+   */
+  public static ConnectWorker joining(ConnectWorker member, Path parent) {
+    try {
+      Path dir = Files.createTempDirectory(parent, "connect-");
+      Properties p = new Properties();
+      p.putAll(member.props);
+      int port = Processes.freePort();
+      p.setProperty("listeners", "http://127.0.0.1:" + port);
+      try (var out = Files.newBufferedWriter(dir.resolve("worker.properties"))) {
+        p.store(out, "pgcopy test worker joining " + member.dir.getFileName());
+      }
+      return new ConnectWorker(dir, p, port, member.heap);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   private static ConnectWorker createIn(
       Path dir, KafkaBroker broker, String heap, Map<String, String> overrides) {
