@@ -66,16 +66,17 @@ final class ReplicationSetup {
           "replication slot \""
               + slot
               + "\" does not exist (dropped by hand?). Changes made "
-              + "since it was lost cannot be recovered: delete this connector and its offsets and create it again to "
-              + "take a new snapshot");
+              + "since it was lost cannot be recovered from it: delete this connector, truncate its target tables "
+              + "and create it again under a new name (its offsets stay with the old one) to take a new snapshot");
     }
     if (state.lost()) {
       throw new ConnectException(
           "replication slot \""
               + slot
               + "\" was invalidated by the server (wal_status=lost, "
-              + "max_slot_wal_keep_size exceeded): the WAL it needed is gone. Drop the slot, then delete this connector "
-              + "and its offsets and create it again to take a new snapshot");
+              + "max_slot_wal_keep_size exceeded): the WAL it needed is gone. Drop the slot, delete this connector, "
+              + "truncate its target tables and create it again under a new name (its offsets stay with the old "
+              + "one) to take a new snapshot");
     }
     if (!"pgoutput".equals(state.plugin())) {
       throw new ConnectException(

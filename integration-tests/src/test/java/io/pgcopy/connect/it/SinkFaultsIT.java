@@ -274,6 +274,24 @@ class SinkFaultsIT {
     }
   }
 
+  /**
+   * A fault that cannot be survived: the replication slot dropped by someone while the connector
+   * was stopped. The stream task fails naming the slot, the cause and the way out, and the target
+   * keeps what it had.
+   */
+  @Test
+  @Order(4)
+  void aDroppedSlotFailsTheStreamTaskWithTheWayOut() throws Exception {
+    stopAndAwait("dl-source");
+    pipeline.source.execute(Pipeline.SOURCE_DB, "SELECT pg_drop_replication_slot('dl')");
+    pipeline.rest().resume("dl-source");
+    String trace = pipeline.awaitTaskFailed("dl-source", Duration.ofMinutes(2));
+    assertThat(trace)
+        .contains("replication slot \"dl\" does not exist")
+        .contains("create it again under a new name");
+    pipeline.assertSameRows(KEYED);
+  }
+
   private static void stopAndAwait(String connector) {
     pipeline.rest().stop(connector);
     Awaitility.await(connector + " stopped")
