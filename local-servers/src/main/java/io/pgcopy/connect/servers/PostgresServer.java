@@ -145,17 +145,7 @@ public final class PostgresServer implements AutoCloseable {
             "");
     appendAsOwner(data.resolve("postgresql.conf"), conf);
     writeAsOwner(data.resolve("pg_hba.conf"), hba);
-    pgCommand(
-        List.of(
-            bin.resolve("pg_ctl").toString(),
-            "-D",
-            data.toString(),
-            "-l",
-            data.resolve("postgres.log").toString(),
-            "-w",
-            "-t",
-            "60",
-            "start"));
+    pgCtl("start");
     running = true;
   }
 
@@ -165,6 +155,23 @@ public final class PostgresServer implements AutoCloseable {
 
   private void writeAsOwner(Path file, String text) throws IOException {
     Files.writeString(file, text);
+  }
+
+  /** {@code pg_ctl} on this server's data directory, waiting (60 s at most) for it to finish. */
+  private void pgCtl(String... args) {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                bin.resolve("pg_ctl").toString(),
+                "-D",
+                data.toString(),
+                "-l",
+                data.resolve("postgres.log").toString(),
+                "-w",
+                "-t",
+                "60"));
+    cmd.addAll(List.of(args));
+    pgCommand(cmd);
   }
 
   private void pgCommand(List<String> command) {
@@ -202,19 +209,7 @@ public final class PostgresServer implements AutoCloseable {
    * server shuts down cleanly and starts again on the same port, as in a planned restart.
    */
   public void restart() {
-    pgCommand(
-        List.of(
-            bin.resolve("pg_ctl").toString(),
-            "-D",
-            data.toString(),
-            "-l",
-            data.resolve("postgres.log").toString(),
-            "-w",
-            "-t",
-            "60",
-            "-m",
-            "fast",
-            "restart"));
+    pgCtl("-m", "fast", "restart");
   }
 
   public int port() {
@@ -246,8 +241,8 @@ public final class PostgresServer implements AutoCloseable {
     }
   }
 
-  /** Runs a server binary (psql, pgbench, ...) against this server as the postgres user. */
-  public void runTool(String tool, List<String> args) {
+  /** A server binary's command line against this server as the postgres user. */
+  private List<String> toolCommand(String tool, List<String> args) {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -259,6 +254,12 @@ public final class PostgresServer implements AutoCloseable {
                 "-U",
                 "postgres"));
     cmd.addAll(args);
+    return cmd;
+  }
+
+  /** Runs a server binary (psql, pgbench, ...) against this server as the postgres user. */
+  public void runTool(String tool, List<String> args) {
+    List<String> cmd = toolCommand(tool, args);
     Processes.run(dir.resolve(tool + ".log"), cmd);
   }
 
@@ -266,17 +267,7 @@ public final class PostgresServer implements AutoCloseable {
    * Starts a server binary (pgbench, ...) in the background; its output goes to {@code <tool>.log}.
    */
   public Process startTool(String tool, List<String> args) {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                bin.resolve(tool).toString(),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                String.valueOf(port),
-                "-U",
-                "postgres"));
-    cmd.addAll(args);
+    List<String> cmd = toolCommand(tool, args);
     try {
       return new ProcessBuilder(cmd)
           .redirectErrorStream(true)
@@ -301,15 +292,7 @@ public final class PostgresServer implements AutoCloseable {
     if (running) {
       running = false;
       try {
-        pgCommand(
-            List.of(
-                bin.resolve("pg_ctl").toString(),
-                "-D",
-                data.toString(),
-                "-m",
-                "immediate",
-                "-w",
-                "stop"));
+        pgCtl("-m", "immediate", "stop");
       } catch (RuntimeException e) {
         System.err.println("stopping PostgreSQL in " + data + " failed: " + e.getMessage());
       }
