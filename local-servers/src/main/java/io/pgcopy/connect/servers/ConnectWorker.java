@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A Kafka Connect worker in distributed mode in a child JVM, configured from the project's {@code
@@ -65,6 +67,16 @@ public final class ConnectWorker implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Stops a worker a crashed parent left running in {@code dir} (SIGTERM, so it ends its tasks'
+   * transactions and leaves its group). Call it before restarting the broker it uses: a worker that
+   * loses its broker mid-transaction can outlive the grace period and be killed with its
+   * transactions open.
+   */
+  public static void stopStaleAt(Path dir) {
+    Processes.stopStale(dir.resolve("worker.pid"), dir);
   }
 
   /**
@@ -171,18 +183,32 @@ public final class ConnectWorker implements AutoCloseable {
     // that, connector requests time out. After a crash that can take a while: a killed task's
     // open transaction on the offsets topic holds read_committed readers until the broker aborts
     // it.
-    Awaitility.await("Connect worker ready (GET /health)")
-        .atMost(Duration.ofMinutes(5))
-        .pollInterval(Duration.ofMillis(500))
-        .ignoreExceptionsMatching(ConnectWorker::notAnExit)
-        .until(
-            () -> {
-              if (!process.isAlive()) {
-                throw new IllegalStateException("worker exited:\n" + Processes.tail(log, 60));
-              }
-              rest.get("/health");
-              return true;
-            });
+    AtomicReference<String> lastAnswer = new AtomicReference<>("no answer yet");
+    try {
+      Awaitility.await("Connect worker ready (GET /health)")
+          .atMost(Duration.ofMinutes(5))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () -> {
+                if (!process.isAlive()) {
+                  throw new IllegalStateException("worker exited:\n" + Processes.tail(log, 60));
+                }
+                try {
+                  rest.get("/health");
+                  return true;
+                } catch (RuntimeException notYet) {
+                  lastAnswer.set(String.valueOf(notYet.getMessage()));
+                  return false;
+                }
+              });
+    } catch (ConditionTimeoutException e) {
+      throw new IllegalStateException(
+          "the Connect worker did not become ready in 5 minutes; its last answer: "
+              + lastAnswer.get()
+              + "\nits log ends with:\n"
+              + Processes.tail(log, 80),
+          e);
+    }
     return this;
   }
 

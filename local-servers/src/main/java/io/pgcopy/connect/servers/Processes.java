@@ -133,6 +133,7 @@ public final class Processes {
                   h.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
                 } catch (Exception e) {
                   h.destroyForcibly();
+                  h.onExit().join();
                 }
               });
     } catch (IOException | NumberFormatException e) {

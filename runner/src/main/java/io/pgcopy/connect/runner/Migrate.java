@@ -116,6 +116,9 @@ final class Migrate implements Callable<Integer> {
     out.printf(
         "pgcopy-connect migrate: %s -> %s, tables %s, state in %s%s%n",
         sourceUrl, targetUrl, tables, state, resuming ? " (resuming)" : "");
+    // a crashed run leaves its worker and broker running: the worker goes first, while its broker
+    // can still take the end of its transactions
+    ConnectWorker.stopStaleAt(state.resolve("connect"));
     KafkaBroker broker = KafkaBroker.startAt(state.resolve("kafka"), Map.of());
     ConnectWorker worker =
         ConnectWorker.createAt(state.resolve("connect"), broker, "512m", Map.of()).start();
