@@ -17,6 +17,7 @@ final class SqlErrors {
   private static final Logger log = LoggerFactory.getLogger(SqlErrors.class);
   private static final String UNDEFINED_FUNCTION = "42883";
   private static final String OBJECT_IN_USE = "55006";
+  private static final String UNDEFINED_OBJECT = "42704";
 
   private SqlErrors() {}
 
@@ -57,6 +58,16 @@ final class SqlErrors {
           message
               + ". The replication slot is still held by the session of a task that "
               + "just stopped (restart, rebalance)",
+          e);
+    }
+    if (UNDEFINED_OBJECT.equals(state) && String.valueOf(e.getMessage()).contains("publication")) {
+      return new ConnectException(
+          message
+              + ". The publication was dropped (or renamed) while the replication slot still had "
+              + "changes to decode: the slot cannot decode changes made after that, even once the "
+              + "publication exists again. Way out: delete this connector, drop its slot, truncate its "
+              + "target tables and create it again under a new name (its offsets stay with the old "
+              + "one) to take a new snapshot",
           e);
     }
     if (UNDEFINED_FUNCTION.equals(state) && String.valueOf(e.getMessage()).contains("binary")) {

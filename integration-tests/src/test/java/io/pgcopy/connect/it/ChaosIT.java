@@ -3,6 +3,7 @@ package io.pgcopy.connect.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgcopy.connect.servers.TableComparison;
+import io.pgcopy.connect.servers.TcpProxy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,9 +26,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Exactly once under failure: rounds of snapshot, handoff and stream under a pgbench write load,
  * each hit by faults at random moments (the worker SIGKILLed and started again, the source's or the
- * target's connections terminated, the walsender terminated, the source paused past {@code
- * wal_sender_timeout}), each round ending with every table, keyed and keyless, equal to its source
- * row by row: no row lost, none doubled.
+ * target's connections terminated, one source backend or the walsender terminated, the source
+ * paused past {@code wal_sender_timeout}, either server restarted, the network to either server cut
+ * or stalled for 15-25 s through a {@link TcpProxy}), each round ending with every table, keyed and
+ * keyless, equal to its source row by row: no row lost, none doubled.
  *
  * <p>Sized for CI by default; {@code -Dpgcopy.chaos.rounds}, {@code -Dpgcopy.chaos.faults} (per
  * round) and {@code -Dpgcopy.chaos.seed} make longer or repeated runs ({@code bench/chaos.sh}).
@@ -53,6 +55,10 @@ class ChaosIT {
     PAUSE_SOURCE,
     RESTART_SOURCE,
     RESTART_TARGET,
+    CUT_SOURCE,
+    CUT_TARGET,
+    STALL_SOURCE,
+    STALL_TARGET,
     KILL_BROKER
   }
 
@@ -72,6 +78,11 @@ class ChaosIT {
               .toList();
 
   private static Pipeline pipeline;
+
+  /** The connectors reach each server through one of these: the network faults. */
+  private static TcpProxy sourceLink;
+
+  private static TcpProxy targetLink;
   private static Path script;
   private static final List<String> journal = new ArrayList<>();
 
@@ -110,12 +121,17 @@ class ChaosIT {
     if (pipeline != null) {
       pipeline.close();
     }
+    for (TcpProxy link : new TcpProxy[] {sourceLink, targetLink}) {
+      if (link != null) {
+        link.close();
+      }
+    }
   }
 
   @Test
   void everyTableEqualsItsSourceAfterRandomFaultsInEveryPhase() throws Exception {
     int rounds = Integer.getInteger("pgcopy.chaos.rounds", 2);
-    int faults = Integer.getInteger("pgcopy.chaos.faults", 5);
+    int faults = Integer.getInteger("pgcopy.chaos.faults", 6);
     long seed = Long.getLong("pgcopy.chaos.seed", System.nanoTime());
     note("seed " + seed + ", " + rounds + " rounds of " + faults + " faults");
     Random random = new Random(seed);
@@ -150,7 +166,7 @@ class ChaosIT {
     String sourceName = prefix + "-source";
     Map<String, String> source = pipeline.sourceConfig(prefix, String.join(",", TABLES));
     source.put("name", sourceName);
-    source.put("connection.url", pipeline.source.jdbcUrl(db));
+    source.put("connection.url", "jdbc:postgresql://127.0.0.1:" + sourceLink.port() + "/" + db);
     source.put("snapshot.mode", "initial");
     source.put("slot.name", "chaos_" + round);
     source.put("publication.name", "chaos_pub");
@@ -162,7 +178,7 @@ class ChaosIT {
     source.put("batch.bytes", "4096");
     source.put("heartbeat.interval.ms", "1000");
     Map<String, String> sink = pipeline.sinkConfig(prefix);
-    sink.put("connection.url", pipeline.target.jdbcUrl(db));
+    sink.put("connection.url", "jdbc:postgresql://127.0.0.1:" + targetLink.port() + "/" + db);
     sink.put("batch.max.rows", "2000");
     rest.putConnector(sourceName, source);
     rest.putConnector(prefix + "-sink", sink);
@@ -291,8 +307,7 @@ class ChaosIT {
             .ignoreExceptions()
             .until(() -> pipeline.rest().status(sourceName) != null);
       }
-      case TERMINATE_SOURCE ->
-          terminate(pipeline.source.connect("postgres"), "application_name LIKE 'pgcopy%'");
+      case TERMINATE_SOURCE -> terminateOne(random);
       case TERMINATE_WALSENDER ->
           terminate(
               pipeline.source.connect("postgres"),
@@ -301,6 +316,10 @@ class ChaosIT {
           terminate(pipeline.target.connect("postgres"), "application_name LIKE 'pgcopy%'");
       case RESTART_SOURCE -> pipeline.source.restart();
       case RESTART_TARGET -> pipeline.target.restart();
+      case CUT_SOURCE -> note("  cut " + sourceLink.cut() + " connections to the source");
+      case CUT_TARGET -> note("  cut " + targetLink.cut() + " connections to the target");
+      case STALL_SOURCE -> stall(sourceLink, random);
+      case STALL_TARGET -> stall(targetLink, random);
       case KILL_BROKER -> pipeline.broker.killAndRestart(Duration.ofMillis(random.nextInt(3000)));
       case PAUSE_SOURCE -> {
         // a rebalance under way answers 409 for a moment: ask again
@@ -325,6 +344,39 @@ class ChaosIT {
                 });
       }
     }
+  }
+
+  /**
+   * Terminates one of the source connector's backends, drawn at random (the snapshot holder, a
+   * range reader, the stream's query connection or its walsender, the planner), and names it.
+   */
+  private static void terminateOne(Random random) throws SQLException {
+    try (Connection c = pipeline.source.connect("postgres");
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT pid, application_name, backend_type FROM pg_stat_activity"
+                    + " WHERE application_name LIKE 'pgcopy%' ORDER BY pid")) {
+      List<String[]> backends = new ArrayList<>();
+      while (rs.next()) {
+        backends.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+      }
+      if (backends.isEmpty()) {
+        note("  no source backend to terminate");
+        return;
+      }
+      String[] victim = backends.get(random.nextInt(backends.size()));
+      st.execute("SELECT pg_terminate_backend(" + victim[0] + ")");
+      note("  terminated " + victim[1] + " (" + victim[2] + ") of " + backends.size());
+    }
+  }
+
+  /** Holds every byte between the connectors and a server for 15 to 25 s. */
+  private static void stall(TcpProxy link, Random random) throws InterruptedException {
+    Duration d = Duration.ofSeconds(15 + random.nextInt(11));
+    note("  stalled for " + d.toSeconds() + " s");
+    link.stall(d);
+    Thread.sleep(d.toMillis());
   }
 
   private static void terminate(Connection c, String where) throws SQLException {

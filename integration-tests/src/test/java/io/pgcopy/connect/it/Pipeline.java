@@ -150,6 +150,18 @@ final class Pipeline implements AutoCloseable {
     }
   }
 
+  /** Stops a connector (PUT /stop, KIP-875) and waits until it says STOPPED. */
+  void stopAndAwait(String connector) {
+    rest().stop(connector);
+    Awaitility.await(connector + " stopped")
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                "STOPPED"
+                    .equals(rest().status(connector).path("connector").path("state").asText()));
+  }
+
   /** Waits until one of the connector's tasks failed; returns its trace. */
   String awaitTaskFailed(String connector, Duration timeout) {
     String[] trace = new String[1];

@@ -229,7 +229,7 @@ class SinkFaultsIT {
   void offsetsAlteredThroughRestAreTheOnesTheSinkResumesFrom() throws Exception {
     String topic = "dl." + KEYED;
     var rest = pipeline.rest();
-    stopAndAwait("dl-sink");
+    pipeline.stopAndAwait("dl-sink");
     List<Map<String, Object>> rewind = new ArrayList<>();
     List<Integer> partitions = partitions(topic);
     for (int p : partitions) {
@@ -255,13 +255,13 @@ class SinkFaultsIT {
     }
 
     // the source refuses, saying how to read tables again instead
-    stopAndAwait("dl-source");
+    pipeline.stopAndAwait("dl-source");
     assertThatThrownBy(() -> rest.resetOffsets("dl-source"))
         .hasMessageContaining("cannot be altered or reset by hand")
         .hasMessageContaining("pgcopy.snapshot");
     rest.resume("dl-source");
 
-    stopAndAwait("dl-sink");
+    pipeline.stopAndAwait("dl-sink");
     rest.resetOffsets("dl-sink");
     try (Connection t = pipeline.targetConnection();
         PreparedStatement ps =
@@ -279,36 +279,6 @@ class SinkFaultsIT {
    * was stopped. The stream task fails naming the slot, the cause and the way out, and the target
    * keeps what it had.
    */
-  @Test
-  @Order(4)
-  void aDroppedSlotFailsTheStreamTaskWithTheWayOut() throws Exception {
-    stopAndAwait("dl-source");
-    pipeline.source.execute(Pipeline.SOURCE_DB, "SELECT pg_drop_replication_slot('dl')");
-    pipeline.rest().resume("dl-source");
-    String trace = pipeline.awaitTaskFailed("dl-source", Duration.ofMinutes(2));
-    assertThat(trace)
-        .contains("replication slot \"dl\" does not exist")
-        .contains("create it again under a new name");
-    pipeline.assertSameRows(KEYED);
-  }
-
-  private static void stopAndAwait(String connector) {
-    pipeline.rest().stop(connector);
-    Awaitility.await(connector + " stopped")
-        .atMost(Duration.ofMinutes(1))
-        .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                "STOPPED"
-                    .equals(
-                        pipeline
-                            .rest()
-                            .status(connector)
-                            .path("connector")
-                            .path("state")
-                            .asText()));
-  }
-
   private static long storedOffset(String topic, int partition) throws Exception {
     try (Connection t = pipeline.targetConnection();
         PreparedStatement ps =

@@ -1,0 +1,167 @@
+package io.pgcopy.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgcopy.connect.servers.TableComparison;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Faults of the replication slot and publication that no retry survives: the slot dropped by hand,
+ * the publication dropped under a running stream, the slot invalidated by {@code
+ * max_slot_wal_keep_size}. Each fails the stream task with a message naming the cause and the way
+ * out, and leaves the target as it was: every row that reached it before the fault, nothing else.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReplicationFaultsIT {
+  private static Pipeline pipeline;
+
+  @BeforeAll
+  static void startServers() {
+    pipeline = new Pipeline("replica");
+  }
+
+  @AfterAll
+  static void stopServers() {
+    if (pipeline != null) {
+      pipeline.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aDroppedSlotFailsTheStreamTaskWithTheWayOut() throws Exception {
+    String table = streaming("rf1");
+    pipeline.stopAndAwait("rf1-source");
+    pipeline.source.execute(Pipeline.SOURCE_DB, "SELECT pg_drop_replication_slot('rf1')");
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB, "INSERT INTO " + table + " VALUES (100001, 'late')");
+    pipeline.rest().resume("rf1-source");
+    String trace = pipeline.awaitTaskFailed("rf1-source", Duration.ofMinutes(2));
+    assertThat(trace)
+        .contains("replication slot \"rf1\" does not exist")
+        .contains("create it again under a new name");
+    assertTargetAsBefore(table);
+    pipeline.rest().deleteConnector("rf1-source");
+  }
+
+  @Test
+  @Order(2)
+  void aPublicationDroppedUnderTheStreamFailsItWithTheWayOut() throws Exception {
+    String table = streaming("rf2");
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "DROP PUBLICATION rf2",
+        "INSERT INTO " + table + " VALUES (100001, 'after the drop')");
+    String trace = pipeline.awaitTaskFailed("rf2-source", Duration.ofMinutes(2));
+    assertThat(trace)
+        .contains("publication \"rf2\"")
+        .contains("dropped")
+        .contains("create it again under a new name");
+    assertTargetAsBefore(table);
+    // a restart does not bring it back to life silently: it fails again, the same way
+    pipeline.rest().restartTask("rf2-source", 0);
+    Thread.sleep(2000);
+    assertThat(pipeline.awaitTaskFailed("rf2-source", Duration.ofMinutes(2)))
+        .contains("publication \"rf2\"");
+    pipeline.rest().deleteConnector("rf2-source");
+    pipeline.source.execute(Pipeline.SOURCE_DB, "SELECT pg_drop_replication_slot('rf2')");
+  }
+
+  @Test
+  @Order(3)
+  void aSlotInvalidatedByMaxSlotWalKeepSizeFailsTheStreamTaskWithTheWayOut() throws Exception {
+    String table = streaming("rf3");
+    pipeline.stopAndAwait("rf3-source");
+    try {
+      pipeline.source.execute(
+          Pipeline.SOURCE_DB,
+          "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'",
+          "SELECT pg_reload_conf()");
+      for (int i = 0; i < 4; i++) {
+        pipeline.source.execute(
+            Pipeline.SOURCE_DB,
+            "INSERT INTO "
+                + table
+                + " SELECT 200000 + "
+                + i
+                + " * 1000 + g, 'w' FROM"
+                + " generate_series(1, 1000) g",
+            "SELECT pg_switch_wal()");
+      }
+      pipeline.source.execute(Pipeline.SOURCE_DB, "CHECKPOINT");
+      assertThat(walStatus("rf3")).isEqualTo("lost");
+    } finally {
+      pipeline.source.execute(
+          Pipeline.SOURCE_DB,
+          "ALTER SYSTEM RESET max_slot_wal_keep_size",
+          "SELECT pg_reload_conf()");
+    }
+    pipeline.rest().resume("rf3-source");
+    String trace = pipeline.awaitTaskFailed("rf3-source", Duration.ofMinutes(2));
+    assertThat(trace)
+        .contains("replication slot \"rf3\" was invalidated")
+        .contains("max_slot_wal_keep_size")
+        .contains("create it again under a new name");
+    assertTargetAsBefore(table);
+    pipeline.rest().deleteConnector("rf3-source");
+  }
+
+  /**
+   * A keyed table copied by a streaming source (slot and publication named {@code prefix}) into the
+   * target, with a copy of its rows at that moment in the source ({@code <table>_before}).
+   */
+  private static String streaming(String prefix) throws Exception {
+    String table = "public." + prefix + "_t";
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "CREATE TABLE " + table + " (id integer PRIMARY KEY, v text)",
+        "INSERT INTO " + table + " SELECT g, 'row ' || g FROM generate_series(1, 5000) g");
+    Map<String, String> source = pipeline.sourceConfig(prefix, table);
+    source.put("snapshot.mode", "initial");
+    source.put("slot.name", prefix);
+    source.put("publication.name", prefix);
+    source.put("tasks.max", "2");
+    pipeline.rest().putConnector(prefix + "-sink", pipeline.sinkConfig(prefix));
+    pipeline.rest().putConnector(prefix + "-source", source);
+    pipeline.awaitSame(table, Duration.ofMinutes(3));
+    // a change through the stream too
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB, "UPDATE " + table + " SET v = 'streamed' WHERE id <= 10");
+    pipeline.awaitSame(table, Duration.ofMinutes(2));
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB, "CREATE TABLE " + table + "_before AS SELECT * FROM " + table);
+    return table;
+  }
+
+  /** The target holds the rows it held before the fault, nothing more and nothing less. */
+  private static void assertTargetAsBefore(String table) throws Exception {
+    Thread.sleep(2000); // anything that would still arrive
+    try (Connection s = pipeline.sourceConnection();
+        Connection t = pipeline.targetConnection()) {
+      TableComparison.Result r = TableComparison.compare(s, table + "_before", t, table);
+      assertThat(r.same())
+          .as(table + " in the target against its rows before the fault: " + r)
+          .isTrue();
+    }
+  }
+
+  private static String walStatus(String slot) throws Exception {
+    try (Connection s = pipeline.sourceConnection();
+        Statement st = s.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT wal_status FROM pg_replication_slots WHERE slot_name = '" + slot + "'")) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+}
