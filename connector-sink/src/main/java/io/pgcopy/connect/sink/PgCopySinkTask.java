@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -70,6 +71,9 @@ public class PgCopySinkTask extends SinkTask {
    */
   private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
 
+  /** Partitions assigned while the target did not answer: paused until their offsets are read. */
+  private final Set<TopicPartition> unopened = new LinkedHashSet<>();
+
   /** Offsets advanced since the last write, stored with the next write. */
   private final Map<TopicPartition, Long> pendingOffsets = new HashMap<>();
 
@@ -101,8 +105,24 @@ public class PgCopySinkTask extends SinkTask {
     log.info("{}: task started, writing to {}", name, config.connectionUrl());
   }
 
+  /**
+   * Takes the partitions Connect assigns. Their offsets come from the target; when it does not
+   * answer now (a transient failure), they stay paused and {@link #put} opens them once it does:
+   * Connect ends the task on any exception thrown from here, retriable or not.
+   */
   @Override
   public void open(Collection<TopicPartition> partitions) {
+    unopened.addAll(partitions);
+    try {
+      openPending();
+    } catch (RetriableException e) {
+      context.pause(unopened.toArray(new TopicPartition[0]));
+    }
+  }
+
+  /** Reads the stored offsets and truncate barriers of the partitions not opened yet. */
+  private void openPending() {
+    List<TopicPartition> partitions = new ArrayList<>(unopened);
     try {
       Connection c = connection();
       offsetStore.createIfAbsent(c);
@@ -139,6 +159,7 @@ public class PgCopySinkTask extends SinkTask {
           partitions.size(),
           stored.size(),
           config.offsetsTable());
+      unopened.removeAll(partitions);
     } catch (SQLException e) {
       dropConnection();
       throw translate(e, "reading the stored offsets");
@@ -147,6 +168,9 @@ public class PgCopySinkTask extends SinkTask {
 
   @Override
   public void put(Collection<SinkRecord> records) {
+    if (!unopened.isEmpty()) {
+      openPending(); // their records wait (paused) until then
+    }
     if (!waiting.isEmpty()) {
       releaseTruncated();
     }
@@ -415,6 +439,7 @@ public class PgCopySinkTask extends SinkTask {
       restartFrom(new HashMap<>(committedOffsets), kept);
     }
     for (TopicPartition tp : partitions) {
+      unopened.remove(tp);
       waiting.remove(tp);
       nextOffsets.remove(tp);
       committedOffsets.remove(tp);

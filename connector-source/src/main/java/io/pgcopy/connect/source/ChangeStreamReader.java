@@ -59,6 +59,12 @@ final class ChangeStreamReader implements SourceReader {
   /** How often the confirmed position is sent to the server (also whenever it asks). */
   private static final int STATUS_INTERVAL_MS = 1000;
 
+  /**
+   * Socket timeout of the stream's query connection (slot state, heartbeats, catalog lookups, all
+   * short): a link that died without a reset fails the next query instead of holding the task.
+   */
+  private static final int QUERY_SOCKET_TIMEOUT_MS = 30_000;
+
   /** Transactions waiting this long for Kafka's acknowledgement are reported, once per interval. */
   private static final long STALL_WARN_MS = 120_000;
 
@@ -79,6 +85,10 @@ final class ChangeStreamReader implements SourceReader {
   private final StreamTableMarker marker;
 
   private Connection replicationConn;
+
+  /** The server process of the replication connection: the slot's active_pid while it streams. */
+  private int walsenderPid;
+
   private Connection sqlConn;
   private PGReplicationStream stream;
   private PgOutputDecoder decoder;
@@ -227,7 +237,7 @@ final class ChangeStreamReader implements SourceReader {
     if (polled == 0 && out.isEmpty()) {
       upkeep.heartbeatIfDue(sqlConn);
     }
-    upkeep.metricsIfDue(sqlConn);
+    upkeep.metricsIfDue(sqlConn, walsenderPid);
   }
 
   private void open() throws SQLException {
@@ -272,6 +282,9 @@ final class ChangeStreamReader implements SourceReader {
       builder.withSlotOption("streaming", "true");
     }
     stream = builder.start();
+    walsenderPid = replicationConn.unwrap(PGConnection.class).getBackendPID();
+    // the queries on this connection are short: a link that died silently fails them in time
+    sqlConn.setNetworkTimeout(Runnable::run, QUERY_SOCKET_TIMEOUT_MS);
     confirmed = slot.confirmedFlushLsn();
     metrics.confirmedLsn = lsn(confirmed);
     log.info(
@@ -578,18 +591,40 @@ final class ChangeStreamReader implements SourceReader {
     }
   }
 
-  /** Drops the connection after a failure; the next poll reconnects and skips what was sent. */
+  /**
+   * Drops the connections after a failure, abruptly (a graceful end of the replication stream waits
+   * for the server's answer, which a dead link never brings); the next poll reconnects and skips
+   * what was sent.
+   */
   @Override
   public void reset() {
-    closeStream();
-    // the server sends every unconfirmed transaction again after the reconnect: a commit seen
-    // before counts only once it is seen again, with whatever records the new pass adds
+    for (Connection c : new Connection[] {replicationConn, sqlConn}) {
+      if (c != null) {
+        try {
+          c.abort(Runnable::run);
+        } catch (SQLException e) {
+          log.debug("{}: dropping a connection: {}", taskName, e.getMessage());
+        }
+      }
+    }
+    stream = null;
+    replicationConn = null;
+    sqlConn = null;
+    forgetUnconfirmed();
+  }
+
+  /**
+   * The server sends every unconfirmed transaction again after a reconnect: a commit seen before
+   * counts only once it is seen again, with whatever records the new pass adds.
+   */
+  private void forgetUnconfirmed() {
     pending.reconnected();
     current = null;
     streamed.clear();
     relations.clear();
   }
 
+  /** Ends the stream and closes both connections, telling the server. */
   private void closeStream() {
     for (AutoCloseable c : new AutoCloseable[] {stream, replicationConn, sqlConn}) {
       if (c != null) {
@@ -613,7 +648,8 @@ final class ChangeStreamReader implements SourceReader {
 
   @Override
   public void close() {
-    reset();
+    closeStream();
+    forgetUnconfirmed();
   }
 
   static String lsn(long lsn) {

@@ -58,6 +58,13 @@ public class PgCopySourceConnector extends SourceConnector {
    */
   private Set<TableId> added = Set.of();
 
+  /**
+   * Tables whose ranges must all be read under one snapshot, or else are read again whole: the
+   * keyless ones when a stream replays what changed between two snapshots (the last change of a key
+   * wins); every table without a stream ({@code initial_only}), since nothing would replay it.
+   */
+  private Set<TableId> oneSnapshot = Set.of();
+
   private Set<TableId> keyless = Set.of();
 
   /**
@@ -112,7 +119,7 @@ public class PgCopySourceConnector extends SourceConnector {
       startMonitor();
       return;
     }
-    plan = RemainingRanges.of(ranges, progress(ranges), keyless, added, null);
+    plan = RemainingRanges.of(ranges, progress(ranges), oneSnapshot, added, null);
     metrics.progress(ranges, plan.remaining());
     if (plan.remaining().isEmpty() && (!streams || slotExists)) {
       completeSnapshot();
@@ -344,6 +351,10 @@ public class PgCopySourceConnector extends SourceConnector {
           }
         }
         keyless = noKey;
+        oneSnapshot =
+            config.snapshotMode() == SnapshotMode.INITIAL_ONLY
+                ? Set.copyOf(config.tables())
+                : noKey;
         if (!streamOnly) {
           log.info(
               "{}: planned {} ranges of at most {} pages over {} tables ({} physical)",
@@ -381,11 +392,11 @@ public class PgCopySourceConnector extends SourceConnector {
     } else {
       snapshot = ExportedSnapshot.export(ConnectionSettings.open(config, "pgcopy-source snapshot"));
     }
-    plan = RemainingRanges.of(ranges, progress(ranges), keyless, added, snapshot.name());
+    plan = RemainingRanges.of(ranges, progress(ranges), oneSnapshot, added, snapshot.name());
     if (!ownSlot && plan.remaining().size() < ranges.size()) {
       log.warn(
-          "{}: resuming under a new snapshot {}: {} of {} ranges left; ranges of tables with a key finished "
-              + "under the old one stay as they are{}{}",
+          "{}: resuming under a new snapshot {}: {} of {} ranges left; ranges finished under the old one"
+              + " stay as they are{}{}",
           name,
           snapshot.name(),
           plan.remaining().size(),
@@ -395,9 +406,10 @@ public class PgCopySourceConnector extends SourceConnector {
               : "",
           plan.restarted().isEmpty()
               ? ""
-              : "; keyless tables "
+              : "; tables "
                   + plan.restarted()
-                  + " are read again whole (their target rows removed first), so no row is kept twice");
+                  + " are read again whole (their target rows removed first): "
+                  + (streams ? "they have no key" : "no stream replays what changed in between"));
     } else {
       log.info("{}: exported snapshot {}", name, snapshot.name());
     }
@@ -469,7 +481,7 @@ public class PgCopySourceConnector extends SourceConnector {
     }
     try {
       RemainingRanges left =
-          RemainingRanges.of(ranges, progress(ranges), keyless, added, snapshot.name());
+          RemainingRanges.of(ranges, progress(ranges), oneSnapshot, added, snapshot.name());
       metrics.progress(ranges, left.remaining());
       log.debug("snapshot progress: {} of {} ranges left", left.remaining().size(), ranges.size());
       if (left.remaining().isEmpty()) {

@@ -28,7 +28,8 @@ final class ReplicationSetup {
       String walStatus,
       long confirmedFlushLsn,
       long retainedWalBytes,
-      long unconfirmedWalBytes) {
+      long unconfirmedWalBytes,
+      int activePid) {
     boolean lost() {
       return "lost".equals(walStatus);
     }
@@ -40,7 +41,8 @@ final class ReplicationSetup {
         conn.prepareStatement(
             "SELECT plugin, database, wal_status, confirmed_flush_lsn::text,"
                 + " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint,"
-                + " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint"
+                + " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint,"
+                + " coalesce(active_pid, 0)"
                 + " FROM pg_replication_slots WHERE slot_name = ?")) {
       ps.setString(1, slot);
       try (ResultSet rs = ps.executeQuery()) {
@@ -54,7 +56,8 @@ final class ReplicationSetup {
             rs.getString(3),
             flushed == null ? 0 : LogSequenceNumber.valueOf(flushed).asLong(),
             rs.getLong(5),
-            rs.getLong(6));
+            rs.getLong(6),
+            rs.getInt(7));
       }
     }
   }

@@ -1,5 +1,6 @@
 package io.pgcopy.connect.source;
 
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -25,6 +26,7 @@ final class SlotUpkeep {
   private boolean heartbeatFailed;
   private long lastSlotReport;
   private long lastSlotMetrics;
+  private int checksWithoutStream;
 
   SlotUpkeep(PgCopySourceConfig config, String taskName, SourceTaskMetrics metrics) {
     this.config = config;
@@ -56,21 +58,41 @@ final class SlotUpkeep {
   }
 
   /**
-   * Every 10 s, the slot's retained and unconfirmed WAL into the metrics; every minute, into the
-   * log.
+   * Every 10 s, the slot's retained and unconfirmed WAL into the metrics (every minute, into the
+   * log), and a check that the server still streams to this task: the slot's {@code active_pid}
+   * must be {@code walsenderPid}. When the link died without a reset, the server ends the walsender
+   * after {@code wal_sender_timeout} while this task would wait for messages forever; two checks in
+   * a row that see another or no process throw, and the task reconnects.
+   *
+   * @throws IOException when the server no longer streams to this task
    */
-  void metricsIfDue(Connection sqlConn) throws SQLException {
+  void metricsIfDue(Connection sqlConn, int walsenderPid) throws SQLException, IOException {
     long now = System.currentTimeMillis();
-    if (now - lastSlotMetrics >= SLOT_METRICS_INTERVAL_MS) {
-      lastSlotMetrics = now;
-      ReplicationSetup.SlotState slot = ReplicationSetup.slot(sqlConn, config.slotName());
-      if (slot != null) {
-        metrics.slotRetainedWalBytes = slot.retainedWalBytes();
-        metrics.lagBytes = slot.unconfirmedWalBytes();
-        if (now - lastSlotReport >= SLOT_REPORT_INTERVAL_MS) {
-          report(slot);
-        }
-      }
+    if (now - lastSlotMetrics < SLOT_METRICS_INTERVAL_MS) {
+      return;
+    }
+    lastSlotMetrics = now;
+    ReplicationSetup.SlotState slot = ReplicationSetup.slot(sqlConn, config.slotName());
+    if (slot == null) {
+      return;
+    }
+    metrics.slotRetainedWalBytes = slot.retainedWalBytes();
+    metrics.lagBytes = slot.unconfirmedWalBytes();
+    if (now - lastSlotReport >= SLOT_REPORT_INTERVAL_MS) {
+      report(slot);
+    }
+    if (slot.activePid() == walsenderPid) {
+      checksWithoutStream = 0;
+    } else if (++checksWithoutStream >= 2) {
+      checksWithoutStream = 0;
+      throw new IOException(
+          "the server no longer streams slot "
+              + config.slotName()
+              + " to this task: its walsender (process "
+              + walsenderPid
+              + ") is gone and the slot is "
+              + (slot.activePid() == 0 ? "inactive" : "held by process " + slot.activePid())
+              + ", so the replication connection was lost without a reset (a network partition?)");
     }
   }
 

@@ -99,6 +99,8 @@ class ChaosIT {
         "postgres",
         "ALTER SYSTEM SET wal_sender_timeout = '" + WAL_SENDER_TIMEOUT_S + "s'",
         "SELECT pg_reload_conf()");
+    sourceLink = TcpProxy.to(pipeline.source.port());
+    targetLink = TcpProxy.to(pipeline.target.port());
     // keyless changes: an update and a delete of one row each, and an insert
     script = Files.createTempFile("chaos-ledger-", ".sql");
     Files.writeString(

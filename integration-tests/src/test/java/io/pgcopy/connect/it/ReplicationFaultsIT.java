@@ -3,6 +3,8 @@ package io.pgcopy.connect.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgcopy.connect.servers.TableComparison;
+import io.pgcopy.connect.servers.TcpProxy;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -20,6 +22,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * the publication dropped under a running stream, the slot invalidated by {@code
  * max_slot_wal_keep_size}. Each fails the stream task with a message naming the cause and the way
  * out, and leaves the target as it was: every row that reached it before the fault, nothing else.
+ * And one it does survive: the link to the source falling silent for good under the stream.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicationFaultsIT {
@@ -77,8 +80,37 @@ class ReplicationFaultsIT {
     pipeline.source.execute(Pipeline.SOURCE_DB, "SELECT pg_drop_replication_slot('rf2')");
   }
 
+  /**
+   * The network between the stream task and the source falls silent for good (a partition that
+   * drops packets: no reset ever arrives) while changes are made: the task notices, connects again
+   * over a new connection, and the target gets every change.
+   */
   @Test
   @Order(3)
+  void aStreamWhoseLinkFallsSilentConnectsAgainAndLosesNothing() throws Exception {
+    pipeline.source.execute(
+        "postgres", "ALTER SYSTEM SET wal_sender_timeout = '10s'", "SELECT pg_reload_conf()");
+    try (TcpProxy link = TcpProxy.to(pipeline.source.port())) {
+      String table =
+          streaming("rf4", "jdbc:postgresql://127.0.0.1:" + link.port() + "/" + Pipeline.SOURCE_DB);
+      assertThat(link.silence()).as("connections silenced").isGreaterThanOrEqualTo(2);
+      pipeline.source.execute(
+          Pipeline.SOURCE_DB,
+          "UPDATE " + table + " SET v = 'after the silence' WHERE id % 10 = 0",
+          "DELETE FROM " + table + " WHERE id % 10 = 1",
+          "INSERT INTO " + table + " SELECT g, 'new' FROM generate_series(100001, 101000) g");
+      pipeline.awaitSame(table, Duration.ofMinutes(3));
+      assertThat(Files.readString(pipeline.worker.logFile()))
+          .containsPattern("rf4-source-stream: .* failed: .*retrying in");
+      pipeline.rest().deleteConnector("rf4-source");
+    } finally {
+      pipeline.source.execute(
+          "postgres", "ALTER SYSTEM RESET wal_sender_timeout", "SELECT pg_reload_conf()");
+    }
+  }
+
+  @Test
+  @Order(4)
   void aSlotInvalidatedByMaxSlotWalKeepSizeFailsTheStreamTaskWithTheWayOut() throws Exception {
     String table = streaming("rf3");
     pipeline.stopAndAwait("rf3-source");
@@ -121,6 +153,11 @@ class ReplicationFaultsIT {
    * target, with a copy of its rows at that moment in the source ({@code <table>_before}).
    */
   private static String streaming(String prefix) throws Exception {
+    return streaming(prefix, pipeline.source.jdbcUrl(Pipeline.SOURCE_DB));
+  }
+
+  /** As {@link #streaming(String)}, the source connector reaching the source at {@code url}. */
+  private static String streaming(String prefix, String url) throws Exception {
     String table = "public." + prefix + "_t";
     pipeline.source.execute(
         Pipeline.SOURCE_DB,
@@ -131,6 +168,7 @@ class ReplicationFaultsIT {
     source.put("slot.name", prefix);
     source.put("publication.name", prefix);
     source.put("tasks.max", "2");
+    source.put("connection.url", url);
     pipeline.rest().putConnector(prefix + "-sink", pipeline.sinkConfig(prefix));
     pipeline.rest().putConnector(prefix + "-source", source);
     pipeline.awaitSame(table, Duration.ofMinutes(3));

@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A TCP relay on a loopback port in front of a server, for network faults in tests: {@link #cut()}
  * resets every connection it carries (as a failed link or a firewall does), {@link #stall} holds
  * every byte in both directions for a while (as a congested or partitioned link does: nothing is
- * lost, the peers just hear nothing). New connections are accepted throughout.
+ * lost, the peers just hear nothing), {@link #silence} holds them for good. New connections are
+ * accepted throughout.
  */
 public final class TcpProxy implements AutoCloseable {
   private static final int BUFFER = 64 * 1024;
@@ -26,6 +27,7 @@ public final class TcpProxy implements AutoCloseable {
   private final int targetPort;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private final AtomicLong stalledUntilNanos = new AtomicLong(System.nanoTime());
+  private final Set<Socket> silenced = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   private TcpProxy(int targetPort) throws IOException {
@@ -69,6 +71,17 @@ public final class TcpProxy implements AutoCloseable {
    */
   public void stall(Duration duration) {
     stalledUntilNanos.set(System.nanoTime() + duration.toNanos());
+  }
+
+  /**
+   * Silences every connection now open, for good: nothing more is relayed on them either way, not
+   * even their end (as a network partition that drops packets: no reset ever arrives). Later
+   * connections go through. Returns how many connections were silenced.
+   */
+  public int silence() {
+    Set<Socket> now = Set.copyOf(sockets);
+    silenced.addAll(now);
+    return now.size() / 2;
   }
 
   @Override
@@ -118,16 +131,18 @@ public final class TcpProxy implements AutoCloseable {
                 InputStream in = from.getInputStream();
                 OutputStream out = to.getOutputStream();
                 for (int n; (n = in.read(buffer)) >= 0; ) {
-                  awaitFlowing();
+                  awaitFlowing(from, to);
                   out.write(buffer, 0, n);
                 }
-                awaitFlowing(); // the end of a connection is held in a stall too
+                awaitFlowing(from, to); // the end of a connection is held too
 
               } catch (IOException e) {
                 // the connection ended (or was cut): the finally of try closes both sides
               } finally {
                 sockets.remove(from);
                 sockets.remove(to);
+                silenced.remove(from);
+                silenced.remove(to);
               }
             },
             "tcp-proxy-" + port() + "-" + direction);
@@ -135,10 +150,13 @@ public final class TcpProxy implements AutoCloseable {
     t.start();
   }
 
-  private void awaitFlowing() {
+  private void awaitFlowing(Socket from, Socket to) {
     long wait;
     while ((wait = stalledUntilNanos.get() - System.nanoTime()) > 0) {
       sleep(Math.max(1, Math.min(200, wait / 1_000_000)));
+    }
+    while (!closed && (silenced.contains(from) || silenced.contains(to))) {
+      sleep(200);
     }
   }
 
