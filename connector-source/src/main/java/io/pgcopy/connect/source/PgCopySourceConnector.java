@@ -393,7 +393,7 @@ public class PgCopySourceConnector extends SourceConnector {
       snapshot = ExportedSnapshot.export(ConnectionSettings.open(config, "pgcopy-source snapshot"));
     }
     plan = RemainingRanges.of(ranges, progress(ranges), oneSnapshot, added, snapshot.name());
-    if (!ownSlot && plan.remaining().size() < ranges.size()) {
+    if (!ownSlot && (plan.remaining().size() < ranges.size() || !plan.restarted().isEmpty())) {
       log.warn(
           "{}: resuming under a new snapshot {}: {} of {} ranges left; ranges finished under the old one"
               + " stay as they are{}{}",

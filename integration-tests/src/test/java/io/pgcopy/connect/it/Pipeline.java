@@ -164,6 +164,13 @@ final class Pipeline implements AutoCloseable {
 
   /** Waits until one of the connector's tasks failed; returns its trace. */
   String awaitTaskFailed(String connector, Duration timeout) {
+    return awaitTaskFailed(connector, timeout, "");
+  }
+
+  /**
+   * Waits until one of the connector's tasks failed with {@code cause} in its trace; returns it.
+   */
+  String awaitTaskFailed(String connector, Duration timeout, String cause) {
     String[] trace = new String[1];
     Awaitility.await(connector + " to have a failed task")
         .atMost(timeout)
@@ -171,7 +178,8 @@ final class Pipeline implements AutoCloseable {
         .until(
             () -> {
               for (JsonNode t : rest().status(connector).path("tasks")) {
-                if ("FAILED".equals(t.path("state").asText())) {
+                if ("FAILED".equals(t.path("state").asText())
+                    && t.path("trace").asText().contains(cause)) {
                   trace[0] = t.path("trace").asText();
                   return true;
                 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -209,11 +210,7 @@ class SinkFaultsIT {
     }
     pipeline.target.execute(
         Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " ALTER COLUMN v DROP NOT NULL");
-    for (var task : pipeline.rest().status("dl-sink").path("tasks")) {
-      if ("FAILED".equals(task.path("state").asText())) {
-        pipeline.rest().restartTask("dl-sink", task.path("id").asInt());
-      }
-    }
+    restartFailedTasks("dl-sink");
     pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
     pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
   }
@@ -224,8 +221,100 @@ class SinkFaultsIT {
    * dead-letter topic a second time, the target still equals the source), and a reset removes the
    * connector's stored offsets.
    */
+  /**
+   * Target drift: a target column dropped, then one retyped, under the running sink. Each fails the
+   * batch whole, naming table and column; after the operator's fix (the column back, its type back)
+   * and a task restart the sink resumes, and reading the table again ({@code pgcopy.snapshot})
+   * restores what the drift destroyed: the target equals the source row by row.
+   */
   @Test
   @Order(3)
+  void aTargetColumnDroppedOrRetypedFailsTheBatchWholeNamingIt() throws Exception {
+    pipeline.target.execute(Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " DROP COLUMN v");
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB, "INSERT INTO " + KEYED + " VALUES (90101, 'after the drop')");
+    assertThat(pipeline.awaitTaskFailed("dl-sink", Duration.ofMinutes(2), "42703"))
+        .contains("column \"v\" of relation \"dl_keyed\" does not exist")
+        .contains("Fix the cause, then restart the task");
+    assertThat(targetRows("id = 90101")).as("nothing of the failed batch").isZero();
+    pipeline.target.execute(Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " ADD COLUMN v text");
+    Awaitility.await("the row after the drop, every task running")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () -> {
+              restartFailedTasks("dl-sink"); // each task fails once it meets the drift
+              return targetRows("id = 90101 AND v = 'after the drop'") == 1
+                  && allTasksRunning("dl-sink");
+            });
+
+    pipeline.target.execute(
+        Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " ALTER COLUMN v TYPE integer USING NULL");
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB, "INSERT INTO " + KEYED + " VALUES (90102, 'after the retype')");
+    assertThat(pipeline.awaitTaskFailed("dl-sink", Duration.ofMinutes(2), "to the source's type"))
+        .contains("dl_keyed")
+        .containsPattern("column \"?v\"?")
+        .contains("change the target column to the source's type");
+    assertThat(targetRows("id = 90102")).as("nothing of the failed batch").isZero();
+    pipeline.target.execute(
+        Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " ALTER COLUMN v TYPE text USING NULL");
+    Awaitility.await("every task running again")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () -> {
+              restartFailedTasks("dl-sink");
+              return targetRows("id = 90102") == 1 && allTasksRunning("dl-sink");
+            });
+    // the drift destroyed the column's values: read the table again
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "SELECT pg_logical_emit_message(true, 'pgcopy.snapshot', '" + KEYED + "')");
+    pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
+  }
+
+  /**
+   * Partitions assigned while the target is down (a task restarted, a rebalance): Connect ends a
+   * sink task on any exception from {@code open()}, so the sink keeps them paused until it can read
+   * their stored offsets, and then resumes them. The tasks never fail; rows written meanwhile
+   * arrive once.
+   */
+  @Test
+  @Order(4)
+  void partitionsAssignedWhileTheTargetIsDownWaitForIt() throws Exception {
+    pipeline.target.stopFast();
+    try {
+      pipeline.source.execute(
+          Pipeline.SOURCE_DB,
+          "INSERT INTO "
+              + KEYED
+              + " SELECT g, 'while the target was down' FROM"
+              + " generate_series(91001, 92000) g",
+          "INSERT INTO "
+              + KEYLESS
+              + " SELECT 7, 'while the target was down' FROM"
+              + " generate_series(1, 100) g");
+      pipeline.rest().restartTask("dl-sink", 0);
+      pipeline.rest().restartTask("dl-sink", 1);
+      Thread.sleep(5000); // the new tasks are assigned their partitions, and cannot open them
+      for (var task : pipeline.rest().status("dl-sink").path("tasks")) {
+        assertThat(task.path("state").asText()).as(task.toString()).isEqualTo("RUNNING");
+      }
+    } finally {
+      pipeline.target.startAgain();
+    }
+    pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
+    pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
+    for (var task : pipeline.rest().status("dl-sink").path("tasks")) {
+      assertThat(task.path("state").asText()).as(task.toString()).isEqualTo("RUNNING");
+    }
+    assertThat(Files.readString(pipeline.worker.logFile()))
+        .contains("dl-sink: reading the stored offsets failed");
+  }
+
+  @Test
+  @Order(5)
   void offsetsAlteredThroughRestAreTheOnesTheSinkResumesFrom() throws Exception {
     String topic = "dl." + KEYED;
     var rest = pipeline.rest();
@@ -274,11 +363,33 @@ class SinkFaultsIT {
     }
   }
 
-  /**
-   * A fault that cannot be survived: the replication slot dropped by someone while the connector
-   * was stopped. The stream task fails naming the slot, the cause and the way out, and the target
-   * keeps what it had.
-   */
+  private static void restartFailedTasks(String connector) {
+    for (var task : pipeline.rest().status(connector).path("tasks")) {
+      if ("FAILED".equals(task.path("state").asText())) {
+        pipeline.rest().restartTask(connector, task.path("id").asInt());
+      }
+    }
+  }
+
+  private static boolean allTasksRunning(String connector) {
+    for (var task : pipeline.rest().status(connector).path("tasks")) {
+      if (!"RUNNING".equals(task.path("state").asText())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Rows of the keyed table in the target that match {@code where}. */
+  private static long targetRows(String where) throws Exception {
+    try (Connection t = pipeline.targetConnection();
+        var st = t.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + KEYED + " WHERE " + where)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   private static long storedOffset(String topic, int partition) throws Exception {
     try (Connection t = pipeline.targetConnection();
         PreparedStatement ps =

@@ -212,6 +212,16 @@ public final class PostgresServer implements AutoCloseable {
     pgCtl("-m", "fast", "restart");
   }
 
+  /** {@code pg_ctl stop -m fast}: the server is down until {@link #startAgain()}. */
+  public void stopFast() {
+    pgCtl("-m", "fast", "stop");
+  }
+
+  /** Starts a server stopped by {@link #stopFast()} again, on the same port. */
+  public void startAgain() {
+    pgCtl("start");
+  }
+
   public int port() {
     return port;
   }
