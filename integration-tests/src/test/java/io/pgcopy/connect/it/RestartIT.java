@@ -141,13 +141,13 @@ class RestartIT {
     pipeline.source.execute(
         Pipeline.SOURCE_DB,
         "CREATE TABLE public.accounts (id integer PRIMARY KEY, balance integer, note text)",
-        "INSERT INTO public.accounts SELECT g, g % 1000, 'a' || g FROM generate_series(1, 200000) g",
+        "INSERT INTO public.accounts SELECT g, g % 1000, 'a' || g FROM generate_series(1, 100000) g",
         "CREATE TABLE public.journal (account integer, amount integer)",
-        "INSERT INTO public.journal SELECT g % 3000, g FROM generate_series(1, 200000) g");
+        "INSERT INTO public.journal SELECT g % 3000, g FROM generate_series(1, 100000) g");
     var rest = pipeline.rest();
     var source = pipeline.sourceConfig("rs3", "public.accounts,public.journal");
     source.put("tasks.max", "2");
-    source.put("snapshot.range.pages", "200");
+    source.put("snapshot.range.pages", "100");
     source.put("batch.max.rows", "100");
     source.put("batch.bytes", "1024");
     rest.putConnector("rs3-source", source);
@@ -165,8 +165,8 @@ class RestartIT {
     // rows the old snapshot already delivered change, then that snapshot is lost
     pipeline.source.execute(
         Pipeline.SOURCE_DB,
-        "UPDATE public.accounts SET balance = -1 WHERE id <= 20000",
-        "DELETE FROM public.accounts WHERE id % 7 = 0 AND id <= 30000",
+        "UPDATE public.accounts SET balance = -1 WHERE id <= 10000",
+        "DELETE FROM public.accounts WHERE id % 7 = 0 AND id <= 15000",
         "INSERT INTO public.accounts VALUES (300001, 1, 'inserted between the snapshots')",
         "UPDATE public.journal SET amount = -amount WHERE account = 5",
         "DELETE FROM public.journal WHERE account = 6",
