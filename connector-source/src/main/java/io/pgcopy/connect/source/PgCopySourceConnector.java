@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Executors;
@@ -66,6 +67,13 @@ public class PgCopySourceConnector extends SourceConnector {
   private Set<TableId> oneSnapshot = Set.of();
 
   private Set<TableId> keyless = Set.of();
+
+  /**
+   * The slot exists but the connector has no offsets at all (they were reset, or a new connector
+   * was given an old slot): the target may hold rows of an earlier run, so keyless tables are
+   * cleared before they are read.
+   */
+  private boolean slotWithoutOffsets;
 
   /**
    * Tables with a column without binary I/O: they travel as text, and the stream runs in text mode.
@@ -119,7 +127,7 @@ public class PgCopySourceConnector extends SourceConnector {
       startMonitor();
       return;
     }
-    plan = RemainingRanges.of(ranges, progress(ranges), oneSnapshot, added, null);
+    plan = remaining(null);
     metrics.progress(ranges, plan.remaining());
     if (plan.remaining().isEmpty() && (!streams || slotExists)) {
       completeSnapshot();
@@ -355,6 +363,21 @@ public class PgCopySourceConnector extends SourceConnector {
             config.snapshotMode() == SnapshotMode.INITIAL_ONLY
                 ? Set.copyOf(config.tables())
                 : noKey;
+        slotWithoutOffsets =
+            mode == SnapshotMode.INITIAL
+                && slotExists
+                && lastMarker == null
+                && !streamStarted()
+                && progress(allRanges).values().stream().noneMatch(RangeProgress::started);
+        if (slotWithoutOffsets && !noKey.isEmpty()) {
+          log.warn(
+              "{}: slot {} exists but this connector has no offsets (reset through the REST API, or a new"
+                  + " connector on an old slot): every table is read under a new snapshot, and the keyless"
+                  + " ones {} are cleared in the target first, so no row is kept twice",
+              name,
+              config.slotName(),
+              noKey);
+        }
         if (!streamOnly) {
           log.info(
               "{}: planned {} ranges of at most {} pages over {} tables ({} physical)",
@@ -392,7 +415,7 @@ public class PgCopySourceConnector extends SourceConnector {
     } else {
       snapshot = ExportedSnapshot.export(ConnectionSettings.open(config, "pgcopy-source snapshot"));
     }
-    plan = RemainingRanges.of(ranges, progress(ranges), oneSnapshot, added, snapshot.name());
+    plan = remaining(snapshot.name());
     if (!ownSlot && (plan.remaining().size() < ranges.size() || !plan.restarted().isEmpty())) {
       log.warn(
           "{}: resuming under a new snapshot {}: {} of {} ranges left; ranges finished under the old one"
@@ -463,6 +486,13 @@ public class PgCopySourceConnector extends SourceConnector {
     return SourceOffsets.streamPosition(offset) != null;
   }
 
+  /** What is left to read under {@code snapshotName} (null: none yet), from committed progress. */
+  private RemainingRanges remaining(String snapshotName) {
+    Map<Map<String, Object>, RangeProgress> progress = progress(ranges);
+    RemainingRanges left = RemainingRanges.of(ranges, progress, oneSnapshot, added, snapshotName);
+    return slotWithoutOffsets ? left.clearingUnstarted(keyless, ranges, progress) : left;
+  }
+
   private Map<Map<String, Object>, RangeProgress> progress(List<CtidRange> ranges) {
     List<Map<String, Object>> partitions = new ArrayList<>();
     ranges.forEach(r -> partitions.add(r.partition()));
@@ -480,8 +510,7 @@ public class PgCopySourceConnector extends SourceConnector {
       return; // backing off after a failed check
     }
     try {
-      RemainingRanges left =
-          RemainingRanges.of(ranges, progress(ranges), oneSnapshot, added, snapshot.name());
+      RemainingRanges left = remaining(snapshot.name());
       metrics.progress(ranges, left.remaining());
       log.debug("snapshot progress: {} of {} ranges left", left.remaining().size(), ranges.size());
       if (left.remaining().isEmpty()) {
@@ -628,14 +657,18 @@ public class PgCopySourceConnector extends SourceConnector {
   @Override
   public boolean alterOffsets(
       Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
+    if (offsets.values().stream().allMatch(Objects::isNull)) {
+      // a reset: on its next start the connector finds its slot but no offsets, reads every table
+      // under a new snapshot and clears the keyless ones in the target first
+      return true;
+    }
     throw new ConnectException(
-        "the pgcopy source's offsets cannot be altered or reset by hand: they are snapshot ranges read "
+        "the pgcopy source's offsets cannot be altered by hand: they are snapshot ranges read "
             + "under one exported snapshot and stream positions tied to the replication slot, and a set "
-            + "written by hand would lose or double rows. To read tables again, run on the source "
+            + "written by hand would lose or double rows. To read some tables again, run on the source "
             + "SELECT pg_logical_emit_message(true, 'pgcopy.snapshot', '<schema.table,...>') "
-            + "(docs/operations.md); to start over, delete the connector, drop its slot "
-            + "(pg_drop_replication_slot), truncate the target tables and create the connector again "
-            + "under a new name");
+            + "(docs/operations.md); to read every table again, reset the offsets "
+            + "(DELETE /connectors/<name>/offsets while the connector is stopped)");
   }
 
   /** Each poll's rows and their offsets can be written in one Kafka transaction. */

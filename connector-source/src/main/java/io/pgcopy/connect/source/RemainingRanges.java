@@ -4,6 +4,7 @@ import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.source.SourceOffsets.RangeProgress;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +76,31 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
       }
     }
     return new RemainingRanges(remaining, restarted);
+  }
+
+  /**
+   * This plan, with each of {@code tables} none of whose ranges has begun also read after its
+   * target rows are removed: for a connector that finds its slot but no offsets at all (offsets
+   * reset, or a new connector on an old slot), whose target may hold rows of an earlier run. A
+   * table begun since is left to the consistency rule of {@link #of}.
+   */
+  RemainingRanges clearingUnstarted(
+      Set<TableId> tables,
+      List<CtidRange> ranges,
+      Map<Map<String, Object>, RangeProgress> progress) {
+    Set<TableId> begun = new HashSet<>();
+    for (CtidRange r : ranges) {
+      if (of(progress, r).started()) {
+        begun.add(r.table());
+      }
+    }
+    Set<TableId> cleared = new LinkedHashSet<>(restarted);
+    for (CtidRange r : ranges) {
+      if (tables.contains(r.table()) && !begun.contains(r.table())) {
+        cleared.add(r.table());
+      }
+    }
+    return new RemainingRanges(remaining, cleared);
   }
 
   /**

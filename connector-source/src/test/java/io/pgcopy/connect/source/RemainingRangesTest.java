@@ -41,6 +41,24 @@ class RemainingRangesTest {
   }
 
   @Test
+  void withASlotButNoOffsetsKeylessTablesAreClearedUntilTheirReadingBegins() {
+    Map<Map<String, Object>, RangeProgress> none = new HashMap<>();
+    RemainingRanges cleared =
+        RemainingRanges.of(ALL, none, Set.of(KEYLESS), null)
+            .clearingUnstarted(Set.of(KEYLESS), ALL, none);
+    assertThat(cleared.remaining()).containsExactly(K0, K1, H0, H1);
+    assertThat(cleared.restarted()).containsExactly(KEYLESS);
+    // once the truncate (or any row) of the table under the new snapshot is committed, it resumes
+    Map<Map<String, Object>, RangeProgress> begun = new HashMap<>();
+    begun.put(H0.partition(), after("new"));
+    assertThat(
+            RemainingRanges.of(ALL, begun, Set.of(KEYLESS), "new")
+                .clearingUnstarted(Set.of(KEYLESS), ALL, begun)
+                .restarted())
+        .isEmpty();
+  }
+
+  @Test
   void aKeyedTableKeepsRangesFinishedUnderAnOlderSnapshot() {
     RemainingRanges r = of(Map.of(K0, done("old", 0), K1, after("old")), "new");
     assertThat(r.remaining()).containsExactly(K1, H0, H1);
