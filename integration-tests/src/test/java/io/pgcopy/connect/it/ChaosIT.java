@@ -15,10 +15,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -226,7 +232,7 @@ class ChaosIT {
               .pollInterval(Duration.ofSeconds(2))
               .ignoreExceptions()
               .until(() -> (last[0] = TableComparison.compare(s, table, t, table)).same());
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
+        } catch (ConditionTimeoutException e) {
           unequal.add(table);
         } finally {
           note("round " + round + ": " + table + ": " + last[0]);
@@ -439,7 +445,7 @@ class ChaosIT {
     String replayDb = db + "_replay";
     pipeline.target.createDatabase(replayDb);
     Map<String, String> sink = pipeline.sinkConfig(prefix + "r");
-    sink.put("topics.regex", java.util.regex.Pattern.quote(prefix) + "\\..*");
+    sink.put("topics.regex", Pattern.quote(prefix) + "\\..*");
     sink.put("connection.url", pipeline.target.jdbcUrl(replayDb));
     pipeline.rest().putConnector(prefix + "r-sink", sink);
     try (Connection s = pipeline.source.connect(db);
@@ -452,7 +458,7 @@ class ChaosIT {
               .pollInterval(Duration.ofSeconds(2))
               .ignoreExceptions()
               .until(() -> (last[0] = TableComparison.compare(s, table, t, table)).same());
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
+        } catch (ConditionTimeoutException e) {
           // reported below
         }
         note("round " + round + " replay of the topics by a fresh sink: " + table + ": " + last[0]);
@@ -467,12 +473,11 @@ class ChaosIT {
     Map<String, List<String>> target = rows(t, table);
     int shown = 0;
     int differing = 0;
-    Map<Long, Integer> buckets = new java.util.TreeMap<>();
-    for (String k :
-        new java.util.TreeSet<>(java.util.Set.copyOf(union(source.keySet(), target.keySet())))) {
+    Map<Long, Integer> buckets = new TreeMap<>();
+    for (String k : new TreeSet<>(Set.copyOf(union(source.keySet(), target.keySet())))) {
       List<String> a = source.getOrDefault(k, List.of());
       List<String> b = target.getOrDefault(k, List.of());
-      if (!new java.util.TreeSet<>(a).equals(new java.util.TreeSet<>(b)) || a.size() != b.size()) {
+      if (!new TreeSet<>(a).equals(new TreeSet<>(b)) || a.size() != b.size()) {
         differing++;
         try {
           buckets.merge(Long.parseLong(k) / 1000, 1, Integer::sum);
@@ -487,14 +492,14 @@ class ChaosIT {
     note("  " + table + ": " + differing + " first-column values differ; by thousands: " + buckets);
   }
 
-  private static List<String> union(java.util.Set<String> a, java.util.Set<String> b) {
+  private static List<String> union(Set<String> a, Set<String> b) {
     List<String> all = new ArrayList<>(a);
     all.addAll(b);
     return all;
   }
 
   private static Map<String, List<String>> rows(Connection c, String table) throws SQLException {
-    Map<String, List<String>> rows = new java.util.HashMap<>();
+    Map<String, List<String>> rows = new HashMap<>();
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT t::text FROM " + table + " t")) {
       while (rs.next()) {

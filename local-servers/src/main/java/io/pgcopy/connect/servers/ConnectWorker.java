@@ -11,6 +11,11 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.management.JMException;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 
@@ -227,13 +232,9 @@ public final class ConnectWorker implements AutoCloseable {
   }
 
   /** Reads one attribute of an MBean in the worker over JMX. */
-  public Object jmxAttribute(String objectName, String attribute)
-      throws java.io.IOException, javax.management.JMException {
-    try (javax.management.remote.JMXConnector c =
-        javax.management.remote.JMXConnectorFactory.connect(
-            new javax.management.remote.JMXServiceURL(jmxUrl()))) {
-      return c.getMBeanServerConnection()
-          .getAttribute(new javax.management.ObjectName(objectName), attribute);
+  public Object jmxAttribute(String objectName, String attribute) throws IOException, JMException {
+    try (JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(jmxUrl()))) {
+      return c.getMBeanServerConnection().getAttribute(new ObjectName(objectName), attribute);
     }
   }
 
