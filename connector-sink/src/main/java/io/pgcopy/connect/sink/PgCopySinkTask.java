@@ -71,6 +71,9 @@ public class PgCopySinkTask extends SinkTask {
    */
   private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
 
+  /** Partitions waiting at a truncate that this task paused (see pauseAfterEntries). */
+  private final Set<TopicPartition> pausedAtTruncate = new HashSet<>();
+
   /** Partitions assigned while the target did not answer: paused until their offsets are read. */
   private final Set<TopicPartition> unopened = new LinkedHashSet<>();
 
@@ -137,15 +140,11 @@ public class PgCopySinkTask extends SinkTask {
             stopped.keySet(),
             stopped.values());
         waiting.putAll(stopped);
-        context.pause(stopped.keySet().toArray(new TopicPartition[0]));
       }
       // Connect pauses a partition it assigns again if this task paused it before a rebalance:
-      // one not waiting any more must flow
-      List<TopicPartition> free = new ArrayList<>(partitions);
-      free.removeAll(stopped.keySet());
-      if (!free.isEmpty()) {
-        context.resume(free.toArray(new TopicPartition[0]));
-      }
+      // every one must flow, those waiting at a truncate too, until put() has passed the entries
+      // of that truncate that follow in the partition (see pauseAfterEntries)
+      context.resume(partitions.toArray(new TopicPartition[0]));
       for (Map.Entry<TopicPartition, Long> e : stored.entrySet()) {
         nextOffsets.put(e.getKey(), e.getValue());
         committedOffsets.put(e.getKey(), e.getValue());
@@ -182,6 +181,7 @@ public class PgCopySinkTask extends SinkTask {
       }
       TruncateBarrier.Truncate stoppedAt = waiting.get(tp);
       if (stoppedAt != null && !stoppedAt.equals(buffer.truncateIn(r))) {
+        pauseAfterEntries(tp);
         // after a truncate still waiting for other buckets: consumed again once it is done
         continue;
       }
@@ -266,6 +266,17 @@ public class PgCopySinkTask extends SinkTask {
           name,
           tp,
           entry.truncate().target());
+    }
+  }
+
+  /**
+   * Pauses a partition waiting at a truncate once a record past that truncate's entries shows up:
+   * not at its first entry, since more entries of the same truncate (other buckets) may follow in
+   * the partition, in a later poll, and the barrier needs them all. Records past the entries are
+   * skipped until the truncate is done, then consumed again from where the partition stopped.
+   */
+  private void pauseAfterEntries(TopicPartition tp) {
+    if (pausedAtTruncate.add(tp)) {
       context.pause(tp);
     }
   }
@@ -311,6 +322,7 @@ public class PgCopySinkTask extends SinkTask {
       log.info(
           "{}: truncate of {} done; consuming {} again", name, truncate.target(), rewind.keySet());
       context.offset(rewind);
+      pausedAtTruncate.removeAll(rewind.keySet());
       context.resume(rewind.keySet().toArray(new TopicPartition[0]));
     }
   }
@@ -440,6 +452,7 @@ public class PgCopySinkTask extends SinkTask {
     }
     for (TopicPartition tp : partitions) {
       unopened.remove(tp);
+      pausedAtTruncate.remove(tp);
       waiting.remove(tp);
       nextOffsets.remove(tp);
       committedOffsets.remove(tp);

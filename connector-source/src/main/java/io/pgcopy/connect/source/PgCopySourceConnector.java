@@ -59,13 +59,6 @@ public class PgCopySourceConnector extends SourceConnector {
    */
   private Set<TableId> added = Set.of();
 
-  /**
-   * Tables whose ranges must all be read under one snapshot, or else are read again whole: the
-   * keyless ones when a stream replays what changed between two snapshots (the last change of a key
-   * wins); every table without a stream ({@code initial_only}), since nothing would replay it.
-   */
-  private Set<TableId> oneSnapshot = Set.of();
-
   private Set<TableId> keyless = Set.of();
 
   /**
@@ -359,10 +352,6 @@ public class PgCopySourceConnector extends SourceConnector {
           }
         }
         keyless = noKey;
-        oneSnapshot =
-            config.snapshotMode() == SnapshotMode.INITIAL_ONLY
-                ? Set.copyOf(config.tables())
-                : noKey;
         slotWithoutOffsets =
             mode == SnapshotMode.INITIAL
                 && slotExists
@@ -429,10 +418,9 @@ public class PgCopySourceConnector extends SourceConnector {
               : "",
           plan.restarted().isEmpty()
               ? ""
-              : "; tables "
+              : "; keyless tables "
                   + plan.restarted()
-                  + " are read again whole (their target rows removed first): "
-                  + (streams ? "they have no key" : "no stream replays what changed in between"));
+                  + " are read again whole (their target rows removed first): they have no key");
     } else {
       log.info("{}: exported snapshot {}", name, snapshot.name());
     }
@@ -489,7 +477,7 @@ public class PgCopySourceConnector extends SourceConnector {
   /** What is left to read under {@code snapshotName} (null: none yet), from committed progress. */
   private RemainingRanges remaining(String snapshotName) {
     Map<Map<String, Object>, RangeProgress> progress = progress(ranges);
-    RemainingRanges left = RemainingRanges.of(ranges, progress, oneSnapshot, added, snapshotName);
+    RemainingRanges left = RemainingRanges.of(ranges, progress, keyless, added, snapshotName);
     return slotWithoutOffsets ? left.clearingUnstarted(keyless, ranges, progress) : left;
   }
 

@@ -128,63 +128,6 @@ class RestartIT {
     assertThat(log).containsPattern("rewound [1-9]\\d* to offsets stored in");
   }
 
-  /**
-   * {@code initial_only} (no stream to replay what changes between two snapshots): the exported
-   * snapshot is lost once ranges of a keyed and a keyless table are done, after rows of those
-   * ranges were updated, deleted and inserted. Both tables are read again whole under the new
-   * snapshot, their target rows removed first, and end equal to the source: no stale row, none lost
-   * or doubled.
-   */
-  @Test
-  @Order(3)
-  void aLostSnapshotWithoutStreamIsReadAgainWholeKeyedTablesToo() throws Exception {
-    pipeline.source.execute(
-        Pipeline.SOURCE_DB,
-        "CREATE TABLE public.accounts (id integer PRIMARY KEY, balance integer, note text)",
-        "INSERT INTO public.accounts SELECT g, g % 1000, 'a' || g FROM generate_series(1, 100000) g",
-        "CREATE TABLE public.journal (account integer, amount integer)",
-        "INSERT INTO public.journal SELECT g % 3000, g FROM generate_series(1, 100000) g");
-    var rest = pipeline.rest();
-    var source = pipeline.sourceConfig("rs3", "public.accounts,public.journal");
-    source.put("tasks.max", "2");
-    source.put("snapshot.range.pages", "100");
-    source.put("batch.max.rows", "100");
-    source.put("batch.bytes", "1024");
-    rest.putConnector("rs3-source", source);
-    rest.putConnector("rs3-sink", pipeline.sinkConfig("rs3"));
-    try (Connection t = pipeline.targetConnection()) {
-      Awaitility.await("some ranges done and rows of both tables in the target")
-          .atMost(Duration.ofMinutes(3))
-          .pollInterval(Duration.ofMillis(50))
-          .until(
-              () ->
-                  finishedRanges("rs3-source-task") >= 2
-                      && Pipeline.count(t, "public.accounts") >= 5000
-                      && Pipeline.count(t, "public.journal") >= 5000);
-    }
-    // rows the old snapshot already delivered change, then that snapshot is lost
-    pipeline.source.execute(
-        Pipeline.SOURCE_DB,
-        "UPDATE public.accounts SET balance = -1 WHERE id <= 10000",
-        "DELETE FROM public.accounts WHERE id % 7 = 0 AND id <= 15000",
-        "INSERT INTO public.accounts VALUES (300001, 1, 'inserted between the snapshots')",
-        "UPDATE public.journal SET amount = -amount WHERE account = 5",
-        "DELETE FROM public.journal WHERE account = 6",
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            + " WHERE application_name = 'pgcopy-source snapshot'");
-    pipeline.awaitSnapshotComplete("rs3-source", Duration.ofMinutes(5));
-    pipeline.awaitSame("public.accounts", Duration.ofMinutes(3));
-    pipeline.awaitSame("public.journal", Duration.ofMinutes(3));
-    Thread.sleep(3000); // anything still on its way
-    pipeline.assertSameRows("public.accounts");
-    pipeline.assertSameRows("public.journal");
-    assertThat(Files.readString(pipeline.worker.logFile()))
-        .contains("resuming under a new snapshot")
-        .contains("no stream replays what changed in between");
-    rest.deleteConnector("rs3-source");
-    rest.deleteConnector("rs3-sink");
-  }
-
   /** Snapshot ranges the tasks of the current worker log as finished. */
   private static long finishedRanges(String taskName) throws java.io.IOException {
     return Files.readString(pipeline.worker.logFile())
