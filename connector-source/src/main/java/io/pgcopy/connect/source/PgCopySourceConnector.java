@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Executors;
@@ -62,9 +61,9 @@ public class PgCopySourceConnector extends SourceConnector {
   private Set<TableId> keyless = Set.of();
 
   /**
-   * The slot exists but the connector has no offsets at all (they were reset, or a new connector
-   * was given an old slot): the target may hold rows of an earlier run, so keyless tables are
-   * cleared before they are read.
+   * The slot exists but the connector has no offsets at all (a new connector given an old slot, for
+   * example one re-created under a new name): the target may hold rows of an earlier run, so
+   * keyless tables are cleared before they are read.
    */
   private boolean slotWithoutOffsets;
 
@@ -360,9 +359,9 @@ public class PgCopySourceConnector extends SourceConnector {
                 && progress(allRanges).values().stream().noneMatch(RangeProgress::started);
         if (slotWithoutOffsets && !noKey.isEmpty()) {
           log.warn(
-              "{}: slot {} exists but this connector has no offsets (reset through the REST API, or a new"
-                  + " connector on an old slot): every table is read under a new snapshot, and the keyless"
-                  + " ones {} are cleared in the target first, so no row is kept twice",
+              "{}: slot {} exists but this connector has no offsets (a new connector on an old slot):"
+                  + " every table is read under a new snapshot, and the keyless ones {} are cleared in the"
+                  + " target first, so no row is kept twice",
               name,
               config.slotName(),
               noKey);
@@ -645,18 +644,14 @@ public class PgCopySourceConnector extends SourceConnector {
   @Override
   public boolean alterOffsets(
       Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
-    if (offsets.values().stream().allMatch(Objects::isNull)) {
-      // a reset: on its next start the connector finds its slot but no offsets, reads every table
-      // under a new snapshot and clears the keyless ones in the target first
-      return true;
-    }
     throw new ConnectException(
-        "the pgcopy source's offsets cannot be altered by hand: they are snapshot ranges read "
+        "the pgcopy source's offsets cannot be altered or reset by hand: they are snapshot ranges read "
             + "under one exported snapshot and stream positions tied to the replication slot, and a set "
             + "written by hand would lose or double rows. To read some tables again, run on the source "
             + "SELECT pg_logical_emit_message(true, 'pgcopy.snapshot', '<schema.table,...>') "
-            + "(docs/operations.md); to read every table again, reset the offsets "
-            + "(DELETE /connectors/<name>/offsets while the connector is stopped)");
+            + "(docs/operations.md); to read every table again, delete this connector and create it "
+            + "again under a new name with the same slot.name and topic.prefix: it reads every table "
+            + "under a new snapshot and clears the keyless ones in the target first");
   }
 
   /** Each poll's rows and their offsets can be written in one Kafka transaction. */

@@ -80,9 +80,9 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
 
   /**
    * This plan, with each of {@code tables} none of whose ranges has begun also read after its
-   * target rows are removed: for a connector that finds its slot but no offsets at all (offsets
-   * reset, or a new connector on an old slot), whose target may hold rows of an earlier run. A
-   * table begun since is left to the consistency rule of {@link #of}.
+   * target rows are removed: for a connector that finds its slot but no offsets at all (a new
+   * connector on an old slot), whose target may hold rows of an earlier run. A table begun since is
+   * left to the consistency rule of {@link #of}.
    */
   RemainingRanges clearingUnstarted(
       Set<TableId> tables,

@@ -3,7 +3,6 @@ package io.pgcopy.connect.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.Connection;
@@ -344,20 +343,10 @@ class SinkFaultsIT {
       assertThat(storedOffset(topic, p)).as(topic + "-" + p + " in the target").isPositive();
     }
 
-    // the source refuses offsets written by hand, saying how to read tables again instead (a
-    // reset it takes: ReplicationFaultsIT)
+    // the source refuses, saying how to read tables again instead
     pipeline.stopAndAwait("dl-source");
-    @SuppressWarnings("unchecked")
-    Map<String, Object> aPartition =
-        new ObjectMapper()
-            .convertValue(
-                rest.offsets("dl-source").path("offsets").get(0).path("partition"), Map.class);
-    assertThatThrownBy(
-            () ->
-                rest.alterOffsets(
-                    "dl-source",
-                    List.of(Map.of("partition", aPartition, "offset", Map.of("lsn", 1)))))
-        .hasMessageContaining("cannot be altered by hand")
+    assertThatThrownBy(() -> rest.resetOffsets("dl-source"))
+        .hasMessageContaining("cannot be altered or reset by hand")
         .hasMessageContaining("pgcopy.snapshot");
     rest.resume("dl-source");
 
