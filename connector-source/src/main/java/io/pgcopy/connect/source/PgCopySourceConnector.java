@@ -182,9 +182,9 @@ public class PgCopySourceConnector extends SourceConnector {
   private void watchTableMarker() {
     Set<TableId> marker =
         SourceOffsets.streamedTables(
-            context()
-                .offsetStorageReader()
-                .offset(SourceOffsets.streamTablesPartition(config.slotName())));
+            SourceOffsets.read(
+                context().offsetStorageReader(),
+                SourceOffsets.streamTablesPartition(config.slotName())));
     Set<TableId> before = lastMarker;
     if (marker == null || marker.equals(before)) {
       return;
@@ -318,9 +318,9 @@ public class PgCopySourceConnector extends SourceConnector {
       lastMarker =
           streams
               ? SourceOffsets.streamedTables(
-                  context()
-                      .offsetStorageReader()
-                      .offset(SourceOffsets.streamTablesPartition(config.slotName())))
+                  SourceOffsets.read(
+                      context().offsetStorageReader(),
+                      SourceOffsets.streamTablesPartition(config.slotName())))
               : null;
       added = mode == SnapshotMode.INITIAL && streamOnly ? addedSinceTheStreamStarted() : Set.of();
       if (!added.isEmpty()) {
@@ -455,9 +455,9 @@ public class PgCopySourceConnector extends SourceConnector {
   private Set<TableId> addedSinceTheStreamStarted() {
     Set<TableId> streamed =
         SourceOffsets.streamedTables(
-            context()
-                .offsetStorageReader()
-                .offset(SourceOffsets.streamTablesPartition(config.slotName())));
+            SourceOffsets.read(
+                context().offsetStorageReader(),
+                SourceOffsets.streamTablesPartition(config.slotName())));
     if (streamed == null) {
       return Set.of();
     }
@@ -484,7 +484,7 @@ public class PgCopySourceConnector extends SourceConnector {
     List<Map<String, Object>> partitions = new ArrayList<>();
     ranges.forEach(r -> partitions.add(r.partition()));
     Map<Map<String, Object>, Map<String, Object>> offsets =
-        context().offsetStorageReader().offsets(partitions);
+        SourceOffsets.read(context().offsetStorageReader(), partitions);
     Map<Map<String, Object>, RangeProgress> progress = new HashMap<>();
     for (CtidRange r : ranges) {
       progress.put(r.partition(), SourceOffsets.progress(offsets.get(r.partition())));
@@ -644,6 +644,8 @@ public class PgCopySourceConnector extends SourceConnector {
   @Override
   public boolean alterOffsets(
       Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
+    // A reset is refused too: Connect resumes a stopped connector with its old task configs, so
+    // the stream task would run (from the slot, offsets gone) before the snapshot it must follow.
     throw new ConnectException(
         "the pgcopy source's offsets cannot be altered or reset by hand: they are snapshot ranges read "
             + "under one exported snapshot and stream positions tied to the replication slot, and a set "

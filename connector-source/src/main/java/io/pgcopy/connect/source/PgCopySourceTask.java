@@ -57,9 +57,9 @@ public class PgCopySourceTask extends SourceTask {
       name = props.getOrDefault("name", "pgcopy-source") + "-stream";
       Map<String, Object> partition = SourceOffsets.streamPartition(config.slotName());
       Map<String, Object> marker =
-          context
-              .offsetStorageReader()
-              .offset(SourceOffsets.streamTablesPartition(config.slotName()));
+          SourceOffsets.read(
+              context.offsetStorageReader(),
+              SourceOffsets.streamTablesPartition(config.slotName()));
       reader =
           new ChangeStreamReader(
               config,
@@ -79,7 +79,7 @@ public class PgCopySourceTask extends SourceTask {
       partitions.add(r.partition());
     }
     Map<Map<String, Object>, Map<String, Object>> offsets =
-        context.offsetStorageReader().offsets(partitions);
+        SourceOffsets.read(context.offsetStorageReader(), partitions);
     reader =
         new SnapshotReader(
             config,

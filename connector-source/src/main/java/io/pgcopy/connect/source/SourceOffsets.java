@@ -1,12 +1,16 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.format.TableId;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.kafka.connect.storage.OffsetStorageReader;
 
 /**
  * Source partitions and offsets of the snapshot. A range's partition is its physical table and
@@ -67,7 +71,7 @@ public final class SourceOffsets {
    * not been read yet.
    */
   public static Map<String, Object> streamTablesPartition(String slot) {
-    return ordered(PARTITION_SLOT, slot, PARTITION_STREAMED, "tables");
+    return partition(PARTITION_SLOT, slot, PARTITION_STREAMED, "tables");
   }
 
   public static Map<String, Object> streamTablesOffset(Collection<TableId> tables) {
@@ -131,14 +135,9 @@ public final class SourceOffsets {
     }
   }
 
-  /**
-   * A range's partition, with its keys always in the same order. Connect's offset store finds an
-   * offset by the serialized bytes of its partition, and its JSON converter writes a map's keys in
-   * iteration order: {@code Map.of} iterates in an order salted per JVM, so a restarted worker
-   * would look up different bytes and find none of the committed offsets.
-   */
+  /** A range's partition (see {@link #partition} for its key order). */
   public static Map<String, Object> rangePartition(TableId leaf, long startPage) {
-    return ordered(PARTITION_LEAF, leaf.quoted(), PARTITION_PAGE, startPage);
+    return partition(PARTITION_LEAF, leaf.quoted(), PARTITION_PAGE, startPage);
   }
 
   /** The offset of a range read up to {@code ctid} under {@code snapshot}. */
@@ -153,6 +152,73 @@ public final class SourceOffsets {
    */
   public static Map<String, Object> doneOffset(String snapshot, long lsn) {
     return ordered(OFFSET_DONE, true, OFFSET_SNAPSHOT, snapshot, OFFSET_SNAPSHOT_LSN, lsn);
+  }
+
+  /**
+   * A partition whose keys iterate in the order Connect gives them after a JSON round trip (a
+   * {@code HashMap}'s). Connect's offset store finds an offset by the serialized bytes of its
+   * partition, and its JSON converter writes a map's keys in iteration order; its REST offsets API
+   * ({@code GET}, {@code PATCH}, {@code DELETE /connectors/<name>/offsets}) rebuilds partitions
+   * from JSON as {@code HashMap}s, so only partitions in that order are found there. ({@code
+   * Map.of} iterates in an order salted per JVM: a restarted worker would find nothing.)
+   */
+  private static Map<String, Object> partition(Object... keysAndValues) {
+    Map<String, Object> m = new HashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return Collections.unmodifiableMap(m);
+  }
+
+  /**
+   * A partition with its keys in the order of versions up to 0.1.0 ({@code slot}, {@code streamed},
+   * {@code leaf}, {@code page}), under which their offsets were committed.
+   */
+  static Map<String, Object> legacyPartition(Map<String, Object> partition) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (String key : List.of(PARTITION_SLOT, PARTITION_STREAMED, PARTITION_LEAF, PARTITION_PAGE)) {
+      if (partition.containsKey(key)) {
+        m.put(key, partition.get(key));
+      }
+    }
+    partition.forEach(m::putIfAbsent);
+    return Collections.unmodifiableMap(m);
+  }
+
+  /**
+   * The committed offsets of {@code partitions}, keyed by them: under the partitions as written
+   * now, or else under their legacy key order ({@link #legacyPartition}), so a connector upgraded
+   * mid-snapshot keeps its progress.
+   */
+  public static Map<Map<String, Object>, Map<String, Object>> read(
+      OffsetStorageReader reader, Collection<Map<String, Object>> partitions) {
+    Map<Map<String, Object>, Map<String, Object>> found = new HashMap<>();
+    List<Map<String, Object>> missing = new ArrayList<>();
+    Map<Map<String, Object>, Map<String, Object>> current = reader.offsets(partitions);
+    for (Map<String, Object> p : partitions) {
+      Map<String, Object> offset = current == null ? null : current.get(p);
+      if (offset != null) {
+        found.put(p, offset);
+      } else if (p.size() > 1) {
+        missing.add(legacyPartition(p));
+      }
+    }
+    if (!missing.isEmpty()) {
+      Map<Map<String, Object>, Map<String, Object>> legacy = reader.offsets(missing);
+      for (Map<String, Object> p : missing) {
+        Map<String, Object> offset = legacy == null ? null : legacy.get(p);
+        if (offset != null) {
+          found.put(p, offset); // equal to the partition asked for: maps compare by content
+        }
+      }
+    }
+    return found;
+  }
+
+  /** The committed offset of one partition, as {@link #read(OffsetStorageReader, Collection)}. */
+  public static Map<String, Object> read(
+      OffsetStorageReader reader, Map<String, Object> partition) {
+    return read(reader, List.of(partition)).get(partition);
   }
 
   private static Map<String, Object> ordered(Object... keysAndValues) {

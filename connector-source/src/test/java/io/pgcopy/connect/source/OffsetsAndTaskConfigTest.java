@@ -5,13 +5,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgcopy.connect.format.TableId;
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.junit.jupiter.api.Test;
 
 class OffsetsAndTaskConfigTest {
+  private static final JsonConverter JSON = new JsonConverter();
+
+  static {
+    JSON.configure(Map.of("schemas.enable", "false", "converter.type", "key"));
+  }
+
   private static final TableId P = new TableId("Sales Schema", "orders.\"2024\"");
   private static final TableId LEAF = new TableId("Sales Schema", "orders_q1");
 
@@ -58,17 +67,55 @@ class OffsetsAndTaskConfigTest {
    * in the same order.
    */
   @Test
-  void partitionKeysSerializeInTheSameOrderInEveryJvm() {
-    JsonConverter json = new JsonConverter();
-    json.configure(Map.of("schemas.enable", "false", "converter.type", "key"));
-    Map<String, Object> partition = new CtidRange(P, LEAF, 4096, CtidRange.OPEN, 3).partition();
-    String serialized =
-        new String(
-            json.fromConnectData("", null, List.of("src", partition)), StandardCharsets.UTF_8);
-    assertThat(serialized)
+  void partitionsSerializeAsConnectsRestApiRebuildsThem() {
+    Map<String, Object> range = new CtidRange(P, LEAF, 4096, CtidRange.OPEN, 3).partition();
+    for (Map<String, Object> partition :
+        List.of(range, SourceOffsets.streamTablesPartition("slot"))) {
+      byte[] written = JSON.fromConnectData("", null, List.of("src", partition));
+      // Connect's REST offsets API rebuilds a partition from JSON, then serializes it again
+      Object rebuilt = JSON.toConnectData("", written).value();
+      assertThat(new String(JSON.fromConnectData("", null, rebuilt), StandardCharsets.UTF_8))
+          .isEqualTo(new String(written, StandardCharsets.UTF_8));
+    }
+    // versions up to 0.1.0 committed ranges under this order: still read (see read())
+    assertThat(key(SourceOffsets.legacyPartition(range)))
         .isEqualTo("[\"src\",{\"leaf\":\"\\\"Sales Schema\\\".\\\"orders_q1\\\"\",\"page\":4096}]");
     assertThat(List.copyOf(SourceOffsets.rowOffset(new Ctid(7, 2), "s").keySet()))
         .containsExactly("block", "item", "snapshot");
+  }
+
+  @Test
+  void offsetsCommittedUnderTheLegacyKeyOrderAreStillRead() {
+    Map<String, Object> range = new CtidRange(P, LEAF, 4096, CtidRange.OPEN, 3).partition();
+    Map<String, Object> other = new CtidRange(P, LEAF, 0, 4096, 3).partition();
+    Map<String, Map<String, Object>> store = new HashMap<>();
+    store.put(key(SourceOffsets.legacyPartition(range)), SourceOffsets.doneOffset("old", 7));
+    store.put(key(other), SourceOffsets.doneOffset("new", 9));
+    OffsetStorageReader reader =
+        new OffsetStorageReader() {
+          @Override
+          public <T> Map<String, Object> offset(Map<String, T> partition) {
+            return store.get(key(partition));
+          }
+
+          @Override
+          public <T> Map<Map<String, T>, Map<String, Object>> offsets(
+              Collection<Map<String, T>> partitions) {
+            Map<Map<String, T>, Map<String, Object>> found = new HashMap<>();
+            partitions.forEach(p -> found.put(p, store.get(key(p))));
+            return found;
+          }
+        };
+    Map<Map<String, Object>, Map<String, Object>> read =
+        SourceOffsets.read(reader, List.of(range, other));
+    assertThat(SourceOffsets.progress(read.get(range)).snapshot()).isEqualTo("old");
+    assertThat(SourceOffsets.progress(read.get(other)).snapshot()).isEqualTo("new");
+  }
+
+  /** The bytes Connect's offset store finds an offset by, as a string. */
+  private static String key(Map<String, ?> partition) {
+    return new String(
+        JSON.fromConnectData("", null, List.of("src", partition)), StandardCharsets.UTF_8);
   }
 
   @Test

@@ -182,6 +182,11 @@ class ReplicationFaultsIT {
         "DELETE FROM " + keyless + " WHERE k = 1");
     pipeline.awaitSame(keyless, Duration.ofMinutes(2));
 
+    // the REST API lists every range's offset (done), not null
+    pipeline.stopAndAwait("rf5-source");
+    assertThat(pipeline.rest().offsets("rf5-source").toString())
+        .contains("\"done\":true")
+        .doesNotContain("\"offset\":null");
     pipeline.rest().deleteConnector("rf5-source");
     pipeline.source.execute(
         Pipeline.SOURCE_DB,

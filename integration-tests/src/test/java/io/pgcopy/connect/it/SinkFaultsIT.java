@@ -3,6 +3,7 @@ package io.pgcopy.connect.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.Connection;
@@ -11,6 +12,7 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -343,11 +345,24 @@ class SinkFaultsIT {
       assertThat(storedOffset(topic, p)).as(topic + "-" + p + " in the target").isPositive();
     }
 
-    // the source refuses, saying how to read tables again instead
+    // the source refuses offsets written by hand and a reset, saying how to read tables again
     pipeline.stopAndAwait("dl-source");
-    assertThatThrownBy(() -> rest.resetOffsets("dl-source"))
+    JsonNode listed = rest.offsets("dl-source").path("offsets");
+    Map<String, Object> aPartition = new HashMap<>();
+    listed
+        .get(0)
+        .path("partition")
+        .fields()
+        .forEachRemaining(f -> aPartition.put(f.getKey(), f.getValue().asText()));
+    assertThatThrownBy(
+            () ->
+                rest.alterOffsets(
+                    "dl-source",
+                    List.of(Map.of("partition", aPartition, "offset", Map.of("lsn", 1)))))
         .hasMessageContaining("cannot be altered or reset by hand")
         .hasMessageContaining("pgcopy.snapshot");
+    assertThatThrownBy(() -> rest.resetOffsets("dl-source"))
+        .hasMessageContaining("cannot be altered or reset by hand");
     rest.resume("dl-source");
 
     pipeline.stopAndAwait("dl-sink");
