@@ -135,7 +135,6 @@ public final class TcpProxy implements AutoCloseable {
                   out.write(buffer, 0, n);
                 }
                 awaitFlowing(from, to); // the end of a connection is held too
-
               } catch (IOException e) {
                 // the connection ended (or was cut): the finally of try closes both sides
               } finally {
@@ -160,7 +159,7 @@ public final class TcpProxy implements AutoCloseable {
     }
   }
 
-  /** Closes with a reset (SO_LINGER 0), not a orderly FIN: the peer sees the link fail. */
+  /** Closes with a reset (SO_LINGER 0), not an orderly FIN: the peer sees the link fail. */
   private static void abort(Socket s) {
     try {
       s.setSoLinger(true, 0);
