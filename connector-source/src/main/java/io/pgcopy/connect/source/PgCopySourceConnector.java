@@ -105,6 +105,7 @@ public class PgCopySourceConnector extends SourceConnector {
 
   @Override
   public void start(Map<String, String> props) {
+    forgetLastRun();
     this.props = Map.copyOf(props);
     this.config = new PgCopySourceConfig(props);
     name = props.getOrDefault("name", "pgcopy-source");
@@ -143,6 +144,29 @@ public class PgCopySourceConnector extends SourceConnector {
       closeSnapshot();
     }
     startMonitor();
+  }
+
+  /**
+   * Connect starts the same instance again when a paused or stopped connector is resumed: nothing
+   * the last run learned may stay (a snapshot completed then, before an offsets reset, would hand
+   * out the stream task before the new snapshot is read).
+   */
+  private void forgetLastRun() {
+    slotExists = false;
+    slotWithoutOffsets = false;
+    ranges = List.of();
+    allRanges = List.of();
+    added = Set.of();
+    keyless = Set.of();
+    textTables = Set.of();
+    plan = new RemainingRanges(List.of(), Set.of());
+    streamSkips = Map.of();
+    snapshotLsns = Map.of();
+    snapshot = null;
+    monitor = null;
+    snapshotComplete = false;
+    lastMarker = null;
+    nextCheckAt = 0;
   }
 
   /**
@@ -636,24 +660,27 @@ public class PgCopySourceConnector extends SourceConnector {
   }
 
   /**
-   * Refuses offsets changed through the REST API ({@code PATCH} or {@code DELETE
-   * /connectors/<name>/offsets}), with the way to what an operator wants: the offsets are snapshot
-   * ranges under one exported snapshot and stream positions tied to the slot, and a set written by
-   * hand would lose or double rows.
+   * Takes a reset of every offset through the REST API ({@code DELETE /connectors/<name>/offsets}):
+   * when resumed, the connector finds its slot but no offsets, clears the keyless tables in the
+   * target and reads every table under a new snapshot, then streams on ({@code
+   * snapshot.mode=initial} only). Refuses offsets written by hand ({@code PATCH}) with the reason
+   * and the ways to what an operator wants.
    */
   @Override
   public boolean alterOffsets(
       Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
-    // A reset is refused too: Connect resumes a stopped connector with its old task configs, so
-    // the stream task would run (from the slot, offsets gone) before the snapshot it must follow.
-    throw new ConnectException(
-        "the pgcopy source's offsets cannot be altered or reset by hand: they are snapshot ranges read "
-            + "under one exported snapshot and stream positions tied to the replication slot, and a set "
-            + "written by hand would lose or double rows. To read some tables again, run on the source "
-            + "SELECT pg_logical_emit_message(true, 'pgcopy.snapshot', '<schema.table,...>') "
-            + "(docs/operations.md); to read every table again, delete this connector and create it "
-            + "again under a new name with the same slot.name and topic.prefix: it reads every table "
-            + "under a new snapshot and clears the keyless ones in the target first");
+    PgCopySourceConfig config = new PgCopySourceConfig(connectorConfig);
+    String refusal = SourceOffsets.alterRefusal(config.slotName(), config.snapshotMode(), offsets);
+    if (refusal != null) {
+      throw new ConnectException(
+          "the pgcopy source's offsets cannot be altered this way: "
+              + refusal
+              + ". To read some tables again, run on the source SELECT pg_logical_emit_message(true,"
+              + " 'pgcopy.snapshot', '<schema.table,...>'); to read every table again, reset the"
+              + " offsets of the stopped connector (DELETE /connectors/<name>/offsets) and resume it"
+              + " (docs/operations.md)");
+    }
+    return true;
   }
 
   /** Each poll's rows and their offsets can be written in one Kafka transaction. */

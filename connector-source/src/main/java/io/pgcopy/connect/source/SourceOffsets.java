@@ -1,6 +1,7 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.format.TableId;
+import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -213,6 +214,52 @@ public final class SourceOffsets {
       }
     }
     return found;
+  }
+
+  /**
+   * Why a change of offsets through Connect's REST API ({@code PATCH} or {@code DELETE
+   * /connectors/<name>/offsets}) cannot be taken, or null when it can. Only resets are taken (every
+   * offset null, as {@code DELETE} writes them): offsets written by hand would lose or double rows.
+   * A reset of the stream's position must reset snapshot ranges too, so the connector reads the
+   * tables again rather than streaming on from the slot without knowing what it already sent; and
+   * only {@code snapshot.mode=initial} can read them again exactly (its slot tells a reset from a
+   * first run, so keyless tables are cleared in the target first).
+   */
+  public static String alterRefusal(
+      String slot, SnapshotMode mode, Map<Map<String, ?>, Map<String, ?>> offsets) {
+    if (mode != SnapshotMode.INITIAL && !offsets.isEmpty()) {
+      return "with snapshot.mode="
+          + mode.configValue()
+          + " a reset would "
+          + (mode == SnapshotMode.NEVER
+              ? "stream again from the slot's confirmed position, sending changes the target"
+                  + " already holds again"
+              : "read every table again on top of the rows in the target, doubling the keyless"
+                  + " ones; truncate the target tables and create the connector again under a new"
+                  + " name");
+    }
+    boolean stream = false;
+    boolean ranges = false;
+    for (Map.Entry<Map<String, ?>, Map<String, ?>> e : offsets.entrySet()) {
+      if (e.getValue() != null) {
+        return "offsets written by hand ("
+            + e.getKey()
+            + " -> "
+            + e.getValue()
+            + ") would lose or double rows: they are snapshot ranges read under one exported"
+            + " snapshot and stream positions tied to the replication slot; only a reset of every"
+            + " offset (DELETE) is taken, and it reads every table again";
+      }
+      stream |= e.getKey().equals(streamPartition(slot));
+      ranges |= e.getKey().containsKey(PARTITION_LEAF);
+    }
+    if (stream && !ranges) {
+      return "resetting the stream's position of slot "
+          + slot
+          + " alone would send changes the target already holds again; reset every offset"
+          + " (DELETE), which reads every table again";
+    }
+    return null;
   }
 
   /** The committed offset of one partition, as {@link #read(OffsetStorageReader, Collection)}. */

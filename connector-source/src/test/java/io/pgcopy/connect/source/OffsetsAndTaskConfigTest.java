@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgcopy.connect.format.TableId;
+import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.HashMap;
@@ -144,5 +145,43 @@ class OffsetsAndTaskConfigTest {
         .isNotEqualTo(SourceOffsets.streamPartition("slot"));
     Map<String, String> config = TaskRanges.encodeReread(tables);
     assertThat(TaskRanges.reread(config)).containsExactlyInAnyOrderElementsOf(tables);
+  }
+
+  @Test
+  void onlyAResetOfEveryOffsetIsTakenThroughRest() {
+    Map<String, Object> range =
+        new CtidRange(P, LEAF, 0, 10, 10)
+            .partition().entrySet().stream()
+                .collect(HashMap::new, (m, e) -> m.put(e.getKey(), e.getValue()), HashMap::putAll);
+    Map<String, Object> stream = new HashMap<>(SourceOffsets.streamPartition("s"));
+    Map<String, Object> marker = new HashMap<>(SourceOffsets.streamTablesPartition("s"));
+    Map<Map<String, ?>, Map<String, ?>> everything = new HashMap<>();
+    everything.put(range, null);
+    everything.put(stream, null);
+    everything.put(marker, null);
+    assertThat(SourceOffsets.alterRefusal("s", SnapshotMode.INITIAL, everything)).isNull();
+    assertThat(SourceOffsets.alterRefusal("s", SnapshotMode.INITIAL, Map.of())).isNull();
+
+    Map<Map<String, ?>, Map<String, ?>> rangesOnly = new HashMap<>();
+    rangesOnly.put(range, null);
+    assertThat(SourceOffsets.alterRefusal("s", SnapshotMode.INITIAL, rangesOnly)).isNull();
+
+    Map<Map<String, ?>, Map<String, ?>> streamOnly = new HashMap<>();
+    streamOnly.put(stream, null);
+    streamOnly.put(marker, null);
+    assertThat(SourceOffsets.alterRefusal("s", SnapshotMode.INITIAL, streamOnly))
+        .contains("reset every offset");
+
+    Map<Map<String, ?>, Map<String, ?>> written = new HashMap<>(everything);
+    written.put(stream, Map.of("lsn", 1L, "seq", 0L));
+    assertThat(SourceOffsets.alterRefusal("s", SnapshotMode.INITIAL, written))
+        .contains("written by hand");
+
+    // without the slot's snapshot a reset cannot tell itself from a first run
+    assertThat(SourceOffsets.alterRefusal("s", SnapshotMode.INITIAL_ONLY, rangesOnly))
+        .contains("truncate the target tables");
+    assertThat(SourceOffsets.alterRefusal("s", SnapshotMode.NEVER, streamOnly))
+        .contains("snapshot.mode=never");
+    assertThat(SourceOffsets.alterRefusal("s", SnapshotMode.NEVER, Map.of())).isNull();
   }
 }

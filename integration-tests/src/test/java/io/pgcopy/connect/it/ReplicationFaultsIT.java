@@ -209,6 +209,72 @@ class ReplicationFaultsIT {
   }
 
   /**
+   * Reading every table again by resetting the source's offsets through Connect's REST API (stop,
+   * {@code DELETE /connectors/<name>/offsets}, resume), with writes made before, while stopped and
+   * after, and the target damaged by hand while the connector is stopped: the connector reads every
+   * table under a new snapshot, clears the keyless one first, and streams on; both tables equal
+   * their source, no row doubled, the damage repaired.
+   */
+  @Test
+  @Order(6)
+  void aResetOfTheSourceOffsetsThroughRestReadsEveryTableAgainWithoutDoubles() throws Exception {
+    String keyed = "public.rf6_keyed";
+    String keyless = "public.rf6_nokey";
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "CREATE TABLE " + keyed + " (id integer PRIMARY KEY, v text)",
+        "INSERT INTO " + keyed + " SELECT g, 'row ' || g FROM generate_series(1, 5000) g",
+        "CREATE TABLE " + keyless + " (k integer, v text)",
+        "ALTER TABLE " + keyless + " REPLICA IDENTITY FULL",
+        "INSERT INTO " + keyless + " SELECT g % 100, 'dup' FROM generate_series(1, 3000) g");
+    Map<String, String> source = pipeline.sourceConfig("rf6", keyed + "," + keyless);
+    source.put("snapshot.mode", "initial");
+    source.put("slot.name", "rf6");
+    source.put("publication.name", "rf6");
+    source.put("tasks.max", "2");
+    pipeline.rest().putConnector("rf6-sink", pipeline.sinkConfig("rf6"));
+    pipeline.rest().putConnector("rf6-source", source);
+    pipeline.awaitSame(keyed, Duration.ofMinutes(3));
+    pipeline.awaitSame(keyless, Duration.ofMinutes(3));
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "UPDATE " + keyed + " SET v = 'before' WHERE id <= 100",
+        "DELETE FROM " + keyless + " WHERE k = 1");
+    pipeline.awaitSame(keyless, Duration.ofMinutes(2));
+
+    pipeline.stopAndAwait("rf6-source");
+    pipeline.rest().resetOffsets("rf6-source");
+    assertThat(pipeline.rest().offsets("rf6-source").path("offsets")).isEmpty();
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "DELETE FROM " + keyed + " WHERE id % 10 = 0",
+        "INSERT INTO " + keyless + " SELECT 2, 'between' FROM generate_series(1, 50) g");
+    // the target damaged by hand: only reading every table again repairs it
+    pipeline.target.execute(
+        Pipeline.TARGET_DB,
+        "DELETE FROM " + keyed + " WHERE id <= 50",
+        "INSERT INTO " + keyless + " VALUES (999, 'junk')");
+    pipeline.rest().resume("rf6-source");
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "UPDATE " + keyless + " SET v = 'after' WHERE k = 3",
+        "INSERT INTO " + keyed + " VALUES (100001, 'after')");
+    pipeline.awaitSame(keyed, Duration.ofMinutes(3));
+    pipeline.awaitSame(keyless, Duration.ofMinutes(3));
+    Thread.sleep(3000); // anything still on its way
+    pipeline.assertSameRows(keyed);
+    pipeline.assertSameRows(keyless);
+    assertThat(Files.readString(pipeline.worker.logFile()))
+        .contains("slot rf6 exists but this connector has no offsets")
+        .contains("\"public\".\"rf6_nokey\" is read again whole");
+    // and the offsets are the connector's again: every range done, the stream's position
+    pipeline.stopAndAwait("rf6-source");
+    assertThat(pipeline.rest().offsets("rf6-source").toString())
+        .contains("\"done\":true")
+        .contains("\"lsn\"");
+  }
+
+  /**
    * A keyed table copied by a streaming source (slot and publication named {@code prefix}) into the
    * target, with a copy of its rows at that moment in the source ({@code <table>_before}).
    */
