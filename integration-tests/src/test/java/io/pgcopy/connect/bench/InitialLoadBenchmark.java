@@ -29,6 +29,12 @@ import java.util.concurrent.TimeUnit;
  * baseline pipe uses COPY's text format) against {@code text}, its binary twin.
  */
 public final class InitialLoadBenchmark {
+  /** Rows of the peers' table: tool, rows, seconds, rows/s, ratio, CPU per process. */
+  private static final StringBuilder PEERS = new StringBuilder();
+
+  /** tool, rows, seconds per line, tab-separated: the data of bench/plot.sh. */
+  private static final StringBuilder PLOT = new StringBuilder();
+
   public static void main(String[] args) throws Exception {
     int sourceTasks = Integer.parseInt(System.getProperty("bench.source.tasks", "4"));
     int sinkTasks = Integer.parseInt(System.getProperty("bench.sink.tasks", "2"));
@@ -55,10 +61,17 @@ public final class InitialLoadBenchmark {
                     + ("seg".equals(extra) ? "text" : "binary")
                     + " format)")
             + "\n\n"
-            + report;
+            + report
+            + (PEERS.length() == 0
+                ? ""
+                : "\nIn the same runs, on the same servers (CPU seconds over each tool's run):\n\n"
+                    + "| rows | tool | seconds | rows/s | ratio to baseline | worker CPU (s) | broker CPU (s) | PostgreSQL CPU, both (s) |\n"
+                    + "|---|---|---|---|---|---|---|---|\n"
+                    + PEERS);
     Path file = Path.of(System.getProperty("bench.out", "bench/results/initial-load.md"));
     Files.createDirectories(file.getParent());
     Files.writeString(file, out);
+    Files.writeString(Path.of(file.toString().replaceAll("\\.md$", "") + ".tsv"), PLOT);
     System.out.println(out);
   }
 
@@ -68,7 +81,7 @@ public final class InitialLoadBenchmark {
         PostgresServer target = PostgresServer.start(dir, "bench-target");
         KafkaBroker broker = KafkaBroker.start(dir, Map.of());
         ConnectWorker worker =
-            ConnectWorker.create(dir, broker, "512m", overrides("bench.worker")).start()) {
+            ConnectWorker.create(dir, broker, "512m", workerSettings()).start()) {
       source.createDatabase("src");
       target.createDatabase("baseline");
       target.createDatabase("tgt");
@@ -122,6 +135,9 @@ public final class InitialLoadBenchmark {
         throw new IllegalStateException("baseline pipe failed");
       }
       double baseline = (System.nanoTime() - t0) / 1e9;
+      String label = rows >= 1_000_000 ? rows / 1_000_000 + "M" : rows / 1000 + "k";
+      PLOT.append("COPY pipe, ").append(label).append('\t').append(rows).append('\t');
+      PLOT.append(String.format("%.1f%n", baseline));
 
       ConnectRest rest = worker.rest();
       // the shipped configs, as a user posts them (converters, compression, topic creation)
@@ -194,6 +210,38 @@ public final class InitialLoadBenchmark {
           throw new IllegalStateException("target differs from source: " + r);
         }
       }
+      PLOT.append(String.format("pgcopy-connect, %s\t%d\t%.1f%n", label, rows, pipeline));
+      peer(
+          "pgcopy-connect",
+          rows,
+          baseline,
+          pipeline,
+          new double[] {
+            cpuAfter[0] - cpuBefore[0], cpuAfter[1] - cpuBefore[1], cpuAfter[2] - cpuBefore[2]
+          });
+      String peers = System.getProperty("bench.peers", "");
+      if (peers.contains("native") && extra.isEmpty()) {
+        double[] before = cpu(worker.pid(), broker.pid());
+        double seconds = PeerLoads.nativeInitialSync(source, target, "native", rows);
+        peer(
+            "PostgreSQL native initial sync",
+            rows,
+            baseline,
+            seconds,
+            since(before, worker, broker));
+        PLOT.append(String.format("native initial sync, %s\t%d\t%.1f%n", label, rows, seconds));
+      }
+      if (PeerLoads.debeziumPlugins() != null && extra.isEmpty()) {
+        double[] before = cpu(worker.pid(), broker.pid());
+        double seconds = PeerLoads.debezium(rest, source, target, "dbz", rows, sinkTasks);
+        peer(
+            "Debezium PostgreSQL source + JDBC sink",
+            rows,
+            baseline,
+            seconds,
+            since(before, worker, broker));
+        PLOT.append(String.format("Debezium + JDBC sink, %s\t%d\t%.1f%n", label, rows, seconds));
+      }
       long kafkaBytes = topicBytes(broker, "bench.public.pgbench_accounts");
       return String.format(
           "| %d | %d | %.0f | %.1f | %.1f | %.0f | %.1f | %.2fx | %d | %.0f | %.0f |",
@@ -209,6 +257,33 @@ public final class InitialLoadBenchmark {
           mb * 1048576 / rows,
           (double) kafkaBytes / rows);
     }
+  }
+
+  private static void peer(String tool, long rows, double baseline, double seconds, double[] cpu) {
+    PEERS.append(
+        String.format(
+            "| %d | %s | %.1f | %.0f | %.2fx | %.1f | %.1f | %.1f |%n",
+            rows, tool, seconds, rows / seconds, seconds / baseline, cpu[0], cpu[1], cpu[2]));
+  }
+
+  private static double[] since(double[] before, ConnectWorker worker, KafkaBroker broker)
+      throws Exception {
+    double[] now = cpu(worker.pid(), broker.pid());
+    return new double[] {now[0] - before[0], now[1] - before[1], now[2] - before[2]};
+  }
+
+  /**
+   * The worker's settings: those of {@code -Dbench.worker}, and with Debezium the plugin path of
+   * its unpacked plugins (its jars do not all declare their plugins to the service loader).
+   */
+  private static Map<String, String> workerSettings() {
+    Map<String, String> m = overrides("bench.worker");
+    Path debezium = PeerLoads.debeziumPlugins();
+    if (debezium != null) {
+      m.put("plugin.path", ServerPaths.pluginPath() + "," + debezium);
+      m.put("plugin.discovery", "hybrid_warn");
+    }
+    return m;
   }
 
   /** key=value,key=value from a system property: settings to try without editing code. */
