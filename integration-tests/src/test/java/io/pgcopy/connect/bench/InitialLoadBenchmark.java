@@ -370,13 +370,21 @@ public final class InitialLoadBenchmark {
     }
   }
 
-  /** utime + stime of a /proc/PID/stat line, in seconds (USER_HZ = 100). */
+  /**
+   * utime + stime of a /proc/PID/stat line, with the waited-for children's (cutime + cstime), in
+   * seconds (USER_HZ = 100): a PostgreSQL backend that ends (a table-sync worker, a walsender)
+   * leaves its CPU time to the postmaster, so the sum over live processes stays whole.
+   */
   private static double ticks(String stat) {
     if (stat == null) {
       return 0;
     }
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+    return (Long.parseLong(f[11])
+            + Long.parseLong(f[12])
+            + Long.parseLong(f[13])
+            + Long.parseLong(f[14]))
+        / 100.0;
   }
 
   private static long rssMb(long pid) {
