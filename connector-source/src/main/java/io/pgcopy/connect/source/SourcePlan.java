@@ -102,14 +102,17 @@ final class SourcePlan {
     return snapshot;
   }
 
+  /** Whether every range is done and the stream (if any) takes over. */
   boolean snapshotComplete() {
     return snapshotComplete;
   }
 
+  /** The stream's table marker as last seen (null: none yet). */
   Set<TableId> lastMarker() {
     return lastMarker;
   }
 
+  /** Remembers the marker the connector's monitor saw, or puts back the one before it. */
   void lastMarker(Set<TableId> marker) {
     lastMarker = marker;
   }
