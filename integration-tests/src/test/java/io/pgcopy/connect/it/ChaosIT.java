@@ -72,7 +72,7 @@ class ChaosIT {
   /**
    * The faults drawn from: those named in {@code -Dpgcopy.chaos.only} (comma-separated), or every
    * fault but {@link Fault#KILL_BROKER}. A broker kill left the restarted connector and its task
-   * silent for more than 4 minutes, where Connect starts their offset readers, in 2 of about 35
+   * silent for more than 4 minutes, where Connect starts their offset readers, in 2 of about 47
    * kills (docs/failure-testing.md), so it runs on demand ({@code -Dpgcopy.chaos.only=KILL_BROKER},
    * bench/chaos.sh) until that is understood; a green CI must not depend on it.
    */
