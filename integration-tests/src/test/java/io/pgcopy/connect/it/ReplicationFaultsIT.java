@@ -160,27 +160,7 @@ class ReplicationFaultsIT {
   void aNewConnectorOnAnOldSlotReadsEveryTableAgainWithoutDoubles() throws Exception {
     String keyed = "public.rf5_keyed";
     String keyless = "public.rf5_nokey";
-    pipeline.source.execute(
-        Pipeline.SOURCE_DB,
-        "CREATE TABLE " + keyed + " (id integer PRIMARY KEY, v text)",
-        "INSERT INTO " + keyed + " SELECT g, 'row ' || g FROM generate_series(1, 5000) g",
-        "CREATE TABLE " + keyless + " (k integer, v text)",
-        "ALTER TABLE " + keyless + " REPLICA IDENTITY FULL",
-        "INSERT INTO " + keyless + " SELECT g % 100, 'dup' FROM generate_series(1, 3000) g");
-    Map<String, String> source = pipeline.sourceConfig("rf5", keyed + "," + keyless);
-    source.put("snapshot.mode", "initial");
-    source.put("slot.name", "rf5");
-    source.put("publication.name", "rf5");
-    source.put("tasks.max", "2");
-    pipeline.rest().putConnector("rf5-sink", pipeline.sinkConfig("rf5"));
-    pipeline.rest().putConnector("rf5-source", source);
-    pipeline.awaitSame(keyed, Duration.ofMinutes(3));
-    pipeline.awaitSame(keyless, Duration.ofMinutes(3));
-    pipeline.source.execute(
-        Pipeline.SOURCE_DB,
-        "UPDATE " + keyed + " SET v = 'before' WHERE id <= 100",
-        "DELETE FROM " + keyless + " WHERE k = 1");
-    pipeline.awaitSame(keyless, Duration.ofMinutes(2));
+    Map<String, String> source = streamingKeyedAndKeyless("rf5");
 
     // the REST API lists every range's offset (done), not null
     pipeline.stopAndAwait("rf5-source");
@@ -220,27 +200,7 @@ class ReplicationFaultsIT {
   void aResetOfTheSourceOffsetsThroughRestReadsEveryTableAgainWithoutDoubles() throws Exception {
     String keyed = "public.rf6_keyed";
     String keyless = "public.rf6_nokey";
-    pipeline.source.execute(
-        Pipeline.SOURCE_DB,
-        "CREATE TABLE " + keyed + " (id integer PRIMARY KEY, v text)",
-        "INSERT INTO " + keyed + " SELECT g, 'row ' || g FROM generate_series(1, 5000) g",
-        "CREATE TABLE " + keyless + " (k integer, v text)",
-        "ALTER TABLE " + keyless + " REPLICA IDENTITY FULL",
-        "INSERT INTO " + keyless + " SELECT g % 100, 'dup' FROM generate_series(1, 3000) g");
-    Map<String, String> source = pipeline.sourceConfig("rf6", keyed + "," + keyless);
-    source.put("snapshot.mode", "initial");
-    source.put("slot.name", "rf6");
-    source.put("publication.name", "rf6");
-    source.put("tasks.max", "2");
-    pipeline.rest().putConnector("rf6-sink", pipeline.sinkConfig("rf6"));
-    pipeline.rest().putConnector("rf6-source", source);
-    pipeline.awaitSame(keyed, Duration.ofMinutes(3));
-    pipeline.awaitSame(keyless, Duration.ofMinutes(3));
-    pipeline.source.execute(
-        Pipeline.SOURCE_DB,
-        "UPDATE " + keyed + " SET v = 'before' WHERE id <= 100",
-        "DELETE FROM " + keyless + " WHERE k = 1");
-    pipeline.awaitSame(keyless, Duration.ofMinutes(2));
+    Map<String, String> source = streamingKeyedAndKeyless("rf6");
 
     pipeline.stopAndAwait("rf6-source");
     pipeline.rest().resetOffsets("rf6-source");
@@ -272,6 +232,38 @@ class ReplicationFaultsIT {
     assertThat(pipeline.rest().offsets("rf6-source").toString())
         .contains("\"done\":true")
         .contains("\"lsn\"");
+  }
+
+  /**
+   * A keyed table {@code public.<prefix>_keyed} and a keyless one {@code public.<prefix>_nokey}
+   * copied by a streaming source (slot and publication named {@code prefix}, two tasks), with
+   * changes to both streamed; returns the source connector's configuration.
+   */
+  private static Map<String, String> streamingKeyedAndKeyless(String prefix) throws Exception {
+    String keyed = "public." + prefix + "_keyed";
+    String keyless = "public." + prefix + "_nokey";
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "CREATE TABLE " + keyed + " (id integer PRIMARY KEY, v text)",
+        "INSERT INTO " + keyed + " SELECT g, 'row ' || g FROM generate_series(1, 5000) g",
+        "CREATE TABLE " + keyless + " (k integer, v text)",
+        "ALTER TABLE " + keyless + " REPLICA IDENTITY FULL",
+        "INSERT INTO " + keyless + " SELECT g % 100, 'dup' FROM generate_series(1, 3000) g");
+    Map<String, String> source = pipeline.sourceConfig(prefix, keyed + "," + keyless);
+    source.put("snapshot.mode", "initial");
+    source.put("slot.name", prefix);
+    source.put("publication.name", prefix);
+    source.put("tasks.max", "2");
+    pipeline.rest().putConnector(prefix + "-sink", pipeline.sinkConfig(prefix));
+    pipeline.rest().putConnector(prefix + "-source", source);
+    pipeline.awaitSame(keyed, Duration.ofMinutes(3));
+    pipeline.awaitSame(keyless, Duration.ofMinutes(3));
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "UPDATE " + keyed + " SET v = 'before' WHERE id <= 100",
+        "DELETE FROM " + keyless + " WHERE k = 1");
+    pipeline.awaitSame(keyless, Duration.ofMinutes(2));
+    return source;
   }
 
   /**
