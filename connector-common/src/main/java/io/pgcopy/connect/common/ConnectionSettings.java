@@ -1,5 +1,6 @@
 package io.pgcopy.connect.common;
 
+import java.net.SocketTimeoutException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Properties;
@@ -13,14 +14,27 @@ import org.apache.kafka.common.config.types.Password;
 import org.postgresql.Driver;
 
 /**
- * connection.url, connection.user and connection.password: defined, validated and used the same way
- * by both connectors.
+ * connection.url, connection.user, connection.password and connection.socket.timeout.ms: defined,
+ * validated and used the same way by both connectors.
  */
 public final class ConnectionSettings {
   public static final String CONNECTION_URL_CONFIG = "connection.url";
   public static final String CONNECTION_USER_CONFIG = "connection.user";
   public static final String CONNECTION_PASSWORD_CONFIG = "connection.password";
+  public static final String CONNECTION_SOCKET_TIMEOUT_MS_CONFIG = "connection.socket.timeout.ms";
   public static final String GROUP = "Connection";
+
+  private static final long DEFAULT_SOCKET_TIMEOUT_MS = 300_000;
+  private static final String SOCKET_TIMEOUT_DOC =
+      "How long a statement may wait for a byte from PostgreSQL before its connection counts as"
+          + " dead: the connection is closed and the work retried on a new one (a transient"
+          + " failure, backed off, bounded by retry.timeout.ms). It ends the wait when the link"
+          + " falls silent for good (packets dropped, no reset ever arriving), which the operating"
+          + " system would otherwise never notice under a read. Applies to range reads, sink"
+          + " writes and every short query; not to the replication connections (slot creation"
+          + " waits for running transactions, the stream has its own checks). Set it above the"
+          + " longest legitimate quiet time of one statement, lock waits in the target included."
+          + " 0 waits for ever.";
 
   private ConnectionSettings() {}
 
@@ -63,22 +77,40 @@ public final class ConnectionSettings {
             GROUP,
             ++order,
             Width.MEDIUM,
-            "Password");
+            "Password")
+        .define(
+            CONNECTION_SOCKET_TIMEOUT_MS_CONFIG,
+            Type.LONG,
+            DEFAULT_SOCKET_TIMEOUT_MS,
+            ConfigDef.Range.between(0, Integer.MAX_VALUE * 1000L),
+            Importance.LOW,
+            SOCKET_TIMEOUT_DOC,
+            GROUP,
+            ++order,
+            Width.SHORT,
+            "Socket timeout (ms)");
   }
 
-  /** Opens a connection with the settings of {@code config}. */
+  /**
+   * Opens a connection with the settings of {@code config}, whose reads give up after {@code
+   * connection.socket.timeout.ms} without a byte.
+   */
   public static Connection open(AbstractConfig config, String applicationName) throws SQLException {
     return open(config, applicationName, new Properties());
   }
 
   /**
-   * Opens a connection with the settings of {@code config} and extra driver properties, through
-   * pgjdbc's driver itself rather than DriverManager, which resolves drivers through the caller's
-   * class loader and so may not see the copy inside a Connect plugin.
+   * Opens a connection with the settings of {@code config} and extra driver properties (which win
+   * over the settings; parameters in the URL win over both), through pgjdbc's driver itself rather
+   * than DriverManager, which resolves drivers through the caller's class loader and so may not see
+   * the copy inside a Connect plugin.
    */
   public static Connection open(AbstractConfig config, String applicationName, Properties extra)
       throws SQLException {
     Properties props = new Properties();
+    // pgjdbc counts its socket timeout in whole seconds
+    long timeoutMs = config.getLong(CONNECTION_SOCKET_TIMEOUT_MS_CONFIG);
+    props.setProperty("socketTimeout", Long.toString((timeoutMs + 999) / 1000));
     props.putAll(extra);
     props.setProperty("user", config.getString(CONNECTION_USER_CONFIG));
     Password password = config.getPassword(CONNECTION_PASSWORD_CONFIG);
@@ -96,7 +128,9 @@ public final class ConnectionSettings {
 
   /**
    * Opens a logical replication connection ({@code replication=database}, simple query protocol),
-   * which runs replication commands such as CREATE_REPLICATION_SLOT and START_REPLICATION.
+   * which runs replication commands such as CREATE_REPLICATION_SLOT and START_REPLICATION. Its
+   * reads wait as long as it takes: creating a slot waits for the transactions running on the
+   * server.
    */
   public static Connection openReplication(AbstractConfig config, String applicationName)
       throws SQLException {
@@ -104,7 +138,26 @@ public final class ConnectionSettings {
     extra.setProperty("replication", "database");
     extra.setProperty("preferQueryMode", "simple");
     extra.setProperty("assumeMinServerVersion", "14");
+    extra.setProperty("socketTimeout", "0");
     return open(config, applicationName, extra);
+  }
+
+  /**
+   * What to tell the operator when {@code failure} is a read that gave up after {@code
+   * connection.socket.timeout.ms}: an empty string for any other failure.
+   */
+  public static String socketTimeoutHint(Throwable failure, AbstractConfig config) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SocketTimeoutException) {
+        return " (no byte from PostgreSQL for "
+            + CONNECTION_SOCKET_TIMEOUT_MS_CONFIG
+            + "="
+            + config.getLong(CONNECTION_SOCKET_TIMEOUT_MS_CONFIG)
+            + " ms: the link or the server is stuck, or a statement waits on a lock; if"
+            + " statements legitimately stay quiet that long, raise the setting)";
+      }
+    }
+    return "";
   }
 
   static final class JdbcUrlValidator implements ConfigDef.Validator {

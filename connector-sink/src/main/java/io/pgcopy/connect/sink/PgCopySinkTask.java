@@ -540,7 +540,15 @@ public class PgCopySinkTask extends SinkTask {
    */
   private ConnectException translate(SQLException e, String doing) {
     String message =
-        name + ": " + doing + " failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")";
+        name
+            + ": "
+            + doing
+            + " failed: "
+            + e.getMessage()
+            + " (SQLState "
+            + e.getSQLState()
+            + ")"
+            + ConnectionSettings.socketTimeoutHint(e, config);
     if (!SqlStates.isTransient(e)) {
       log.error("{}", message);
       String state = String.valueOf(e.getSQLState());

@@ -1,5 +1,6 @@
 package io.pgcopy.connect.source;
 
+import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Mbeans;
 import io.pgcopy.connect.common.Retries;
 import io.pgcopy.connect.common.Version;
@@ -29,6 +30,7 @@ public class PgCopySourceTask extends SourceTask {
 
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private Retries retries;
+  private PgCopySourceConfig config;
   private final SourceTaskMetrics metrics = new SourceTaskMetrics();
   private SourceReader reader;
   private ObjectName metricsName;
@@ -44,7 +46,7 @@ public class PgCopySourceTask extends SourceTask {
 
   @Override
   public void start(Map<String, String> props) {
-    PgCopySourceConfig config = new PgCopySourceConfig(props);
+    config = new PgCopySourceConfig(props);
     retries = Retries.of(config);
     name = props.getOrDefault("name", "pgcopy-source") + "-task";
     metricsName =
@@ -132,6 +134,10 @@ public class PgCopySourceTask extends SourceTask {
         sql != null
             ? SqlErrors.translate(sql, doing)
             : new RetriableException(doing + " failed: " + e.getMessage(), e);
+    String hint = ConnectionSettings.socketTimeoutHint(e, config);
+    if (failure instanceof RetriableException && !hint.isEmpty()) {
+      failure = new RetriableException(failure.getMessage() + hint, e);
+    }
     if (failure instanceof RetriableException) {
       long delay = retries.nextDelayMs();
       if (delay < 0) {

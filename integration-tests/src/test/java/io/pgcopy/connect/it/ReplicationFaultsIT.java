@@ -22,7 +22,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * the publication dropped under a running stream, the slot invalidated by {@code
  * max_slot_wal_keep_size}. Each fails the stream task with a message naming the cause and the way
  * out, and leaves the target as it was: every row that reached it before the fault, nothing else.
- * And one it does survive: the link to the source falling silent for good under the stream.
+ * And ones it does survive: the link to the source falling silent for good under the stream, under
+ * a snapshot's range reads, and the link to the target under the sink.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicationFaultsIT {
@@ -232,6 +233,92 @@ class ReplicationFaultsIT {
     assertThat(pipeline.rest().offsets("rf6-source").toString())
         .contains("\"done\":true")
         .contains("\"lsn\"");
+  }
+
+  /**
+   * The links fall silent for good (a partition that drops packets: no reset ever arrives): the
+   * source's while the snapshot's ranges are being read, the target's while the sink waits between
+   * writes. Every connection the connectors hold over them waits on a read that never ends; {@code
+   * connection.socket.timeout.ms} ends the wait, the work is retried over new connections, and both
+   * tables, keyed and keyless, equal their source row by row.
+   */
+  @Test
+  @Order(7)
+  void snapshotReadsAndSinkWritesWhoseLinksFallSilentAreRetriedOverNewConnections()
+      throws Exception {
+    String keyed = "public.rf7_keyed";
+    String keyless = "public.rf7_nokey";
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "CREATE TABLE " + keyed + " (id integer PRIMARY KEY, v text)",
+        "INSERT INTO " + keyed + " SELECT g, repeat('x', 300) FROM generate_series(1, 300000) g",
+        "CREATE TABLE " + keyless + " (k integer, v text)",
+        "ALTER TABLE " + keyless + " REPLICA IDENTITY FULL",
+        "INSERT INTO " + keyless + " SELECT g % 100, 'dup' FROM generate_series(1, 3000) g");
+    try (TcpProxy sourceLink = TcpProxy.to(pipeline.source.port());
+        TcpProxy targetLink = TcpProxy.to(pipeline.target.port())) {
+      Map<String, String> source = pipeline.sourceConfig("rf7", keyed + "," + keyless);
+      source.put("snapshot.mode", "initial");
+      source.put("slot.name", "rf7");
+      source.put("publication.name", "rf7");
+      source.put("tasks.max", "2");
+      source.put("connection.url", viaProxy(sourceLink, Pipeline.SOURCE_DB));
+      source.put("connection.socket.timeout.ms", "5000");
+      Map<String, String> sink = pipeline.sinkConfig("rf7");
+      sink.put("connection.url", viaProxy(targetLink, Pipeline.TARGET_DB));
+      sink.put("connection.socket.timeout.ms", "5000");
+      pipeline.rest().putConnector("rf7-sink", sink);
+      pipeline.rest().putConnector("rf7-source", source);
+
+      awaitActiveRangeRead();
+      assertThat(sourceLink.silence()).as("source connections silenced").isPositive();
+      pipeline.awaitSame(keyed, Duration.ofMinutes(3));
+      pipeline.awaitSame(keyless, Duration.ofMinutes(3));
+
+      // the sink's connection silenced between writes: the next one waits for a reply in vain
+      assertThat(targetLink.silence()).as("target connections silenced").isPositive();
+      pipeline.source.execute(
+          Pipeline.SOURCE_DB,
+          "UPDATE " + keyed + " SET v = 'after the silence' WHERE id % 1000 = 0",
+          "DELETE FROM " + keyless + " WHERE k = 7",
+          "INSERT INTO " + keyless + " VALUES (7, 'after the silence')");
+      pipeline.awaitSame(keyed, Duration.ofMinutes(3));
+      pipeline.awaitSame(keyless, Duration.ofMinutes(3));
+      Thread.sleep(2000); // anything still on its way
+      pipeline.assertSameRows(keyed);
+      pipeline.assertSameRows(keyless);
+      String log = Files.readString(pipeline.worker.logFile());
+      assertThat(log)
+          .containsPattern("rf7-source-task: .*connection.socket.timeout.ms=5000 ms.*retrying in")
+          .containsPattern("rf7-sink: .*connection.socket.timeout.ms=5000 ms.*retrying in");
+      pipeline.rest().deleteConnector("rf7-source");
+      pipeline.rest().deleteConnector("rf7-sink");
+    }
+  }
+
+  private static String viaProxy(TcpProxy link, String database) {
+    return "jdbc:postgresql://127.0.0.1:" + link.port() + "/" + database;
+  }
+
+  /** Waits until a snapshot range read runs on the source (a COPY of the connector's session). */
+  private static void awaitActiveRangeRead() throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    try (Connection s = pipeline.sourceConnection();
+        Statement st = s.createStatement()) {
+      while (System.nanoTime() < deadline) {
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE"
+                    + " 'pgcopy-snapshot%' AND state = 'active' AND query LIKE 'COPY%'")) {
+          rs.next();
+          if (rs.getInt(1) > 0) {
+            return;
+          }
+        }
+        Thread.sleep(20);
+      }
+    }
+    throw new AssertionError("no snapshot range read started on the source within 2 minutes");
   }
 
   /**
