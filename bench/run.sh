@@ -11,6 +11,7 @@
 #   EXTRA_COLUMN=seg BENCH_OUT=$PWD/bench/results/text-seg.md bench/run.sh 10    # a table that travels as text
 #   EXTRA_COLUMN=text BENCH_OUT=$PWD/bench/results/text-twin.md bench/run.sh 10  # ... and its binary twin
 #   SOURCE_TASKS=2 SINK_TASKS=1 WORKER_JVM_OPTIONS=-XX:StartFlightRecording=filename=/tmp/w.jfr bench/run.sh 10
+#   WARMUP_ROWS=500000 SOURCE_TASKS=2 SINK_TASKS=1 bench/run.sh 20   # timed after a warm-up load (JIT done)
 #   PEERS=native DEBEZIUM_PLUGINS=/path/to/unpacked/plugins bench/run.sh 20   # peers: bench/peers.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,7 @@ java -Xmx1g ${BENCH_JAVA_OPTIONS:-} \
   -Dbench.worker="${WORKER_OVERRIDES:-}" -Dbench.source="${SOURCE_OVERRIDES:-}" -Dbench.sink="${SINK_OVERRIDES:-}" \
   -Dbench.extra.column="${EXTRA_COLUMN:-}" \
   -Dbench.peers="${PEERS:-}" -Dbench.debezium.plugins="${DEBEZIUM_PLUGINS:-}" \
+  -Dbench.warmup.rows="${WARMUP_ROWS:-0}" \
   -Dbench.source.tasks="${SOURCE_TASKS:-4}" -Dbench.sink.tasks="${SINK_TASKS:-2}" \
   -Dbench.out="${BENCH_OUT:-$PWD/bench/results/initial-load.md}" \
   -cp "$it/target/test-classes:$(cat $it/target/kafka.classpath)" \

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
 import java.util.List;
@@ -27,6 +28,11 @@ import java.util.concurrent.TimeUnit;
  * with {@code ((aid % 1000) || ' .. ' || (aid % 1000) + 1.5)::TYPE} (small values: seg's text form
  * keeps only 6 significant digits): {@code seg} (no binary I/O: the table travels as text, and the
  * baseline pipe uses COPY's text format) against {@code text}, its binary twin.
+ *
+ * <p>{@code -Dbench.warmup.rows=N} first copies N rows of the table (a copy of its own, through
+ * connectors of their own) and times the load after it: a worker and a broker that have run a
+ * while, whose JIT compilers have done their work, as in a running cluster. Without it the load
+ * runs on a fresh worker and broker, and about half of their CPU goes into compiling.
  */
 public final class InitialLoadBenchmark {
   /** Rows of the peers' table: tool, rows, seconds, rows/s, ratio, CPU per process. */
@@ -65,8 +71,8 @@ public final class InitialLoadBenchmark {
             + (PEERS.length() == 0
                 ? ""
                 : "\nIn the same runs, on the same servers (CPU seconds over each tool's run):\n\n"
-                    + "| rows | tool | seconds | rows/s | ratio to baseline | worker CPU (s) | broker CPU (s) | PostgreSQL CPU, both (s) |\n"
-                    + "|---|---|---|---|---|---|---|---|\n"
+                    + "| rows | tool | seconds | rows/s | ratio to baseline | worker CPU (s) | broker CPU (s) | of which JIT compiler threads, both (s) | PostgreSQL CPU, both (s) |\n"
+                    + "|---|---|---|---|---|---|---|---|---|\n"
                     + PEERS);
     Path file = Path.of(System.getProperty("bench.out", "bench/results/initial-load.md"));
     Files.createDirectories(file.getParent());
@@ -99,6 +105,10 @@ public final class InitialLoadBenchmark {
         target.execute("baseline", ext);
         target.execute("tgt", ext);
       }
+      long warmupRows = Long.getLong("bench.warmup.rows", 0);
+      if (warmupRows > 0) {
+        warmUp(worker.rest(), source, target, warmupRows, scale * 100_000L, sourceTasks, sinkTasks);
+      }
       String pipeFormat = "seg".equals(extra) ? "text" : "binary";
       long rows = scale * 100_000L;
       double mb;
@@ -129,33 +139,27 @@ public final class InitialLoadBenchmark {
               + " -U postgres -d baseline -c \"COPY pgbench_accounts FROM STDIN (FORMAT "
               + pipeFormat
               + ")\"";
+      double[] pipeCpuBefore = cpu(worker.pid(), broker.pid());
+      double psqlBefore = childTicks(readStat(Path.of("/proc/self")));
       long t0 = System.nanoTime();
       Process p = new ProcessBuilder("bash", "-o", "pipefail", "-c", pipe).inheritIO().start();
       if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
         throw new IllegalStateException("baseline pipe failed");
       }
       double baseline = (System.nanoTime() - t0) / 1e9;
+      // psql's CPU reaches this JVM's children's time once bash, which waited for it, is waited for
+      System.out.printf(
+          "CPU seconds during the COPY pipe (%.1f s): postgres (both) %.1f, psql (both) %.1f%n",
+          baseline,
+          since(pipeCpuBefore, worker, broker)[2],
+          childTicks(readStat(Path.of("/proc/self"))) - psqlBefore);
       String label = rows >= 1_000_000 ? rows / 1_000_000 + "M" : rows / 1000 + "k";
       PLOT.append("COPY pipe, ").append(label).append('\t').append(rows).append('\t');
       PLOT.append(String.format("%.1f%n", baseline));
 
       ConnectRest rest = worker.rest();
-      // the shipped configs, as a user posts them (converters, compression, topic creation)
-      Map<String, String> src =
-          ShippedConfig.connector(
-              "source-initial-load.json", source.jdbcUrl("src"), "postgres", null);
-      src.remove("snapshot.range.pages");
-      src.put("table.include.list", "public.pgbench_accounts");
-      src.put("topic.prefix", "bench");
-      src.put("snapshot.mode", "initial_only");
-      src.put("tasks.max", String.valueOf(sourceTasks));
-      Map<String, String> sink =
-          ShippedConfig.connector("sink.json", target.jdbcUrl("tgt"), "postgres", null);
-      sink.remove("topics.regex");
-      sink.put("topics", "bench.public.pgbench_accounts");
-      sink.put("tasks.max", String.valueOf(sinkTasks));
-      src.putAll(overrides("bench.source"));
-      sink.putAll(overrides("bench.sink"));
+      Map<String, String> src = sourceConfig(source, "pgbench_accounts", "bench", sourceTasks);
+      Map<String, String> sink = sinkConfig(target, "bench.public.pgbench_accounts", sinkTasks);
       long peakRss = 0;
       double[] cpuBefore = cpu(worker.pid(), broker.pid());
       t0 = System.nanoTime();
@@ -189,14 +193,11 @@ public final class InitialLoadBenchmark {
         }
       }
       double pipeline = (System.nanoTime() - t0) / 1e9;
-      double[] cpuAfter = cpu(worker.pid(), broker.pid());
+      double[] used = since(cpuBefore, worker, broker);
       System.out.printf(
-          "CPU seconds during the pipeline (scale %d, %.1f s): worker %.1f, broker %.1f, postgres (both) %.1f%n",
-          scale,
-          pipeline,
-          cpuAfter[0] - cpuBefore[0],
-          cpuAfter[1] - cpuBefore[1],
-          cpuAfter[2] - cpuBefore[2]);
+          "CPU seconds during the pipeline (scale %d, %.1f s): worker %.1f (JIT compiler threads"
+              + " %.1f), broker %.1f (JIT %.1f), postgres (both) %.1f%n",
+          scale, pipeline, used[0], used[3], used[1], used[4], used[2]);
       try (Connection s = source.connect("src");
           Connection t = target.connect("tgt")) {
         TableComparison.Result r =
@@ -211,14 +212,7 @@ public final class InitialLoadBenchmark {
         }
       }
       PLOT.append(String.format("pgcopy-connect, %s\t%d\t%.1f%n", label, rows, pipeline));
-      peer(
-          "pgcopy-connect",
-          rows,
-          baseline,
-          pipeline,
-          new double[] {
-            cpuAfter[0] - cpuBefore[0], cpuAfter[1] - cpuBefore[1], cpuAfter[2] - cpuBefore[2]
-          });
+      peer("pgcopy-connect", rows, baseline, pipeline, used);
       String peers = System.getProperty("bench.peers", "");
       if (peers.contains("native") && extra.isEmpty()) {
         double[] before = cpu(worker.pid(), broker.pid());
@@ -262,14 +256,96 @@ public final class InitialLoadBenchmark {
   private static void peer(String tool, long rows, double baseline, double seconds, double[] cpu) {
     PEERS.append(
         String.format(
-            "| %d | %s | %.1f | %.0f | %.2fx | %.1f | %.1f | %.1f |%n",
-            rows, tool, seconds, rows / seconds, seconds / baseline, cpu[0], cpu[1], cpu[2]));
+            "| %d | %s | %.1f | %.0f | %.2fx | %.1f | %.1f | %.1f | %.1f |%n",
+            rows,
+            tool,
+            seconds,
+            rows / seconds,
+            seconds / baseline,
+            cpu[0],
+            cpu[1],
+            cpu[3] + cpu[4],
+            cpu[2]));
   }
 
+  /** CPU seconds used since {@code before}, per figure of {@link #cpu}. */
   private static double[] since(double[] before, ConnectWorker worker, KafkaBroker broker)
       throws Exception {
     double[] now = cpu(worker.pid(), broker.pid());
-    return new double[] {now[0] - before[0], now[1] - before[1], now[2] - before[2]};
+    double[] used = new double[now.length];
+    for (int i = 0; i < now.length; i++) {
+      used[i] = now[i] - before[i];
+    }
+    return used;
+  }
+
+  /**
+   * The shipped source config, as a user posts it (converters, compression, topic creation),
+   * reading one table of the benchmark's source database.
+   */
+  private static Map<String, String> sourceConfig(
+      PostgresServer source, String table, String prefix, int tasks) {
+    Map<String, String> src =
+        ShippedConfig.connector(
+            "source-initial-load.json", source.jdbcUrl("src"), "postgres", null);
+    src.remove("snapshot.range.pages");
+    src.put("table.include.list", "public." + table);
+    src.put("topic.prefix", prefix);
+    src.put("snapshot.mode", "initial_only");
+    src.put("tasks.max", String.valueOf(tasks));
+    src.putAll(overrides("bench.source"));
+    return src;
+  }
+
+  /** The shipped sink config, writing one topic into the benchmark's target database. */
+  private static Map<String, String> sinkConfig(PostgresServer target, String topic, int tasks) {
+    Map<String, String> sink =
+        ShippedConfig.connector("sink.json", target.jdbcUrl("tgt"), "postgres", null);
+    sink.remove("topics.regex");
+    sink.put("topics", topic);
+    sink.put("tasks.max", String.valueOf(tasks));
+    sink.putAll(overrides("bench.sink"));
+    return sink;
+  }
+
+  /**
+   * Copies {@code rows} rows of pgbench_accounts ({@code tableRows} rows) through connectors of
+   * their own, as tables of their own (a round per table's worth), and deletes those connectors:
+   * the worker's and the broker's code is compiled by then, as in a cluster that has run a while.
+   */
+  private static void warmUp(
+      ConnectRest rest,
+      PostgresServer source,
+      PostgresServer target,
+      long rows,
+      long tableRows,
+      int sourceTasks,
+      int sinkTasks)
+      throws Exception {
+    long t0 = System.nanoTime();
+    for (int round = 1; (round - 1) * tableRows < rows; round++) {
+      long n = Math.min(tableRows, rows - (round - 1) * tableRows);
+      String table = "warmup" + round + "_accounts";
+      source.execute(
+          "src",
+          "CREATE TABLE " + table + " AS SELECT * FROM pgbench_accounts WHERE aid <= " + n,
+          "ALTER TABLE " + table + " ADD PRIMARY KEY (aid)");
+      String prefix = "warmup" + round;
+      rest.putConnector(
+          prefix + "-sink", sinkConfig(target, prefix + ".public." + table, sinkTasks));
+      rest.putConnector(prefix + "-source", sourceConfig(source, table, prefix, sourceTasks));
+      try (Connection t = target.connect("tgt")) {
+        while (count(t, table) < n) {
+          if ((System.nanoTime() - t0) / 1e9 > 1200) {
+            throw new IllegalStateException("warm-up not done within 20 minutes");
+          }
+          Thread.sleep(500);
+        }
+      }
+      rest.deleteConnector(prefix + "-source");
+      rest.deleteConnector(prefix + "-sink");
+    }
+    System.out.printf("warm-up: %d rows in %.1f s%n", rows, (System.nanoTime() - t0) / 1e9);
   }
 
   /**
@@ -333,15 +409,26 @@ public final class InitialLoadBenchmark {
   }
 
   private static long count(Connection t) throws Exception {
+    return count(t, "pgbench_accounts");
+  }
+
+  /** Rows of {@code table} in the target; 0 while the sink has not created it yet. */
+  private static long count(Connection t, String table) throws Exception {
     try (Statement st = t.createStatement();
-        ResultSet rs = st.executeQuery("SELECT count(*) FROM pgbench_accounts")) {
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
       rs.next();
       return rs.getLong(1);
+    } catch (SQLException e) {
+      if ("42P01".equals(e.getSQLState())) {
+        return 0; // undefined table: not created yet
+      }
+      throw e;
     }
   }
 
   /**
-   * CPU seconds (user + system) used so far by the worker, the broker, and every postgres process.
+   * CPU seconds (user + system) used so far by the worker, the broker, every postgres process, and
+   * the worker's and the broker's JIT compiler threads (already counted in the first two).
    */
   private static double[] cpu(long workerPid, long brokerPid) throws Exception {
     double pg = 0;
@@ -358,8 +445,25 @@ public final class InitialLoadBenchmark {
     return new double[] {
       ticks(readStat(Path.of("/proc/" + workerPid))),
       ticks(readStat(Path.of("/proc/" + brokerPid))),
-      pg
+      pg,
+      jitTicks(workerPid),
+      jitTicks(brokerPid)
     };
+  }
+
+  /** CPU seconds of a JVM's JIT compiler threads (named "C1 CompilerThre..", "C2 ..."). */
+  private static double jitTicks(long pid) throws Exception {
+    double sum = 0;
+    try (var threads = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path t : (Iterable<Path>) threads::iterator) {
+        String stat = readStat(t);
+        if (stat != null && stat.matches("(?s)\\d+ \\(C\\d CompilerThre.*")) {
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          sum += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        }
+      }
+    }
+    return sum;
   }
 
   private static String readStat(Path proc) {
@@ -385,6 +489,12 @@ public final class InitialLoadBenchmark {
             + Long.parseLong(f[13])
             + Long.parseLong(f[14]))
         / 100.0;
+  }
+
+  /** cutime + cstime of a /proc/PID/stat line: the CPU seconds of its waited-for children. */
+  private static double childTicks(String stat) {
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[13]) + Long.parseLong(f[14])) / 100.0;
   }
 
   private static long rssMb(long pid) {
