@@ -1,13 +1,10 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
-import io.pgcopy.connect.format.Operation;
 import io.pgcopy.connect.format.RecordHeaders;
 import io.pgcopy.connect.format.TableId;
-import io.pgcopy.connect.format.Tuples;
 import io.pgcopy.connect.format.pgoutput.PgOutputDecoder;
 import io.pgcopy.connect.format.pgoutput.PgOutputMessage;
-import io.pgcopy.connect.format.pgoutput.TupleData;
 import io.pgcopy.connect.source.PendingTransactions.Tx;
 import io.pgcopy.connect.source.SourceOffsets.StreamPosition;
 import java.io.IOException;
@@ -18,7 +15,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -69,15 +65,8 @@ final class ChangeStreamReader implements SourceReader {
   private static final long STALL_WARN_MS = 120_000;
 
   private final PgCopySourceConfig config;
-  private final RecordSizeGuard sizeGuard;
   private final String taskName;
   private final Map<String, Object> partition;
-
-  /**
-   * Changes at or below this position were sent already (committed offset, then what this task
-   * sent).
-   */
-  private StreamPosition sentUpTo;
 
   private boolean startMarkerNeeded;
 
@@ -108,8 +97,8 @@ final class ChangeStreamReader implements SourceReader {
   /** This poll's changes as batches (record.format=binary). */
   private final ChangeBatches batches;
 
-  /** Changes this poll turned into records or batch entries. */
-  private int polled;
+  /** Row messages to changes; the position of the last change sent. */
+  private final ChangeEmitter emitter;
 
   /**
    * Whether the stream sends text forms (no binary option): for struct records, which StructRows
@@ -117,9 +106,6 @@ final class ChangeStreamReader implements SourceReader {
    * or an element of it, has no binary send function).
    */
   private final boolean textForms;
-
-  /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
-  private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
 
   /**
    * @param streamedBefore the tables of the committed table marker (null: none)
@@ -144,11 +130,13 @@ final class ChangeStreamReader implements SourceReader {
     this.upkeep = new SlotUpkeep(config, taskName, metrics);
     metrics.phase = "stream";
     this.config = config;
-    this.sizeGuard = new RecordSizeGuard(config);
     this.taskName = taskName;
     this.partition = SourceOffsets.streamPartition(config.slotName());
     this.batches = new ChangeBatches(config, partition);
-    this.sentUpTo = SourceOffsets.streamPosition(committedOffset);
+    StreamPosition sentUpTo = SourceOffsets.streamPosition(committedOffset);
+    this.emitter =
+        new ChangeEmitter(
+            config, taskName, partition, relations, batches, metrics, textForms, sentUpTo);
     this.startMarkerNeeded = sentUpTo == null;
     if (sentUpTo != null) {
       log.info(
@@ -166,6 +154,7 @@ final class ChangeStreamReader implements SourceReader {
 
   @Override
   public String position() {
+    StreamPosition sentUpTo = emitter.sentUpTo();
     return sentUpTo == null
         ? "the start of slot " + config.slotName()
         : "change "
@@ -184,17 +173,17 @@ final class ChangeStreamReader implements SourceReader {
     if (marker.waiting()) {
       throw new IOException(marker.waitingFor());
     }
-    StreamPosition sentBefore = sentUpTo;
+    StreamPosition sentBefore = emitter.sentUpTo();
     boolean markerBefore = startMarkerNeeded;
     List<SourceRecord> out = new ArrayList<>();
-    polled = 0;
-    batches.start(sentUpTo);
+    emitter.startPoll();
+    batches.start(sentBefore);
     try {
       fill(out);
       batches.complete(out, pending);
       return out.isEmpty() ? null : out;
     } catch (SQLException | IOException | RuntimeException e) {
-      sentUpTo = sentBefore;
+      emitter.rewind(sentBefore);
       startMarkerNeeded = markerBefore;
       out.stream()
           .filter(
@@ -225,16 +214,16 @@ final class ChangeStreamReader implements SourceReader {
     confirm();
     int limit = config.batchMaxRows();
     StreamedTransactions.Changes changes = (m, tx) -> apply(m, tx, out);
-    streamed.drain(changes, () -> polled >= limit || marker.waiting());
-    while (polled < limit && !streamed.replaying() && !marker.waiting()) {
+    streamed.drain(changes, () -> emitter.polled() >= limit || marker.waiting());
+    while (emitter.polled() < limit && !streamed.replaying() && !marker.waiting()) {
       ByteBuffer message = stream.readPending();
       if (message == null) {
         break;
       }
       handle(message, out);
-      streamed.drain(changes, () -> polled >= limit || marker.waiting());
+      streamed.drain(changes, () -> emitter.polled() >= limit || marker.waiting());
     }
-    if (polled == 0 && out.isEmpty()) {
+    if (emitter.polled() == 0 && out.isEmpty()) {
       upkeep.heartbeatIfDue(sqlConn);
     }
     upkeep.metricsIfDue(sqlConn, walsenderPid);
@@ -335,189 +324,16 @@ final class ChangeStreamReader implements SourceReader {
       throws SQLException, IOException {
     if (m instanceof PgOutputMessage.Relation r) {
       relations.described(r, sqlConn);
-    } else if (m instanceof PgOutputMessage.Insert i) {
-      StreamRelations.Relation r = relations.get(i.relationId());
-      if (!r.skip()) {
-        byte[] value = tuple(i.newTuple(), r);
-        emit(
-            out,
-            tx,
-            r,
-            Operation.INSERT,
-            r.keyless() ? null : Tuples.project(value, r.keyFields()),
-            value,
-            null);
-      }
-    } else if (m instanceof PgOutputMessage.Update u) {
-      StreamRelations.Relation r = relations.get(u.relationId());
-      if (!r.skip()) {
-        update(out, tx, r, u);
-      }
-    } else if (m instanceof PgOutputMessage.Delete d) {
-      StreamRelations.Relation r = relations.get(d.relationId());
-      if (!r.skip()) {
-        byte[] old = tuple(d.oldTuple(), r);
-        emit(
-            out,
-            tx,
-            r,
-            Operation.DELETE,
-            r.keyless() ? old : Tuples.project(old, r.keyFields()),
-            null,
-            null);
-      }
-    } else if (m instanceof PgOutputMessage.Truncate t) {
-      for (int id : t.relationIds()) {
-        StreamRelations.Relation r = relations.get(id);
-        if (!r.skip()) {
-          if (r.structs() == null) {
-            truncate(tx, r);
-          } else {
-            emit(out, tx, r, Operation.TRUNCATE, null, null, null);
-          }
-        }
-      }
     } else if (m instanceof PgOutputMessage.LogicalMessage lm
         && StreamTableMarker.RESNAPSHOT_PREFIX.equals(lm.prefix())) {
       SourceRecord request = marker.request(lm.content(), tx != null ? tx.commitLsn : lm.lsn());
       if (request != null) {
         out.add(request);
       }
-    }
-    // Begin/Commit are handled by the caller; Origin, Type and other logical messages (heartbeats)
-    // carry no row
-  }
-
-  private void update(
-      List<SourceRecord> out, Tx tx, StreamRelations.Relation r, PgOutputMessage.Update u) {
-    TupleData newTuple = u.newTuple();
-    byte[] value = tuple(newTuple, r);
-    int[] absent = newTuple.unchangedToastColumns();
-    if (r.keyless() && u.oldTuple() == null) {
-      throw new ConnectException(
-          taskName
-              + ": an update of keyless table "
-              + r.table()
-              + " came without its old row; "
-              + "set REPLICA IDENTITY FULL on it");
-    }
-    byte[] old = u.oldTuple() == null ? null : tuple(u.oldTuple(), r);
-    if (absent != null && u.oldKind() == 'O' && !u.oldTuple().hasUnchangedToast()) {
-      // REPLICA IDENTITY FULL: the old row has the unchanged values, so every consumer gets whole
-      // rows
-      value = Tuples.replaceFields(value, absent, old);
-      absent = null;
-    }
-    if (r.keyless()) {
-      emit(out, tx, r, Operation.UPDATE, old, value, absent);
-      return;
-    }
-    byte[] key = Tuples.project(value, r.keyFields());
-    if (old != null) {
-      byte[] oldKey = Tuples.project(old, r.keyFields());
-      if (!Arrays.equals(oldKey, key)) {
-        emit(
-            out,
-            tx,
-            r,
-            Operation.DELETE,
-            oldKey,
-            null,
-            null); // the key changed: the old key is gone
-      }
-    }
-    emit(out, tx, r, Operation.UPDATE, key, value, absent);
-  }
-
-  /**
-   * A row as a COPY tuple in the stream's form. A binary stream that meets a text value (a column
-   * of a type without binary send, added after the connector started) cannot go on: the task fails
-   * and says to restart the connector, which then plans the table as text.
-   */
-  private byte[] tuple(TupleData t, StreamRelations.Relation r) {
-    try {
-      return t.toCopyTuple(textForms);
-    } catch (IllegalStateException e) {
-      throw new ConnectException(
-          taskName
-              + ": "
-              + r.table()
-              + ": "
-              + e.getMessage()
-              + ". A column's type has no "
-              + "binary send function (a column added since the connector started?): restart the connector, which then "
-              + "streams in text mode",
-          e);
-    }
-  }
-
-  /**
-   * One change: appended to its table and key bucket's batch (record.format=binary), or a record of
-   * its own (struct). For a keyless table the key is the old row.
-   */
-  private void emit(
-      List<SourceRecord> out,
-      Tx tx,
-      StreamRelations.Relation r,
-      Operation op,
-      byte[] key,
-      byte[] value,
-      int[] absent) {
-    long seq = ++tx.seq;
-    if (!toSend(tx, r, seq)) {
-      return;
-    }
-    if (value != null && value.length > 512 * 1024) {
-      sizeGuard.check(
-          r.table(),
-          "transaction committed at " + lsn(tx.commitLsn),
-          key,
-          value,
-          r.records().columns());
-    }
-    metrics.bytes.addAndGet(value == null ? 0 : value.length);
-    if (r.structs() == null) {
-      batches.change(r, op, tx.commitLsn, sentUpTo, key, value, absent);
-      return;
-    }
-    tx.sent();
-    out.add(
-        StructChangeRecords.record(
-            partition,
-            SourceOffsets.streamOffset(tx.commitLsn, seq),
-            r,
-            op,
-            tx.commitLsn,
-            key,
-            value,
-            absent));
-  }
-
-  /**
-   * Whether the change {@code seq} of {@code tx} is to be sent: not sent before a restart or
-   * reconnect, and not in the snapshot its table was read under. Counts it as sent.
-   */
-  private boolean toSend(Tx tx, StreamRelations.Relation r, long seq) {
-    if (sentUpTo != null && sentUpTo.covers(tx.commitLsn, seq)) {
-      return false; // sent before a restart or reconnect
-    }
-    if (Long.compareUnsigned(tx.commitLsn, r.skipBefore()) < 0) {
-      return false; // committed before the snapshot the table was read under: the snapshot holds it
-    }
-    sentUpTo = new StreamPosition(tx.commitLsn, seq);
-    polled++;
-    metrics.records.incrementAndGet();
-    metrics.lastCommitEpochMillis = (tx.commitTimeMicros + PG_EPOCH_MICROS) / 1000;
-    return true;
-  }
-
-  /**
-   * A truncate of a binary-format table: entries in its batches ({@link ChangeBatches#truncate}).
-   */
-  private void truncate(Tx tx, StreamRelations.Relation r) {
-    long seq = ++tx.seq;
-    if (toSend(tx, r, seq)) {
-      batches.truncate(r, tx.commitLsn, (int) seq, sentUpTo);
+    } else {
+      // Insert, Update, Delete, Truncate; Begin/Commit are handled by the caller, and Origin, Type
+      // and other logical messages (heartbeats) carry no row
+      emitter.rowChange(m, tx, out);
     }
   }
 
