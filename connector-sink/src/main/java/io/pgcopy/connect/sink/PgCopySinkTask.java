@@ -65,29 +65,14 @@ public class PgCopySinkTask extends SinkTask {
   private long lastWaitCheck;
   private long oldestBufferedAt;
 
-  /**
-   * Per partition: the offset after the last record buffered or applied; records below it are
-   * skipped.
-   */
-  private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
+  /** Per partition: what was taken, what is to be stored with the next write, what is stored. */
+  private final PartitionOffsets offsets = new PartitionOffsets();
 
   /** Partitions waiting at a truncate that this task paused (see pauseAfterEntries). */
   private final Set<TopicPartition> pausedAtTruncate = new HashSet<>();
 
   /** Partitions assigned while the target did not answer: paused until their offsets are read. */
   private final Set<TopicPartition> unopened = new LinkedHashSet<>();
-
-  /** Offsets advanced since the last write, stored with the next write. */
-  private final Map<TopicPartition, Long> pendingOffsets = new HashMap<>();
-
-  /** Offsets stored in the target. */
-  private final Map<TopicPartition, Long> committedOffsets = new HashMap<>();
-
-  /**
-   * Per partition: the first offset buffered since the last write, where to go back to if the
-   * buffer is dropped.
-   */
-  private final Map<TopicPartition, Long> firstPending = new HashMap<>();
 
   @Override
   public String version() {
@@ -145,10 +130,7 @@ public class PgCopySinkTask extends SinkTask {
       // every one must flow, those waiting at a truncate too, until put() has passed the entries
       // of that truncate that follow in the partition (see pauseAfterEntries)
       context.resume(partitions.toArray(new TopicPartition[0]));
-      for (Map.Entry<TopicPartition, Long> e : stored.entrySet()) {
-        nextOffsets.put(e.getKey(), e.getValue());
-        committedOffsets.put(e.getKey(), e.getValue());
-      }
+      offsets.opened(stored);
       if (!stored.isEmpty()) {
         context.offset(stored);
       }
@@ -175,8 +157,7 @@ public class PgCopySinkTask extends SinkTask {
     }
     for (SinkRecord r : records) {
       TopicPartition tp = new TopicPartition(r.topic(), r.kafkaPartition());
-      Long next = nextOffsets.get(tp);
-      if (next != null && r.kafkaOffset() < next) {
+      if (offsets.taken(tp, r.kafkaOffset())) {
         continue; // already buffered or applied
       }
       TruncateBarrier.Truncate stoppedAt = waiting.get(tp);
@@ -185,13 +166,11 @@ public class PgCopySinkTask extends SinkTask {
         // after a truncate still waiting for other buckets: consumed again once it is done
         continue;
       }
-      if (pendingOffsets.isEmpty()) {
+      if (offsets.nonePending()) {
         oldestBufferedAt = System.currentTimeMillis();
       }
       SinkBuffer.BarrierEntry truncate = RecordDecoder.isControl(r) ? null : addOrReport(r);
-      nextOffsets.put(tp, r.kafkaOffset() + 1);
-      pendingOffsets.put(tp, r.kafkaOffset() + 1);
-      firstPending.putIfAbsent(tp, r.kafkaOffset());
+      offsets.take(tp, r.kafkaOffset());
       if (truncate != null) {
         arrive(tp, truncate);
       } else if (buffer.rows() >= config.batchMaxRows()
@@ -202,14 +181,14 @@ public class PgCopySinkTask extends SinkTask {
     long waited = System.currentTimeMillis() - oldestBufferedAt;
     if (buffer.rows() >= config.batchMaxRows()
         || buffer.bytes() >= config.batchMaxBytes()
-        || (!pendingOffsets.isEmpty() && waited >= config.batchLingerMs())) {
+        || (!offsets.nonePending() && waited >= config.batchLingerMs())) {
       write(null);
     }
     // Connect calls put() again only after its next consumer poll, which without new records
     // waits until the next offset commit: ask for a shorter one, so rows waiting are written, and
     // partitions waiting at a truncate are released, in time
     long nextPut =
-        pendingOffsets.isEmpty() ? Long.MAX_VALUE : Math.max(1, config.batchLingerMs() - waited);
+        offsets.nonePending() ? Long.MAX_VALUE : Math.max(1, config.batchLingerMs() - waited);
     if (!waiting.isEmpty()) {
       nextPut = Math.min(nextPut, WAIT_CHECK_MS);
     }
@@ -312,7 +291,7 @@ public class PgCopySinkTask extends SinkTask {
         .removeIf(
             e -> {
               if (e.getValue().equals(truncate)) {
-                rewind.put(e.getKey(), nextOffsets.get(e.getKey()));
+                rewind.put(e.getKey(), offsets.next(e.getKey()));
                 return true;
               }
               return false;
@@ -336,7 +315,7 @@ public class PgCopySinkTask extends SinkTask {
    * offsets moved under this task) or without an arrival.
    */
   private Boolean write(Arrival arrival) {
-    if (pendingOffsets.isEmpty()) {
+    if (offsets.nonePending()) {
       return null;
     }
     Boolean truncated = null;
@@ -377,7 +356,7 @@ public class PgCopySinkTask extends SinkTask {
                 arrival.from());
       }
       current = config.offsetsTable();
-      Set<TopicPartition> moved = offsetStore.save(c, pendingOffsets, committedOffsets);
+      Set<TopicPartition> moved = offsetStore.save(c, offsets.pending(), offsets.committed());
       if (!moved.isEmpty()) {
         c.rollback();
         log.warn(
@@ -387,9 +366,9 @@ public class PgCopySinkTask extends SinkTask {
             name,
             moved,
             buffer.rows());
-        Map<TopicPartition, Long> stored = offsetStore.load(c, heldPartitions());
+        Map<TopicPartition, Long> stored = offsetStore.load(c, offsets.held());
         c.commit();
-        restartFrom(stored, heldPartitions());
+        restartFrom(stored, offsets.held());
         return null;
       }
       c.commit();
@@ -414,9 +393,7 @@ public class PgCopySinkTask extends SinkTask {
     }
     metrics.batch(buffer.rows(), (System.nanoTime() - start) / 1_000_000);
     retries.succeeded();
-    committedOffsets.putAll(pendingOffsets);
-    pendingOffsets.clear();
-    firstPending.clear();
+    offsets.written();
     buffer.clear();
     return truncated;
   }
@@ -427,7 +404,7 @@ public class PgCopySinkTask extends SinkTask {
     write(null);
     Map<TopicPartition, OffsetAndMetadata> result = new HashMap<>();
     for (TopicPartition tp : currentOffsets.keySet()) {
-      Long next = committedOffsets.get(tp);
+      Long next = offsets.committed().get(tp);
       if (next != null) {
         result.put(tp, new OffsetAndMetadata(next));
       }
@@ -446,25 +423,16 @@ public class PgCopySinkTask extends SinkTask {
           "{}: writing buffered rows before a rebalance failed; they will be consumed again: {}",
           name,
           e.getMessage());
-      Set<TopicPartition> kept = heldPartitions();
+      Set<TopicPartition> kept = offsets.held();
       kept.removeAll(partitions);
-      restartFrom(new HashMap<>(committedOffsets), kept);
+      restartFrom(new HashMap<>(offsets.committed()), kept);
     }
     for (TopicPartition tp : partitions) {
       unopened.remove(tp);
       pausedAtTruncate.remove(tp);
       waiting.remove(tp);
-      nextOffsets.remove(tp);
-      committedOffsets.remove(tp);
-      firstPending.remove(tp);
+      offsets.forget(tp);
     }
-  }
-
-  /** The partitions this task has consumed from since they were opened. */
-  private Set<TopicPartition> heldPartitions() {
-    Set<TopicPartition> held = new HashSet<>(nextOffsets.keySet());
-    held.addAll(committedOffsets.keySet());
-    return held;
   }
 
   /**
@@ -472,23 +440,8 @@ public class PgCopySinkTask extends SinkTask {
    * {@code stored} (what the target holds) or, with none stored, to the first record buffered.
    */
   private void restartFrom(Map<TopicPartition, Long> stored, Set<TopicPartition> partitions) {
-    Map<TopicPartition, Long> rewind = new HashMap<>();
-    for (TopicPartition tp : partitions) {
-      Long offset = stored.containsKey(tp) ? stored.get(tp) : firstPending.get(tp);
-      if (stored.containsKey(tp)) {
-        committedOffsets.put(tp, offset);
-        nextOffsets.put(tp, offset);
-      } else {
-        committedOffsets.remove(tp);
-        nextOffsets.remove(tp);
-      }
-      if (offset != null) {
-        rewind.put(tp, offset);
-      }
-    }
+    Map<TopicPartition, Long> rewind = offsets.restartFrom(stored, partitions);
     buffer.clear();
-    pendingOffsets.clear();
-    firstPending.clear();
     applier.reset();
     if (!rewind.isEmpty()) {
       context.offset(rewind);

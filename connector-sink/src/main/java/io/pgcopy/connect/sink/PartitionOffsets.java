@@ -1,0 +1,110 @@
+package io.pgcopy.connect.sink;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The sink task's offsets, per partition: the offset after the last record taken (buffered or
+ * applied; records below it are skipped), the offsets taken since the last write (stored with the
+ * next one), the offsets stored in the target, and the first offset taken since the last write
+ * (where to go back to if the buffer is dropped). Bookkeeping only: the task reads and writes the
+ * target and rewinds the consumer.
+ */
+final class PartitionOffsets {
+  private final Map<TopicPartition, Long> next = new HashMap<>();
+  private final Map<TopicPartition, Long> pending = new HashMap<>();
+  private final Map<TopicPartition, Long> committed = new HashMap<>();
+  private final Map<TopicPartition, Long> firstPending = new HashMap<>();
+
+  /** Partitions opened with the offsets the target holds for them: taking resumes there. */
+  void opened(Map<TopicPartition, Long> stored) {
+    next.putAll(stored);
+    committed.putAll(stored);
+  }
+
+  /** Whether the record at {@code offset} of {@code tp} was taken already (buffered or applied). */
+  boolean taken(TopicPartition tp, long offset) {
+    Long n = next.get(tp);
+    return n != null && offset < n;
+  }
+
+  /** Takes the record at {@code offset} of {@code tp}: its offset is stored with the next write. */
+  void take(TopicPartition tp, long offset) {
+    next.put(tp, offset + 1);
+    pending.put(tp, offset + 1);
+    firstPending.putIfAbsent(tp, offset);
+  }
+
+  /** Whether nothing was taken since the last write. */
+  boolean nonePending() {
+    return pending.isEmpty();
+  }
+
+  /** The offset after the last record taken from {@code tp}; null if none was. */
+  Long next(TopicPartition tp) {
+    return next.get(tp);
+  }
+
+  /** The offsets to store with the next write. */
+  Map<TopicPartition, Long> pending() {
+    return Collections.unmodifiableMap(pending);
+  }
+
+  /** The offsets stored in the target, as this task last wrote or read them. */
+  Map<TopicPartition, Long> committed() {
+    return Collections.unmodifiableMap(committed);
+  }
+
+  /** The pending offsets were stored in the target, with the rows. */
+  void written() {
+    committed.putAll(pending);
+    pending.clear();
+    firstPending.clear();
+  }
+
+  /** {@code tp} is no longer this task's. */
+  void forget(TopicPartition tp) {
+    next.remove(tp);
+    committed.remove(tp);
+    firstPending.remove(tp);
+  }
+
+  /**
+   * The partitions this task has taken records from, or read offsets of, since they were opened.
+   */
+  Set<TopicPartition> held() {
+    Set<TopicPartition> held = new HashSet<>(next.keySet());
+    held.addAll(committed.keySet());
+    return held;
+  }
+
+  /**
+   * Forgets everything taken since the last write and goes back, for each of {@code partitions}, to
+   * its offset in {@code stored} (what the target holds) or, with none stored, to the first record
+   * taken since the last write. Returns the offsets to rewind the consumer to.
+   */
+  Map<TopicPartition, Long> restartFrom(
+      Map<TopicPartition, Long> stored, Set<TopicPartition> partitions) {
+    Map<TopicPartition, Long> rewind = new HashMap<>();
+    for (TopicPartition tp : partitions) {
+      Long offset = stored.containsKey(tp) ? stored.get(tp) : firstPending.get(tp);
+      if (stored.containsKey(tp)) {
+        committed.put(tp, offset);
+        next.put(tp, offset);
+      } else {
+        committed.remove(tp);
+        next.remove(tp);
+      }
+      if (offset != null) {
+        rewind.put(tp, offset);
+      }
+    }
+    pending.clear();
+    firstPending.clear();
+    return rewind;
+  }
+}
