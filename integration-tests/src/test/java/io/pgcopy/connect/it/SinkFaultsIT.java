@@ -232,6 +232,15 @@ class SinkFaultsIT {
   @Test
   @Order(3)
   void aTargetColumnDroppedOrRetypedFailsTheBatchWholeNamingIt() throws Exception {
+    // every task writes to the table first, so each has checked its columns: a task that has not
+    // since it started would find the column missing and add it back, as for a column the source
+    // gained (and the row would arrive instead of failing)
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "INSERT INTO "
+            + KEYED
+            + " SELECT g, 'before the drop' FROM generate_series(90201, 90264) g");
+    pipeline.awaitSame(KEYED, Duration.ofMinutes(2));
     pipeline.target.execute(Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " DROP COLUMN v");
     pipeline.source.execute(
         Pipeline.SOURCE_DB, "INSERT INTO " + KEYED + " VALUES (90101, 'after the drop')");
