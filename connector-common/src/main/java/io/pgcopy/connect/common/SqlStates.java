@@ -2,9 +2,21 @@ package io.pgcopy.connect.common;
 
 import java.sql.SQLException;
 
-/** Telling transient server failures from permanent ones by their SQLState, for both connectors. */
+/**
+ * Telling transient server failures from permanent ones by their SQLState, and wording them, for
+ * both connectors.
+ */
 public final class SqlStates {
   private SqlStates() {}
+
+  /**
+   * {@code "<doing> failed: <server message> (SQLState <state>)"}, the one way both connectors word
+   * a failed statement; the state is empty when the driver gave none (an I/O error).
+   */
+  public static String failed(String doing, SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    return doing + " failed: " + e.getMessage() + " (SQLState " + state + ")";
+  }
 
   /**
    * True when retrying may succeed: connection trouble (08), serialization failure or deadlock

@@ -74,9 +74,7 @@ public final class Validation {
           CONNECTION_URL_CONFIG,
           "cannot connect: " + e.getMessage() + ". Check host, port, network and sslmode");
     } else {
-      error(
-          CONNECTION_URL_CONFIG,
-          "checking the " + database + " failed: " + e.getMessage() + " (SQLState " + state + ")");
+      error(CONNECTION_URL_CONFIG, SqlStates.failed("checking the " + database, e));
     }
   }
 }

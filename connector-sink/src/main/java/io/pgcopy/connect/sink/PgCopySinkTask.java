@@ -493,15 +493,7 @@ public class PgCopySinkTask extends SinkTask {
    */
   private ConnectException translate(SQLException e, String doing) {
     String message =
-        name
-            + ": "
-            + doing
-            + " failed: "
-            + e.getMessage()
-            + " (SQLState "
-            + e.getSQLState()
-            + ")"
-            + ConnectionSettings.socketTimeoutHint(e, config);
+        name + ": " + SqlStates.failed(doing, e) + ConnectionSettings.socketTimeoutHint(e, config);
     if (!SqlStates.isTransient(e)) {
       log.error("{}", message);
       String state = String.valueOf(e.getSQLState());

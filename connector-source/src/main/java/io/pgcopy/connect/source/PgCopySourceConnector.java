@@ -200,15 +200,7 @@ public class PgCopySourceConnector extends SourceConnector {
         throw new ConnectException(
             name + ": " + e.getMessage() + "; fix " + PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG);
       } catch (SQLException e) {
-        String message =
-            name
-                + ": "
-                + doing
-                + " failed: "
-                + e.getMessage()
-                + " (SQLState "
-                + e.getSQLState()
-                + ")";
+        String message = name + ": " + SqlStates.failed(doing, e);
         if (!SqlStates.isTransient(e)) {
           throw new ConnectException(
               message
@@ -279,9 +271,10 @@ public class PgCopySourceConnector extends SourceConnector {
       if (delay < 0) {
         String message =
             name
-                + ": checking snapshot progress failed: "
-                + e.getMessage()
-                + (e instanceof SQLException sql ? " (SQLState " + sql.getSQLState() + ")" : "")
+                + ": "
+                + (e instanceof SQLException sql
+                    ? SqlStates.failed("checking snapshot progress", sql)
+                    : "checking snapshot progress failed: " + e.getMessage())
                 + (monitorRetries.failures() > 0 ? "; " + monitorRetries.givingUp() : "")
                 + ". Fix the cause, then restart the connector";
         log.error(message);

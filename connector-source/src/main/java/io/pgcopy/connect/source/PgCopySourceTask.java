@@ -117,7 +117,7 @@ public class PgCopySourceTask extends SourceTask {
       if (stopRequested.getCount() == 0) {
         return null;
       }
-      throw failure(e, name + " " + doing + where);
+      throw failure(e, name + ": " + doing + where);
     }
   }
 
@@ -149,14 +149,13 @@ public class PgCopySourceTask extends SourceTask {
             e);
       }
       log.warn(
-          "{}: {}; retrying in {} ms (attempt {})",
-          name,
+          "{}; retrying in {} ms (attempt {})",
           failure.getMessage(),
           delay,
           retries.failures() + 1);
       stopRequested.await(delay, TimeUnit.MILLISECONDS);
     } else {
-      log.error("{}: {}", name, failure.getMessage());
+      log.error("{}", failure.getMessage());
     }
     return failure;
   }

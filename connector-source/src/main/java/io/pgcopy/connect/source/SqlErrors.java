@@ -45,7 +45,7 @@ final class SqlErrors {
 
   static ConnectException translate(SQLException e, String doing) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
-    String message = doing + " failed: " + e.getMessage() + " (SQLState " + state + ")";
+    String message = SqlStates.failed(doing, e);
     if ("22023".equals(state) && String.valueOf(e.getMessage()).contains("snapshot")) {
       return new RetriableException(
           message

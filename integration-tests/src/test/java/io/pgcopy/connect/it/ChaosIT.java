@@ -13,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -24,6 +25,13 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
@@ -421,6 +429,7 @@ class ChaosIT {
           .until(() -> phase.equals(phase(connector)));
     } catch (ConditionTimeoutException e) {
       dumpWorkerThreads();
+      dumpOpenTransactions();
       throw e;
     }
   }
@@ -452,6 +461,79 @@ class ChaosIT {
       }
     } catch (Exception e) {
       note("no thread dump of the worker: " + e);
+    }
+  }
+
+  /**
+   * Writes the open transactions on the worker's offsets topic (what holds a read_committed offset
+   * reader) and every transactional id the broker knows, with its state, to the test's output.
+   */
+  private static void dumpOpenTransactions() {
+    String topic = pipeline.worker.properties().getProperty("offset.storage.topic");
+    try (Admin admin =
+        Admin.create(
+            Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.broker.bootstrapServers()))) {
+      int partitions =
+          admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+      List<TopicPartition> tps = new ArrayList<>();
+      for (int i = 0; i < partitions; i++) {
+        tps.add(new TopicPartition(topic, i));
+      }
+      Map<TopicPartition, Long> ends = new HashMap<>();
+      admin
+          .listOffsets(
+              tps.stream().collect(Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest())),
+              new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+          .all()
+          .get()
+          .forEach((tp, info) -> ends.put(tp, info.offset()));
+      admin
+          .describeProducers(tps)
+          .all()
+          .get()
+          .forEach(
+              (tp, state) ->
+                  state.activeProducers().stream()
+                      .filter(p -> p.currentTransactionStartOffset().isPresent())
+                      .forEach(
+                          p ->
+                              note(
+                                  "open transaction on "
+                                      + tp
+                                      + ": producer "
+                                      + p.producerId()
+                                      + " epoch "
+                                      + p.producerEpoch()
+                                      + " from offset "
+                                      + p.currentTransactionStartOffset().getAsLong()
+                                      + ", last written "
+                                      + Instant.ofEpochMilli(p.lastTimestamp())
+                                      + "; last stable offset "
+                                      + ends.get(tp))));
+      List<String> ids = new ArrayList<>();
+      admin.listTransactions().all().get().forEach(t -> ids.add(t.transactionalId()));
+      admin
+          .describeTransactions(ids)
+          .all()
+          .get()
+          .forEach(
+              (id, d) ->
+                  note(
+                      "transactional id "
+                          + id
+                          + ": producer "
+                          + d.producerId()
+                          + " epoch "
+                          + d.producerEpoch()
+                          + ", "
+                          + d.state()
+                          + ", partitions "
+                          + d.topicPartitions()
+                          + ", started "
+                          + d.transactionStartTimeMs()));
+    } catch (Exception e) {
+      note("no transaction listing: " + e);
     }
   }
 
