@@ -105,7 +105,7 @@ class ChaosIT {
   private static final List<String> journal = new ArrayList<>();
 
   /**
-   * The operator: every 10 s, what docs/operations.md says to do after a broker crash (restart a
+   * The operator: every 5 s, what docs/operations.md says to do after a broker crash (restart a
    * task Connect failed in its zombie fencing, abort hanging transactions), journaled when done.
    */
   private static ScheduledExecutorService operator;
@@ -143,7 +143,7 @@ class ChaosIT {
             "END;",
             ""));
     operator = Executors.newSingleThreadScheduledExecutor();
-    operator.scheduleWithFixedDelay(ChaosIT::operate, 10, 10, TimeUnit.SECONDS);
+    operator.scheduleWithFixedDelay(ChaosIT::operate, 5, 5, TimeUnit.SECONDS);
   }
 
   /** One look by the operator; anything failing (the broker away) waits for the next. */
@@ -155,7 +155,7 @@ class ChaosIT {
       }
       abortHangingTransactions();
     } catch (RuntimeException e) {
-      // the next look, 10 s later
+      // the next look, 5 s later
     }
   }
 
@@ -271,10 +271,7 @@ class ChaosIT {
               .atMost(Duration.ofMillis(Math.max(30_000, deadline - System.currentTimeMillis())))
               .pollInterval(Duration.ofSeconds(2))
               .ignoreExceptions()
-              .until(
-                  () -> {
-                    return (last[0] = TableComparison.compare(s, table, t, table)).same();
-                  });
+              .until(() -> (last[0] = TableComparison.compare(s, table, t, table)).same());
         } catch (ConditionTimeoutException e) {
           unequal.add(table);
         } finally {
@@ -460,10 +457,7 @@ class ChaosIT {
       Awaitility.await(connector + " in phase " + phase)
           .atMost(timeout)
           .pollInterval(Duration.ofMillis(200))
-          .until(
-              () -> {
-                return phase.equals(phase(connector));
-              });
+          .until(() -> phase.equals(phase(connector)));
     } catch (ConditionTimeoutException e) {
       dumpWorkerThreads();
       throw e;
@@ -523,7 +517,7 @@ class ChaosIT {
         }
       }
     } catch (RuntimeException e) {
-      // the worker may not answer while the broker is away: try again on the next poll
+      // the worker may not answer while the broker is away: the next look tries again
     }
   }
 
@@ -535,7 +529,8 @@ class ChaosIT {
    * coordinator had moved the producer to a new epoch, the partition never got the abort marker),
    * and it holds every read_committed reader of the partition for ever, Connect's offset readers of
    * the restarted connector and tasks, and of a restarted worker, included. Only transactions quiet
-   * for 10 s or more are looked at; each abort is journaled.
+   * for 5 s or more are looked at (the coordinator was asked first, so a transaction it did not
+   * know of yet is younger than that); each abort is journaled.
    */
   private static void abortHangingTransactions() {
     try (Admin admin =
@@ -565,7 +560,7 @@ class ChaosIT {
       for (var entry : admin.describeProducers(partitions).all().get().entrySet()) {
         TopicPartition tp = entry.getKey();
         for (ProducerState p : entry.getValue().activeProducers()) {
-          if (p.currentTransactionStartOffset().isEmpty() || now - p.lastTimestamp() < 10_000) {
+          if (p.currentTransactionStartOffset().isEmpty() || now - p.lastTimestamp() < 5_000) {
             continue;
           }
           // kafka-transactions.sh's rule: the coordinator lists every partition of an ongoing
@@ -584,7 +579,7 @@ class ChaosIT {
                   + p.producerEpoch()
                   + " open from offset "
                   + p.currentTransactionStartOffset().getAsLong()
-                  + " since "
+                  + ", last written "
                   + Instant.ofEpochMilli(p.lastTimestamp())
                   + ", the coordinator has "
                   + (d == null
@@ -603,7 +598,7 @@ class ChaosIT {
         }
       }
     } catch (Exception e) {
-      // the broker may be away: try again on a later poll
+      // the broker may be away: the next look tries again
     }
   }
 

@@ -39,7 +39,7 @@ class RestartIT {
     pipeline.source.execute(
         Pipeline.SOURCE_DB,
         "CREATE TABLE public.events (n integer, payload text)",
-        "INSERT INTO public.events SELECT g, 'event ' || g FROM generate_series(1, 300000) g");
+        "INSERT INTO public.events SELECT g, 'event ' || g FROM generate_series(1, 120000) g");
     var rest = pipeline.rest();
     var source = pipeline.sourceConfig("rs1", "public.events");
     source.put("tasks.max", "1");
@@ -82,11 +82,11 @@ class RestartIT {
         Pipeline.SOURCE_DB,
         "CREATE TABLE public.ledger (account integer, amount numeric, note text)",
         "INSERT INTO public.ledger SELECT g % 5000, g / 3.0, CASE WHEN g % 4 = 0 THEN NULL ELSE 'n' || g END"
-            + " FROM generate_series(1, 400000) g");
+            + " FROM generate_series(1, 200000) g");
     var rest = pipeline.rest();
     var source = pipeline.sourceConfig("rs2", "public.ledger");
     source.put("tasks.max", "2");
-    source.put("snapshot.range.pages", "300");
+    source.put("snapshot.range.pages", "150");
     // small polls (one Kafka transaction each) keep the snapshot going for tens of seconds
     source.put("batch.max.rows", "100");
     source.put("batch.bytes", "1024");
@@ -113,7 +113,7 @@ class RestartIT {
           .isLessThan(9);
       assertThat(Pipeline.count(t, "public.ledger"))
           .as("the kill must land mid-apply")
-          .isLessThan(400000);
+          .isLessThan(200000);
     }
     pipeline.worker.start();
 
