@@ -3,8 +3,7 @@
 # stream under pgbench, hit by random faults) than the CI-sized run of `mvn verify`.
 #   bench/chaos.sh                 # 5 rounds of 5 faults: 25 faults
 #   bench/chaos.sh 8 4 12345       # rounds, faults per round, seed (to replay a run)
-#   CHAOS_ONLY=KILL_BROKER,RESTART_SOURCE bench/chaos.sh 2 3   # only these faults (KILL_BROKER
-#                                  # is left out of the default set: see ChaosIT.FAULTS)
+#   CHAOS_ONLY=KILL_BROKER,RESTART_SOURCE bench/chaos.sh 2 3   # only these faults (default: all)
 # Every fault, the phase it hit and each table's comparison are printed as "[chaos] ..." lines;
 # the run fails on the first table that does not equal its source.
 set -euo pipefail
