@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pgcopy.connect.servers.TableComparison;
 import io.pgcopy.connect.servers.TcpProxy;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -464,34 +463,9 @@ class ChaosIT {
     }
   }
 
-  /**
-   * Writes the worker's threads to the test's output, for a connector stuck where no log line says
-   * why (a blocked offset read, a producer waiting on its transaction): every thread in the
-   * connectors' code or in Kafka's offset store, producers and logs.
-   */
+  /** Writes the worker's threads that show where a connector is stuck to the test's output. */
   private static void dumpWorkerThreads() {
-    try {
-      Process jstack =
-          new ProcessBuilder(
-                  Path.of(System.getProperty("java.home"), "bin", "jstack").toString(),
-                  String.valueOf(pipeline.worker.pid()))
-              .redirectErrorStream(true)
-              .start();
-      String dump = new String(jstack.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      jstack.waitFor();
-      for (String thread : dump.split("\n\n")) {
-        if (thread.contains("io.pgcopy")
-            || thread.contains("KafkaBasedLog")
-            || thread.contains("OffsetBackingStore")
-            || thread.contains("initTransactions")
-            || thread.contains("WorkerConnector")
-            || thread.contains("WorkerTask")) {
-          note("worker thread:\n" + thread);
-        }
-      }
-    } catch (Exception e) {
-      note("no thread dump of the worker: " + e);
-    }
+    note("worker threads:\n" + pipeline.worker.threadDump());
   }
 
   /**

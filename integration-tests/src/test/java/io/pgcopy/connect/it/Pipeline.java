@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The real servers a scenario runs on: a source and a target PostgreSQL, a KRaft broker, and a
@@ -189,22 +190,40 @@ final class Pipeline implements AutoCloseable {
     return trace[0];
   }
 
-  /** Waits until the source connector released its snapshot: every range done, no tasks left. */
+  /**
+   * Waits until the source connector released its snapshot: every range done, no tasks left. A task
+   * that FAILED ends the wait at once with its trace; on a timeout the connector's status and the
+   * worker's threads go to the test's output.
+   */
   void awaitSnapshotComplete(String connector, Duration timeout) {
-    // a restarted worker answers 404 until it has read the status topic again
-    Awaitility.await(connector + " to finish its snapshot")
-        .atMost(timeout)
-        .pollInterval(Duration.ofMillis(500))
-        .ignoreExceptionsMatching(
-            e -> e.getMessage() != null && e.getMessage().contains("answered 404"))
-        .until(
-            () -> {
-              JsonNode status = rest().status(connector);
-              assertThat(status.path("connector").path("state").asText())
-                  .as(status.toString())
-                  .isEqualTo("RUNNING");
-              return status.path("tasks").isEmpty();
-            });
+    JsonNode[] last = new JsonNode[1];
+    try {
+      // a restarted worker answers 404 until it has read the status topic again
+      Awaitility.await(connector + " to finish its snapshot")
+          .atMost(timeout)
+          .pollInterval(Duration.ofMillis(500))
+          .ignoreExceptionsMatching(
+              e -> e.getMessage() != null && e.getMessage().contains("answered 404"))
+          .until(
+              () -> {
+                JsonNode status = rest().status(connector);
+                last[0] = status;
+                assertThat(status.path("connector").path("state").asText())
+                    .as(status.toString())
+                    .isEqualTo("RUNNING");
+                for (JsonNode t : status.path("tasks")) {
+                  assertThat(t.path("state").asText())
+                      .as(connector + " task " + t.path("id") + ": " + t.path("trace").asText())
+                      .isNotEqualTo("FAILED");
+                }
+                return status.path("tasks").isEmpty();
+              });
+    } catch (ConditionTimeoutException e) {
+      System.out.println(
+          "[pipeline] " + connector + " still snapshotting after " + timeout + ": " + last[0]);
+      System.out.println("[pipeline] worker threads:\n" + worker.threadDump());
+      throw e;
+    }
   }
 
   /** Waits until the target table equals the source table row by row, and the source has rows. */

@@ -3,6 +3,7 @@ package io.pgcopy.connect.servers;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +27,16 @@ import org.awaitility.core.ConditionTimeoutException;
  * started again with the same identity.
  */
 public final class ConnectWorker implements AutoCloseable {
+  /** What a thread of {@link #threadDump()} contains to be shown. */
+  private static final List<String> DUMPED_THREADS =
+      List.of(
+          "io.pgcopy",
+          "KafkaBasedLog",
+          "OffsetBackingStore",
+          "initTransactions",
+          "WorkerConnector",
+          "WorkerTask");
+
   private final Path dir;
   private final Properties props;
   private final int restPort;
@@ -244,6 +255,37 @@ public final class ConnectWorker implements AutoCloseable {
 
   public long pid() {
     return process.pid();
+  }
+
+  /**
+   * The threads of the running worker that show where a connector is stuck when no log line says
+   * why: those in the connectors' code, Connect's task and connector threads, Kafka's offset store
+   * and logs, and producers in {@code initTransactions}. Taken with the JDK's {@code jstack}; on
+   * failure, the reason instead.
+   */
+  public String threadDump() {
+    try {
+      Process jstack =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "jstack").toString(),
+                  String.valueOf(pid()))
+              .redirectErrorStream(true)
+              .start();
+      String dump = new String(jstack.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      jstack.waitFor();
+      StringBuilder out = new StringBuilder();
+      for (String thread : dump.split("\n\n")) {
+        if (DUMPED_THREADS.stream().anyMatch(thread::contains)) {
+          out.append(thread).append("\n\n");
+        }
+      }
+      return out.toString();
+    } catch (IOException e) {
+      return "no thread dump of the worker: " + e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "no thread dump of the worker: interrupted";
+    }
   }
 
   /** SIGKILL: no shutdown hook, no offset commit, nothing flushed. */
