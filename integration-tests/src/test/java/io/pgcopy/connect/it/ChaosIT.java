@@ -2,7 +2,6 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.pgcopy.connect.servers.TableComparison;
 import io.pgcopy.connect.servers.TcpProxy;
 import java.io.IOException;
@@ -13,7 +12,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -24,17 +22,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.admin.AbortTransactionSpec;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListTopicsOptions;
-import org.apache.kafka.clients.admin.ProducerState;
-import org.apache.kafka.clients.admin.TransactionDescription;
-import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
@@ -46,8 +34,10 @@ import org.junit.jupiter.api.Test;
  * each hit by faults at random moments (the worker SIGKILLed and started again, the source's or the
  * target's connections terminated, one source backend or the walsender terminated, the source
  * paused past {@code wal_sender_timeout}, either server restarted, the network to either server cut
- * or stalled for 15-25 s through a {@link TcpProxy}), each round ending with every table, keyed and
- * keyless, equal to its source row by row: no row lost, none doubled.
+ * or stalled for 15-25 s through a {@link TcpProxy}, the Kafka broker SIGKILLed and started again),
+ * each round ending with every table, keyed and keyless, equal to its source row by row: no row
+ * lost, none doubled. Besides the draw, the broker is killed mid-snapshot in the first round and
+ * mid-stream in the last.
  *
  * <p>Sized for CI by default; {@code -Dpgcopy.chaos.rounds}, {@code -Dpgcopy.chaos.faults} (per
  * round) and {@code -Dpgcopy.chaos.seed} make longer or repeated runs ({@code bench/chaos.sh}).
@@ -103,11 +93,8 @@ class ChaosIT {
   private static Path script;
   private static final List<String> journal = new ArrayList<>();
 
-  /**
-   * The operator: every 5 s, what docs/operations.md says to do after a broker crash (restart a
-   * task Connect failed in its zombie fencing, abort hanging transactions), journaled when done.
-   */
-  private static ScheduledExecutorService operator;
+  /** Does, every 5 s, what docs/operations.md says to do after a broker crash. */
+  private static KafkaOperator operator;
 
   /** The source connector of the running round, for the operator. */
   private static volatile String currentSource;
@@ -141,27 +128,13 @@ class ChaosIT {
             "DELETE FROM ledger WHERE ctid = (SELECT ctid FROM ledger WHERE k = :k + 1 LIMIT 1);",
             "END;",
             ""));
-    operator = Executors.newSingleThreadScheduledExecutor();
-    operator.scheduleWithFixedDelay(ChaosIT::operate, 5, 5, TimeUnit.SECONDS);
-  }
-
-  /** One look by the operator; anything failing (the broker away) waits for the next. */
-  private static void operate() {
-    try {
-      String source = currentSource;
-      if (source != null) {
-        restartTasksConnectFailed(source);
-      }
-      abortHangingTransactions();
-    } catch (RuntimeException e) {
-      // the next look, 5 s later
-    }
+    operator = KafkaOperator.start(pipeline, () -> currentSource, ChaosIT::note);
   }
 
   @AfterAll
   static void stopPipeline() {
     if (operator != null) {
-      operator.shutdownNow();
+      operator.close();
     }
     journal.forEach(System.out::println);
     if (pipeline != null) {
@@ -182,7 +155,7 @@ class ChaosIT {
     note("seed " + seed + ", " + rounds + " rounds of " + faults + " faults");
     Random random = new Random(seed);
     for (int round = 1; round <= rounds; round++) {
-      round(round, faults, random);
+      round(round, rounds, faults, random);
     }
     if (rounds * faults >= FAULTS.size()) {
       for (Fault f : FAULTS) {
@@ -191,11 +164,25 @@ class ChaosIT {
             .anyMatch(l -> l.contains(": " + f + " in phase"));
       }
     }
+    if (FAULTS.contains(Fault.KILL_BROKER)) {
+      for (String phase : List.of("snapshot", "stream")) {
+        assertThat(journal)
+            .as("the broker killed in phase " + phase)
+            .anyMatch(l -> l.contains(": " + Fault.KILL_BROKER + " in phase " + phase));
+      }
+    }
     assertThat(journal.stream().filter(l -> l.contains(" fault ")).count())
-        .isEqualTo((long) rounds * faults);
+        .isEqualTo((long) rounds * faults + (FAULTS.contains(Fault.KILL_BROKER) ? 2 : 0));
   }
 
-  private void round(int round, int faults, Random random) throws Exception {
+  /**
+   * One round: a database of its own, its connectors, {@code faults} faults drawn from the deck
+   * (half before the handoff, one at it, the rest in the stream), then every table compared. When
+   * the broker is among the faults, the first round also kills it mid-snapshot and the last round
+   * mid-stream, whatever the draw: the hanging transactions a broker crash leaves behind hold
+   * different readers in each phase.
+   */
+  private void round(int round, int rounds, int faults, Random random) throws Exception {
     String db = "chaos" + round;
     String prefix = "c" + round;
     pipeline.source.createDatabase(db);
@@ -229,7 +216,13 @@ class ChaosIT {
     sink.put("batch.max.rows", "2000");
     rest.putConnector(sourceName, source);
     rest.putConnector(prefix + "-sink", sink);
+    boolean brokerKills = FAULTS.contains(Fault.KILL_BROKER);
     try {
+      if (round == 1 && brokerKills) {
+        awaitPhase(sourceName, "snapshot", Duration.ofMinutes(1));
+        Thread.sleep(2000 + random.nextInt(3000));
+        inject(round, 0, Fault.KILL_BROKER, sourceName, false, random);
+      }
       for (int i = 1; i <= faults; i++) {
         boolean handoff = i == faults / 2 + 1;
         if (handoff) {
@@ -254,6 +247,11 @@ class ChaosIT {
         }
       }
       awaitPhase(sourceName, "stream", Duration.ofMinutes(4));
+      if (round == rounds && brokerKills) {
+        Thread.sleep(1000 + random.nextInt(3000));
+        inject(round, faults + 1, Fault.KILL_BROKER, sourceName, false, random);
+        awaitPhase(sourceName, "stream", Duration.ofMinutes(4));
+      }
       Thread.sleep(3000); // some load on the stream after the last fault
     } finally {
       pgbench.destroy();
@@ -466,114 +464,6 @@ class ChaosIT {
   /** Writes the worker's threads that show where a connector is stuck to the test's output. */
   private static void dumpWorkerThreads() {
     note("worker threads:\n" + pipeline.worker.threadDump());
-  }
-
-  /**
-   * Restarts, as an operator would, a task that Connect itself failed before the task's code ran:
-   * the zombie fencing of exactly-once source tasks gives up when the config topic cannot be read
-   * to its end in time (the broker just restarted), and Connect then leaves the task FAILED. Any
-   * other failed task is the connector's own failure and is left for the test to see.
-   */
-  private static void restartTasksConnectFailed(String connector) {
-    try {
-      for (JsonNode task : pipeline.rest().status(connector).path("tasks")) {
-        String trace = task.path("trace").asText("");
-        if ("FAILED".equals(task.path("state").asText())
-            && trace.contains("before performing zombie fencing")) {
-          note(
-              connector
-                  + " task "
-                  + task.path("id").asInt()
-                  + " failed in Connect's zombie fencing ("
-                  + trace.lines().findFirst().orElse("")
-                  + "): restarted through REST");
-          pipeline.rest().restartTask(connector, task.path("id").asInt());
-        }
-      }
-    } catch (RuntimeException e) {
-      // the worker may not answer while the broker is away: the next look tries again
-    }
-  }
-
-  /**
-   * Aborts hanging transactions, as an operator would with {@code kafka-transactions.sh
-   * find-hanging} and {@code abort}: a transaction left open on a partition (its last stable offset
-   * held) that the broker's transaction coordinator does not list for that producer. A broker
-   * killed mid-transaction can leave one (seen on the offsets topic and data topics: the
-   * coordinator had moved the producer to a new epoch, the partition never got the abort marker),
-   * and it holds every read_committed reader of the partition for ever, Connect's offset readers of
-   * the restarted connector and tasks, and of a restarted worker, included. Only transactions quiet
-   * for 5 s or more are looked at (the coordinator was asked first, so a transaction it did not
-   * know of yet is younger than that); each abort is journaled.
-   */
-  private static void abortHangingTransactions() {
-    try (Admin admin =
-        Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.broker.bootstrapServers()))) {
-      Set<String> topics =
-          admin.listTopics(new ListTopicsOptions().listInternal(true)).names().get();
-      List<TopicPartition> partitions = new ArrayList<>();
-      admin
-          .describeTopics(topics)
-          .allTopicNames()
-          .get()
-          .forEach(
-              (topic, d) ->
-                  d.partitions()
-                      .forEach(p -> partitions.add(new TopicPartition(topic, p.partition()))));
-      Map<Long, TransactionDescription> byProducer = new HashMap<>();
-      List<String> ids = new ArrayList<>();
-      admin.listTransactions().all().get().forEach(t -> ids.add(t.transactionalId()));
-      admin
-          .describeTransactions(ids)
-          .all()
-          .get()
-          .forEach((id, d) -> byProducer.put(d.producerId(), d));
-      long now = System.currentTimeMillis();
-      for (var entry : admin.describeProducers(partitions).all().get().entrySet()) {
-        TopicPartition tp = entry.getKey();
-        for (ProducerState p : entry.getValue().activeProducers()) {
-          if (p.currentTransactionStartOffset().isEmpty() || now - p.lastTimestamp() < 5_000) {
-            continue;
-          }
-          // kafka-transactions.sh's rule: the coordinator lists every partition of an ongoing
-          // transaction, and of one ending whose markers are not all written yet; a partition it
-          // does not list will never get a marker
-          TransactionDescription d = byProducer.get(p.producerId());
-          if (d != null && d.topicPartitions().contains(tp)) {
-            continue;
-          }
-          note(
-              "hanging transaction on "
-                  + tp
-                  + ": producer "
-                  + p.producerId()
-                  + " epoch "
-                  + p.producerEpoch()
-                  + " open from offset "
-                  + p.currentTransactionStartOffset().getAsLong()
-                  + ", last written "
-                  + Instant.ofEpochMilli(p.lastTimestamp())
-                  + ", the coordinator has "
-                  + (d == null
-                      ? "no such producer"
-                      : "epoch " + d.producerEpoch() + " " + d.state())
-                  + ": aborted (kafka-transactions.sh abort)");
-          admin
-              .abortTransaction(
-                  new AbortTransactionSpec(
-                      tp,
-                      p.producerId(),
-                      (short) p.producerEpoch(),
-                      p.coordinatorEpoch().orElse(-1)))
-              .all()
-              .get();
-        }
-      }
-    } catch (Exception e) {
-      // the broker may be away: the next look tries again
-    }
   }
 
   private static void dropSlot(String db, String slot) {
