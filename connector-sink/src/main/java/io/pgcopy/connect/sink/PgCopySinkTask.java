@@ -1,9 +1,6 @@
 package io.pgcopy.connect.sink;
 
-import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Mbeans;
-import io.pgcopy.connect.common.Retries;
-import io.pgcopy.connect.common.SqlStates;
 import io.pgcopy.connect.common.Version;
 import io.pgcopy.connect.format.TableId;
 import java.sql.Connection;
@@ -11,11 +8,9 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import javax.management.ObjectName;
@@ -39,14 +34,10 @@ import org.slf4j.LoggerFactory;
 public class PgCopySinkTask extends SinkTask {
   private static final Logger log = LoggerFactory.getLogger(PgCopySinkTask.class);
 
-  /** How often partitions waiting at a truncate look whether it is done. */
-  private static final long WAIT_CHECK_MS = 200;
-
   private PgCopySinkConfig config;
   private String name;
-  private Connection conn;
+  private TargetSession session;
   private OffsetStore offsetStore;
-  private Retries retries;
   private TargetTables targetTables;
   private final TargetTypes targetTypes = new TargetTypes();
   private final BatchApplier applier = new BatchApplier();
@@ -57,19 +48,13 @@ public class PgCopySinkTask extends SinkTask {
   private SinkBuffer buffer;
   private TruncateBarrier barrier;
 
-  /**
-   * Partitions stopped at a keyed table's truncate until every bucket's entry of it has arrived.
-   */
-  private final Map<TopicPartition, TruncateBarrier.Truncate> waiting = new HashMap<>();
+  /** Partitions stopped at a keyed table's truncate. */
+  private TruncateWaits waits;
 
-  private long lastWaitCheck;
   private long oldestBufferedAt;
 
   /** Per partition: what was taken, what is to be stored with the next write, what is stored. */
   private final PartitionOffsets offsets = new PartitionOffsets();
-
-  /** Partitions waiting at a truncate that this task paused (see pauseAfterEntries). */
-  private final Set<TopicPartition> pausedAtTruncate = new HashSet<>();
 
   /** Partitions assigned while the target did not answer: paused until their offsets are read. */
   private final Set<TopicPartition> unopened = new LinkedHashSet<>();
@@ -82,13 +67,22 @@ public class PgCopySinkTask extends SinkTask {
   @Override
   public void start(Map<String, String> props) {
     config = new PgCopySinkConfig(props);
-    retries = Retries.of(config);
     name = props.getOrDefault("name", "pgcopy-sink");
     offsetStore = new OffsetStore(config.offsetsTable(), name);
     targetTables = new TargetTables(config.autoCreate());
     decoder = new RecordDecoder(config.tableNameFormat());
     buffer = new SinkBuffer(decoder, () -> write(null));
     barrier = new TruncateBarrier(config.offsetsTable());
+    waits = new TruncateWaits(name, context);
+    session =
+        new TargetSession(
+            config,
+            name,
+            context,
+            () -> {
+              applier.reset();
+              targetTypes.reset();
+            });
     metricsName = Mbeans.register("sink-task", name, Mbeans.taskNumber(), metrics);
     log.info("{}: task started, writing to {}", name, config.connectionUrl());
   }
@@ -112,20 +106,13 @@ public class PgCopySinkTask extends SinkTask {
   private void openPending() {
     List<TopicPartition> partitions = new ArrayList<>(unopened);
     try {
-      Connection c = connection();
+      Connection c = session.connection();
       offsetStore.createIfAbsent(c);
       barrier.createIfAbsent(c);
       Map<TopicPartition, Long> stored = offsetStore.load(c, partitions);
       Map<TopicPartition, TruncateBarrier.Truncate> stopped = barrier.waiting(c, partitions);
       c.commit();
-      if (!stopped.isEmpty()) {
-        log.info(
-            "{}: {} wait for truncates whose other buckets have not arrived yet: {}",
-            name,
-            stopped.keySet(),
-            stopped.values());
-        waiting.putAll(stopped);
-      }
+      waits.found(stopped);
       // Connect pauses a partition it assigns again if this task paused it before a rebalance:
       // every one must flow, those waiting at a truncate too, until put() has passed the entries
       // of that truncate that follow in the partition (see pauseAfterEntries)
@@ -142,8 +129,8 @@ public class PgCopySinkTask extends SinkTask {
           config.offsetsTable());
       unopened.removeAll(partitions);
     } catch (SQLException e) {
-      dropConnection();
-      throw translate(e, "reading the stored offsets");
+      session.drop();
+      throw session.failed(e, "reading the stored offsets");
     }
   }
 
@@ -152,7 +139,7 @@ public class PgCopySinkTask extends SinkTask {
     if (!unopened.isEmpty()) {
       openPending(); // their records wait (paused) until then
     }
-    if (!waiting.isEmpty()) {
+    if (waits.any()) {
       releaseTruncated();
     }
     for (SinkRecord r : records) {
@@ -160,9 +147,9 @@ public class PgCopySinkTask extends SinkTask {
       if (offsets.taken(tp, r.kafkaOffset())) {
         continue; // already buffered or applied
       }
-      TruncateBarrier.Truncate stoppedAt = waiting.get(tp);
+      TruncateBarrier.Truncate stoppedAt = waits.stoppedAt(tp);
       if (stoppedAt != null && !stoppedAt.equals(buffer.truncateIn(r))) {
-        pauseAfterEntries(tp);
+        waits.pauseAfterEntries(tp);
         // after a truncate still waiting for other buckets: consumed again once it is done
         continue;
       }
@@ -189,8 +176,8 @@ public class PgCopySinkTask extends SinkTask {
     // partitions waiting at a truncate are released, in time
     long nextPut =
         offsets.nonePending() ? Long.MAX_VALUE : Math.max(1, config.batchLingerMs() - waited);
-    if (!waiting.isEmpty()) {
-      nextPut = Math.min(nextPut, WAIT_CHECK_MS);
+    if (waits.any()) {
+      nextPut = Math.min(nextPut, TruncateWaits.CHECK_EVERY_MS);
     }
     if (nextPut != Long.MAX_VALUE) {
       context.timeout(nextPut);
@@ -238,25 +225,9 @@ public class PgCopySinkTask extends SinkTask {
       return; // the offsets moved under this task: it consumes again from what the target holds
     }
     if (done) {
-      release(entry.truncate());
-    } else if (waiting.put(tp, entry.truncate()) == null) {
-      log.info(
-          "{}: {} waits at a truncate of {} for the entries of other buckets",
-          name,
-          tp,
-          entry.truncate().target());
-    }
-  }
-
-  /**
-   * Pauses a partition waiting at a truncate once a record past that truncate's entries shows up:
-   * not at its first entry, since more entries of the same truncate (other buckets) may follow in
-   * the partition, in a later poll, and the barrier needs them all. Records past the entries are
-   * skipped until the truncate is done, then consumed again from where the partition stopped.
-   */
-  private void pauseAfterEntries(TopicPartition tp) {
-    if (pausedAtTruncate.add(tp)) {
-      context.pause(tp);
+      waits.release(entry.truncate(), offsets);
+    } else {
+      waits.waitAt(tp, entry.truncate());
     }
   }
 
@@ -264,45 +235,18 @@ public class PgCopySinkTask extends SinkTask {
    * Partitions waiting at truncates that are done now are consumed again from where they stopped.
    */
   private void releaseTruncated() {
-    long now = System.currentTimeMillis();
-    if (now - lastWaitCheck < WAIT_CHECK_MS) {
+    Collection<TruncateBarrier.Truncate> due = waits.due();
+    if (due.isEmpty()) {
       return;
     }
-    lastWaitCheck = now;
     try {
-      Connection c = connection();
-      Set<TruncateBarrier.Truncate> done = barrier.done(c, waiting.values());
+      Connection c = session.connection();
+      Set<TruncateBarrier.Truncate> done = barrier.done(c, due);
       c.commit();
-      done.forEach(this::release);
+      done.forEach(t -> waits.release(t, offsets));
     } catch (SQLException e) {
-      rollbackQuietly();
-      throw translate(e, "checking truncates waited for");
-    }
-  }
-
-  /**
-   * The partitions waiting at {@code truncate} are consumed again from the record after their
-   * entry.
-   */
-  private void release(TruncateBarrier.Truncate truncate) {
-    Map<TopicPartition, Long> rewind = new HashMap<>();
-    waiting
-        .entrySet()
-        .removeIf(
-            e -> {
-              if (e.getValue().equals(truncate)) {
-                rewind.put(e.getKey(), offsets.next(e.getKey()));
-                return true;
-              }
-              return false;
-            });
-    rewind.values().removeIf(Objects::isNull);
-    if (!rewind.isEmpty()) {
-      log.info(
-          "{}: truncate of {} done; consuming {} again", name, truncate.target(), rewind.keySet());
-      context.offset(rewind);
-      pausedAtTruncate.removeAll(rewind.keySet());
-      context.resume(rewind.keySet().toArray(new TopicPartition[0]));
+      session.rollbackQuietly();
+      throw session.failed(e, "checking truncates waited for");
     }
   }
 
@@ -322,7 +266,7 @@ public class PgCopySinkTask extends SinkTask {
     long start = System.nanoTime();
     TableId current = null;
     try {
-      Connection c = connection();
+      Connection c = session.connection();
       for (TableBatch b : buffer.batches()) {
         current = b.target();
         targetTables.ensure(c, b.target(), b.layout());
@@ -373,9 +317,9 @@ public class PgCopySinkTask extends SinkTask {
       }
       c.commit();
     } catch (SQLException e) {
-      rollbackQuietly();
+      session.rollbackQuietly();
       applier.reset();
-      throw translate(
+      throw session.failed(
           e,
           "writing "
               + buffer.rows()
@@ -392,7 +336,7 @@ public class PgCopySinkTask extends SinkTask {
           (System.nanoTime() - start) / 1_000_000);
     }
     metrics.batch(buffer.rows(), (System.nanoTime() - start) / 1_000_000);
-    retries.succeeded();
+    session.succeeded();
     offsets.written();
     buffer.clear();
     return truncated;
@@ -429,8 +373,7 @@ public class PgCopySinkTask extends SinkTask {
     }
     for (TopicPartition tp : partitions) {
       unopened.remove(tp);
-      pausedAtTruncate.remove(tp);
-      waiting.remove(tp);
+      waits.forget(tp);
       offsets.forget(tp);
     }
   }
@@ -451,70 +394,9 @@ public class PgCopySinkTask extends SinkTask {
   @Override
   public void stop() {
     Mbeans.unregister(metricsName);
-    dropConnection();
+    if (session != null) {
+      session.drop();
+    }
     log.info("{}: task stopped", name);
-  }
-
-  private Connection connection() throws SQLException {
-    if (conn == null || conn.isClosed()) {
-      conn = ConnectionSettings.open(config, "pgcopy-sink " + name);
-      conn.setAutoCommit(false);
-    }
-    return conn;
-  }
-
-  private void rollbackQuietly() {
-    try {
-      if (conn != null && !conn.isClosed()) {
-        conn.rollback();
-      }
-    } catch (SQLException e) {
-      dropConnection();
-    }
-  }
-
-  private void dropConnection() {
-    if (conn != null) {
-      try {
-        conn.close();
-      } catch (SQLException e) {
-        log.debug("{}: closing connection: {}", name, e.getMessage());
-      }
-      conn = null;
-    }
-    applier.reset();
-    targetTypes.reset();
-  }
-
-  /**
-   * A failure as Connect should see it: transient ones (by SQLState) are retried, Connect
-   * delivering the same records again after a backoff that grows with each failure in a row, until
-   * the failures have lasted {@code retry.timeout.ms}; permanent ones fail the task.
-   */
-  private ConnectException translate(SQLException e, String doing) {
-    String message =
-        name + ": " + SqlStates.failed(doing, e) + ConnectionSettings.socketTimeoutHint(e, config);
-    if (!SqlStates.isTransient(e)) {
-      log.error("{}", message);
-      String state = String.valueOf(e.getSQLState());
-      if (state.equals("22P03") || state.equals("42804")) {
-        return new ConnectException(
-            message
-                + ". A column's type differs between the source and the target (changed "
-                + "on the source with ALTER COLUMN .. TYPE?): change the target column to the source's type (ALTER TABLE "
-                + ".. ALTER COLUMN .. TYPE ..), then restart the task",
-            e);
-      }
-      return new ConnectException(message + ". Fix the cause, then restart the task", e);
-    }
-    dropConnection();
-    long delay = retries.nextDelayMs();
-    if (delay < 0) {
-      return new ConnectException(
-          message + "; " + retries.givingUp() + ". Fix the cause, then restart the task", e);
-    }
-    log.warn("{}; retrying in {} ms (attempt {})", message, delay, retries.failures() + 1);
-    context.timeout(delay);
-    return new RetriableException(message, e);
   }
 }

@@ -1,15 +1,10 @@
 package io.pgcopy.connect.source;
 
 import io.pgcopy.connect.common.ConnectionSettings;
-import io.pgcopy.connect.common.StructRows;
 import io.pgcopy.connect.format.CopyBinaryReader;
-import io.pgcopy.connect.format.Operation;
-import io.pgcopy.connect.format.RecordHeaders;
 import io.pgcopy.connect.format.RowBatch;
-import io.pgcopy.connect.format.RowBatchWriter;
 import io.pgcopy.connect.format.TableId;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -22,8 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.apache.kafka.connect.data.Schema;
-import org.apache.kafka.connect.header.ConnectHeaders;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyOut;
@@ -53,11 +46,9 @@ final class SnapshotReader implements SourceReader {
   private final PgCopySourceConfig config;
   private final RecordSizeGuard sizeGuard;
   private final String snapshotName;
-  private final long snapshotLsn;
   private final Set<TableId> truncateFirst = new HashSet<>();
   private final Deque<PendingRange> pending = new ArrayDeque<>();
   private final Map<TableId, SnapshotTable> tables = new HashMap<>();
-  private final byte[] readOperation = {Operation.READ.code()};
   private final String taskName;
 
   /** Tables that travel as text (a column without binary I/O). */
@@ -103,6 +94,7 @@ final class SnapshotReader implements SourceReader {
 
   private final SourceTaskMetrics metrics;
   private final BatchRecords batchRecords;
+  private final SnapshotRecords snapshotRecords;
 
   /**
    * @param snapshotLsn the snapshot's consistent LSN, recorded with each finished range (0:
@@ -135,38 +127,25 @@ final class SnapshotReader implements SourceReader {
     this.sizeGuard = new RecordSizeGuard(config);
     this.taskName = taskName;
     this.snapshotName = snapshotName;
-    this.snapshotLsn = snapshotLsn;
-    // a table read again whole starts with a truncate, unless this snapshot's reading of it has
-    // begun
-    truncateFirst.addAll(restarted);
+    this.snapshotRecords = new SnapshotRecords(config, batchRecords, snapshotName, snapshotLsn);
+    SnapshotResume resume =
+        SnapshotResume.of(snapshotName, restarted, reread, ranges, committedOffsets);
+    truncateFirst.addAll(resume.truncateFirst());
     for (CtidRange r : ranges) {
-      if (snapshotName.equals(
-          SourceOffsets.progress(committedOffsets.get(r.partition())).snapshot())) {
-        truncateFirst.remove(r.table());
-      }
-    }
-    int done = 0;
-    for (CtidRange r : ranges) {
-      SourceOffsets.RangeProgress progress =
-          SourceOffsets.progress(committedOffsets.get(r.partition()));
-      if ((restarted.contains(r.table()) || reread.contains(r.table()))
-          && !snapshotName.equals(progress.snapshot())) {
-        progress =
-            SourceOffsets.RangeProgress.NOT_STARTED; // read under another snapshot: read again
-      }
       metrics.rangesTotal.incrementAndGet();
       metrics.pagesTotal.addAndGet(r.estimatedPages());
-      if (progress.done()) {
-        done++;
-        metrics.rangesDone.incrementAndGet();
-        metrics.pagesDone.addAndGet(r.estimatedPages());
-      } else {
-        pending.add(new PendingRange(r, progress.after()));
-        if (progress.after() != null) {
-          log.info("{}: resuming {} after row {}", taskName, r, progress.after());
-        }
+    }
+    for (CtidRange r : resume.done()) {
+      metrics.rangesDone.incrementAndGet();
+      metrics.pagesDone.addAndGet(r.estimatedPages());
+    }
+    for (SnapshotResume.Pending p : resume.pending()) {
+      pending.add(new PendingRange(p.range(), p.after()));
+      if (p.after() != null) {
+        log.info("{}: resuming {} after row {}", taskName, p.range(), p.after());
       }
     }
+    int done = resume.done().size();
     log.info("{}: {} snapshot ranges to read, {} already done", taskName, pending.size(), done);
   }
 
@@ -246,16 +225,7 @@ final class SnapshotReader implements SourceReader {
     metrics.bytes.addAndGet(bytes);
     if (reader.finished()) {
       if (c.rows + rows == 0) {
-        // an empty range still carries the table's layout, so the sink can create the table
-        records.add(
-            batchRecords.record(
-                partition,
-                SourceOffsets.rowOffset(start, snapshotName),
-                t.batch(),
-                t.keyFields().length == 0 ? BatchRecords.KEYLESS : 0,
-                RowBatch.ROWS,
-                new byte[0],
-                0));
+        records.add(snapshotRecords.emptyRange(c.pending.range, t));
       }
       records.add(finishRange(c, rows));
       return records;
@@ -275,7 +245,6 @@ final class SnapshotReader implements SourceReader {
     long bytes = 0;
     CopyBinaryReader reader = c.reader;
     SnapshotTable t = c.table;
-    Map<String, Object> partition = c.pending.range.partition();
     // where the range resumes moves only when the batch is handed to Connect: a failure mid-batch
     // drops the batch, and the next poll must read its rows again
     Ctid last = c.pending.after;
@@ -291,26 +260,7 @@ final class SnapshotReader implements SourceReader {
       if (value.length > SIZE_CHECK_FROM) {
         sizeGuard.check(c.pending.range.table(), "ctid " + ctid, key, value, t.columns());
       }
-      ConnectHeaders headers = new ConnectHeaders();
-      headers.addBytes(RecordHeaders.OPERATION, readOperation);
-      // a keyless table's rows all go to partition 0, where its changes follow them in order
-      Integer kafkaPartition = key == null ? 0 : null;
-      headers.addBytes(RecordHeaders.SCHEMA, t.schema());
-      headers.addBytes(RecordHeaders.TABLE, t.table());
-      headers.addBytes(RecordHeaders.COLUMNS, t.columns());
-      StructRows structs = t.structs();
-      records.add(
-          new SourceRecord(
-              partition,
-              SourceOffsets.rowOffset(ctid, snapshotName),
-              t.topic(),
-              kafkaPartition,
-              structs.keySchema(),
-              key == null ? null : structs.key(key),
-              structs.valueSchema(),
-              structs.value(value),
-              null,
-              headers));
+      records.add(snapshotRecords.row(c.pending.range, t, ctid, key, value));
       last = ctid;
       bytes += value.length;
     }
@@ -387,35 +337,10 @@ final class SnapshotReader implements SourceReader {
     log.info("{}: finished {}: {} rows", taskName, c.pending.range, c.rows);
     metrics.rangesDone.incrementAndGet();
     metrics.pagesDone.addAndGet(c.pending.range.estimatedPages());
-    CtidRange r = c.pending.range;
-    ConnectHeaders headers = new ConnectHeaders();
-    headers.addBytes(RecordHeaders.CONTROL, "snapshot-range-done".getBytes(StandardCharsets.UTF_8));
-    byte[] key = (r.leaf().quoted() + "@" + r.startPage()).getBytes(StandardCharsets.UTF_8);
-    byte[] value =
-        ("{\"table\":\""
-                + r.table().quoted().replace("\\", "\\\\").replace("\"", "\\\"")
-                + "\",\"rows\":"
-                + c.rows
-                + "}")
-            .getBytes(StandardCharsets.UTF_8);
-    return new SourceRecord(
-        r.partition(),
-        SourceOffsets.doneOffset(snapshotName, snapshotLsn),
-        config.progressTopic(),
-        null,
-        Schema.OPTIONAL_BYTES_SCHEMA,
-        key,
-        Schema.OPTIONAL_BYTES_SCHEMA,
-        value,
-        null,
-        headers);
+    return snapshotRecords.rangeDone(c.pending.range, c.rows);
   }
 
-  /**
-   * The truncate that removes a keyless table's rows from the target before it is read again: in
-   * partition 0, before every row of the table that follows. Its offset marks the table's reading
-   * under this snapshot as begun, so a restarted task does not truncate it again.
-   */
+  /** Logs and returns the truncate of the table whose range {@code c} is about to be read. */
   private SourceRecord truncate(RangeCursor c) {
     CtidRange r = c.pending.range;
     log.info(
@@ -423,36 +348,7 @@ final class SnapshotReader implements SourceReader {
         taskName,
         r.table(),
         snapshotName);
-    SnapshotTable t = c.table;
-    Ctid before = new Ctid(r.startPage(), 0);
-    if (t.structs() == null) {
-      RowBatchWriter w = new RowBatchWriter(32);
-      w.appendTruncate(snapshotLsn, 0, 1);
-      return batchRecords.record(
-          r.partition(),
-          SourceOffsets.rowOffset(before, snapshotName),
-          t.batch(),
-          BatchRecords.KEYLESS,
-          RowBatch.CHANGES,
-          w.toByteArray(),
-          1);
-    }
-    ConnectHeaders headers = new ConnectHeaders();
-    headers.addBytes(RecordHeaders.OPERATION, new byte[] {Operation.TRUNCATE.code()});
-    headers.addBytes(RecordHeaders.SCHEMA, t.schema());
-    headers.addBytes(RecordHeaders.TABLE, t.table());
-    headers.addBytes(RecordHeaders.COLUMNS, t.columns());
-    return new SourceRecord(
-        r.partition(),
-        SourceOffsets.rowOffset(before, snapshotName),
-        t.topic(),
-        0,
-        t.structs().keySchema(),
-        null,
-        t.structs().valueSchema(),
-        null,
-        null,
-        headers);
+    return snapshotRecords.truncate(r, c.table);
   }
 
   private Connection connection() throws SQLException {
