@@ -13,15 +13,17 @@ import java.util.Set;
 /**
  * What a snapshot still has to read, from the committed progress of every planned range. Pure.
  *
- * <p>A table with a key may mix ranges read under different snapshots: the stream replays every
- * change from the slot's consistent point, and the last change of each key wins in the target. A
- * keyless table may not: a row changed between two snapshots would be kept twice or lost. So a
- * keyless table whose ranges were not all read under one snapshot is read again whole, under the
- * current one, after its rows in the target are removed ({@link #restarted()}), and the stream
- * skips its changes that this snapshot already holds ({@link #streamSkips}).
+ * <p>A table with a key may mix ranges read under different snapshots when a stream follows: it
+ * replays every change from the slot's consistent point, and the last change of each key wins in
+ * the target. A keyless table may not: a row changed between two snapshots would be kept twice or
+ * lost; nor may any table without a stream ({@code initial_only}): a row deleted or moved between
+ * the snapshots would be kept or lost. So such a table whose ranges were not all read under one
+ * snapshot is read again whole, under the current one, after its rows in the target are removed
+ * ({@link #restarted()}), and the stream skips the changes of a keyless one that this snapshot
+ * already holds ({@link #streamSkips}).
  *
  * @param remaining ranges to read under the current snapshot
- * @param restarted keyless tables read again from their first row, their target rows removed first
+ * @param restarted tables read again from their first row, their target rows removed first
  */
 record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
 
@@ -32,12 +34,14 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
   static RemainingRanges of(
       List<CtidRange> ranges,
       Map<Map<String, Object>, RangeProgress> progress,
-      Set<TableId> keyless,
+      Set<TableId> readWhole,
       String snapshot) {
-    return of(ranges, progress, keyless, Set.of(), snapshot);
+    return of(ranges, progress, readWhole, Set.of(), snapshot);
   }
 
   /**
+   * @param readWhole tables whose ranges must all be read under one snapshot (keyless ones; every
+   *     one without a stream)
    * @param reread tables added to a streaming connector: read whole under the current snapshot,
    *     whatever was recorded for them under another (an earlier attempt, or before the table was
    *     taken out of the list and added again); a keyless one with such progress is read again
@@ -46,7 +50,7 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
   static RemainingRanges of(
       List<CtidRange> ranges,
       Map<Map<String, Object>, RangeProgress> recorded,
-      Set<TableId> keyless,
+      Set<TableId> readWhole,
       Set<TableId> reread,
       String snapshot) {
     Map<Map<String, Object>, RangeProgress> progress = new HashMap<>(recorded);
@@ -63,7 +67,7 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
     Map<TableId, List<CtidRange>> byTable = new HashMap<>();
     ranges.forEach(r -> byTable.computeIfAbsent(r.table(), t -> new ArrayList<>()).add(r));
     Set<TableId> restarted = new LinkedHashSet<>();
-    for (TableId table : keyless) {
+    for (TableId table : readWhole) {
       List<CtidRange> own = byTable.getOrDefault(table, List.of());
       if (!consistent(own, progress, snapshot) || stale.contains(table)) {
         restarted.add(table);
@@ -104,7 +108,7 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
   }
 
   /**
-   * Whether a keyless table's ranges can be finished without reading any again: all done under one
+   * Whether a table's ranges can be finished without reading any again: all done under one
    * snapshot, or every range begun so far begun under the current one.
    */
   private static boolean consistent(

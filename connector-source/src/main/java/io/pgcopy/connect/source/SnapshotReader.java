@@ -6,6 +6,7 @@ import io.pgcopy.connect.format.RowBatch;
 import io.pgcopy.connect.format.TableId;
 import java.io.IOException;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayDeque;
@@ -99,8 +100,8 @@ final class SnapshotReader implements SourceReader {
   /**
    * @param snapshotLsn the snapshot's consistent LSN, recorded with each finished range (0:
    *     unknown)
-   * @param restarted keyless tables read again whole under this snapshot: progress recorded under
-   *     another one is ignored, and their first record is a truncate of the table
+   * @param restarted tables read again whole under this snapshot: progress recorded under another
+   *     one is ignored, and their first record is a truncate of the table
    * @param reread tables added to a streaming connector: progress recorded under another snapshot
    *     is ignored (they are read whole under this one)
    * @param textTables the configured tables that travel as text (their snapshot too)
@@ -159,9 +160,10 @@ final class SnapshotReader implements SourceReader {
       if (pending.isEmpty()) {
         return null;
       }
+      long truncateLsn = truncateFirst.contains(pending.peek().range.table()) ? walPosition() : 0;
       cursor = open(pending.peek());
       if (truncateFirst.remove(cursor.pending.range.table())) {
-        return List.of(truncate(cursor));
+        return truncate(cursor, truncateLsn);
       }
     }
     return config.structRecords() ? pollRows(cursor) : pollBatches(cursor);
@@ -340,15 +342,33 @@ final class SnapshotReader implements SourceReader {
     return snapshotRecords.rangeDone(c.pending.range, c.rows);
   }
 
+  /**
+   * The server's WAL position now (on a standby, the last replayed), in a transaction of its own
+   * ended before the range's: what tells one truncate of a table from another.
+   */
+  private long walPosition() throws SQLException {
+    Connection c = connection();
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+                    + " ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn")) {
+      rs.next();
+      long lsn = rs.getLong(1);
+      c.commit();
+      return lsn;
+    }
+  }
+
   /** Logs and returns the truncate of the table whose range {@code c} is about to be read. */
-  private SourceRecord truncate(RangeCursor c) {
+  private List<SourceRecord> truncate(RangeCursor c, long lsn) {
     CtidRange r = c.pending.range;
     log.info(
         "{}: {} is read again whole under snapshot {}: its target rows are removed first",
         taskName,
         r.table(),
         snapshotName);
-    return snapshotRecords.truncate(r, c.table);
+    return snapshotRecords.truncate(r, c.table, lsn);
   }
 
   private Connection connection() throws SQLException {

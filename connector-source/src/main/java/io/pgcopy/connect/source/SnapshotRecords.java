@@ -6,6 +6,8 @@ import io.pgcopy.connect.format.RecordHeaders;
 import io.pgcopy.connect.format.RowBatch;
 import io.pgcopy.connect.format.RowBatchWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.header.ConnectHeaders;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -102,39 +104,64 @@ final class SnapshotRecords {
   }
 
   /**
-   * The truncate that removes a keyless table's rows from the target before it is read again: in
-   * partition 0, before every row of the table that follows. Its offset marks the table's reading
+   * The truncate that removes a table's rows from the target before it is read again whole, ahead
+   * of every row of the table that follows: a keyless table's in partition 0; a keyed table's as
+   * one entry in every key bucket, which the sink applies once all have arrived (as the stream's
+   * truncates), identified by {@code lsn} and the table. Their offset marks the table's reading
    * under this snapshot as begun, so a restarted task does not truncate it again.
+   *
+   * @param lsn a WAL position taken for this truncate: no two truncates of one table share it
+   *     unless nothing was committed between them
    */
-  SourceRecord truncate(CtidRange r, SnapshotTable t) {
+  List<SourceRecord> truncate(CtidRange r, SnapshotTable t, long lsn) {
     Ctid before = new Ctid(r.startPage(), 0);
+    if (t.structs() == null && t.keyFields().length > 0) {
+      int buckets = batchRecords.buckets();
+      List<SourceRecord> entries = new ArrayList<>(buckets);
+      for (int b = 0; b < buckets; b++) {
+        RowBatchWriter w = new RowBatchWriter(32);
+        w.appendTruncate(lsn, 0, buckets);
+        entries.add(
+            batchRecords.record(
+                r.partition(),
+                SourceOffsets.rowOffset(before, snapshotName),
+                t.batch(),
+                b,
+                RowBatch.CHANGES,
+                w.toByteArray(),
+                1));
+      }
+      return entries;
+    }
     if (t.structs() == null) {
       RowBatchWriter w = new RowBatchWriter(32);
       w.appendTruncate(snapshotLsn, 0, 1);
-      return batchRecords.record(
-          r.partition(),
-          SourceOffsets.rowOffset(before, snapshotName),
-          t.batch(),
-          BatchRecords.KEYLESS,
-          RowBatch.CHANGES,
-          w.toByteArray(),
-          1);
+      return List.of(
+          batchRecords.record(
+              r.partition(),
+              SourceOffsets.rowOffset(before, snapshotName),
+              t.batch(),
+              BatchRecords.KEYLESS,
+              RowBatch.CHANGES,
+              w.toByteArray(),
+              1));
     }
     ConnectHeaders headers = new ConnectHeaders();
     headers.addBytes(RecordHeaders.OPERATION, new byte[] {Operation.TRUNCATE.code()});
     headers.addBytes(RecordHeaders.SCHEMA, t.schema());
     headers.addBytes(RecordHeaders.TABLE, t.table());
     headers.addBytes(RecordHeaders.COLUMNS, t.columns());
-    return new SourceRecord(
-        r.partition(),
-        SourceOffsets.rowOffset(before, snapshotName),
-        t.topic(),
-        0,
-        t.structs().keySchema(),
-        null,
-        t.structs().valueSchema(),
-        null,
-        null,
-        headers);
+    return List.of(
+        new SourceRecord(
+            r.partition(),
+            SourceOffsets.rowOffset(before, snapshotName),
+            t.topic(),
+            0,
+            t.structs().keySchema(),
+            null,
+            t.structs().valueSchema(),
+            null,
+            null,
+            headers));
   }
 }

@@ -9,8 +9,8 @@ import java.util.Set;
 
 /**
  * Where a snapshot task starts, from the offsets Kafka committed for its ranges: which ranges are
- * done, which are read from their start or after the last row Kafka acknowledged, and which keyless
- * tables read again whole begin with a truncate of their target rows. Pure: offsets in, plan out.
+ * done, which are read from their start or after the last row Kafka acknowledged, and which tables
+ * read again whole begin with a truncate of their target rows. Pure: offsets in, plan out.
  *
  * @param done the ranges finished under this snapshot (or, for a table not read again, under any)
  * @param pending the ranges still to read, in the task's order
@@ -23,8 +23,8 @@ record SnapshotResume(List<CtidRange> done, List<Pending> pending, Set<TableId> 
 
   /**
    * @param snapshotName the snapshot the task reads under
-   * @param restarted keyless tables read again whole under this snapshot: progress recorded under
-   *     another snapshot is ignored, and their first record is a truncate
+   * @param restarted tables read again whole under this snapshot: progress recorded under another
+   *     snapshot is ignored, and their first record is a truncate
    * @param reread tables added to a streaming connector: progress recorded under another snapshot
    *     is ignored
    * @param ranges the task's ranges

@@ -50,6 +50,16 @@ final class SourcePlan {
   private Set<TableId> keyless = Set.of();
 
   /**
+   * Tables whose ranges must all be read under one snapshot, else read again whole under the
+   * current one after their target rows are removed: keyless tables (a row changed between two
+   * snapshots would be kept twice or lost); with {@code initial_only} and binary records, every
+   * table, since no stream replays what changed between the snapshots (a keyed table's truncate
+   * then goes into every key bucket). Struct records carry a truncate in partition 0 only, so a
+   * keyed table in struct format is not read again (docs/guarantees.md).
+   */
+  private Set<TableId> readWhole = Set.of();
+
+  /**
    * The slot exists but the connector has no offsets at all (a new connector given an old slot, or
    * its offsets reset): the target may hold rows of an earlier run, so keyless tables are cleared
    * before they are read.
@@ -202,6 +212,10 @@ final class SourcePlan {
           }
         }
         keyless = noKey;
+        readWhole =
+            mode == SnapshotMode.INITIAL_ONLY && !config.structRecords()
+                ? Set.copyOf(config.tables())
+                : keyless;
         slotWithoutOffsets =
             mode == SnapshotMode.INITIAL
                 && slotExists
@@ -268,9 +282,12 @@ final class SourcePlan {
               : "",
           plan.restarted().isEmpty()
               ? ""
-              : "; keyless tables "
+              : "; "
                   + plan.restarted()
-                  + " are read again whole (their target rows removed first): they have no key");
+                  + " are read again whole (their target rows removed first): "
+                  + (streams
+                      ? "they have no key"
+                      : "no stream replays what changed between the snapshots"));
     } else {
       log.info("{}: exported snapshot {}", name, snapshot.name());
     }
@@ -323,7 +340,7 @@ final class SourcePlan {
   /** What is left to read under {@code snapshotName} (null: none yet), from committed progress. */
   RemainingRanges remaining(String snapshotName) {
     Map<Map<String, Object>, RangeProgress> progress = progress(ranges);
-    RemainingRanges left = RemainingRanges.of(ranges, progress, keyless, added, snapshotName);
+    RemainingRanges left = RemainingRanges.of(ranges, progress, readWhole, added, snapshotName);
     return slotWithoutOffsets ? left.clearingUnstarted(keyless, ranges, progress) : left;
   }
 

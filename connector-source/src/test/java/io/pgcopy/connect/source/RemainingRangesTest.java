@@ -140,4 +140,19 @@ class RemainingRangesTest {
             "current");
     assertThat(r.remaining()).containsExactly(K1, H0, H1);
   }
+
+  @Test
+  void withoutAStreamAKeyedTableBegunUnderAnotherSnapshotIsReadAgainWhole() {
+    // initial_only: every table must be read under one snapshot, keyed ones too
+    Map<Map<String, Object>, RangeProgress> progress = new HashMap<>();
+    progress.put(K0.partition(), done("old", 0));
+    progress.put(K1.partition(), after("old"));
+    RemainingRanges r = RemainingRanges.of(ALL, progress, Set.of(KEYED, KEYLESS), "new");
+    assertThat(r.restarted()).containsExactly(KEYED);
+    assertThat(r.remaining()).containsExactly(K0, K1, H0, H1);
+    // with a stream only the keyless table is held to one snapshot: the keyed one resumes
+    RemainingRanges streaming = RemainingRanges.of(ALL, progress, Set.of(KEYLESS), "new");
+    assertThat(streaming.restarted()).isEmpty();
+    assertThat(streaming.remaining()).containsExactly(K1, H0, H1);
+  }
 }

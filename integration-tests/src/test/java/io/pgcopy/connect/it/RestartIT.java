@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,8 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Restarts in the middle of the work. Both tables are keyless, so a row sent twice shows up as a
- * duplicate in the row-by-row comparison instead of being absorbed by a primary key.
+ * Restarts in the middle of the work. The first two tables are keyless, so a row sent twice shows
+ * up as a duplicate in the row-by-row comparison instead of being absorbed by a primary key; the
+ * third is keyed, read without a stream under two snapshots.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RestartIT {
@@ -126,6 +129,73 @@ class RestartIT {
     assertThat(log)
         .containsPattern("resuming under a new snapshot|resuming \"public\".\"ledger\" pages");
     assertThat(log).containsPattern("rewound [1-9]\\d* to offsets stored in");
+  }
+
+  /**
+   * Without a stream ({@code initial_only}) nothing replays what changed between two snapshots:
+   * when the session holding the exported snapshot is terminated mid-snapshot, a keyed table whose
+   * ranges were begun under the old one is read again whole under the new one, after a truncate
+   * entry in every key bucket. Rows deleted and updated, between the snapshots, in a range finished
+   * under the old one would stay in the target as they were if it were not.
+   */
+  @Test
+  @Order(3)
+  void aKeyedTableWithoutAStreamIsReadAgainWholeWhenItsSnapshotIsLost() throws Exception {
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "CREATE TABLE public.accounts (id integer PRIMARY KEY, balance integer, note text)",
+        "INSERT INTO public.accounts SELECT g, g % 1000, 'note ' || g FROM generate_series(1, 100000) g");
+    var rest = pipeline.rest();
+    var source = pipeline.sourceConfig("rs3", "public.accounts");
+    source.put("tasks.max", "2");
+    source.put("snapshot.range.pages", "50");
+    source.put("batch.max.rows", "100");
+    source.put("batch.bytes", "1024");
+    rest.putConnector("rs3-source", source);
+    rest.putConnector("rs3-sink", pipeline.sinkConfig("rs3"));
+
+    Pattern finished =
+        Pattern.compile(
+            "rs3-source-task: finished \"public\"\\.\"accounts\" pages \\[(\\d+), (\\d+)\\)");
+    Matcher[] first = new Matcher[1];
+    Awaitility.await("a range of public.accounts finished")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              Matcher m = finished.matcher(Files.readString(pipeline.worker.logFile()));
+              first[0] = m.find() ? m : null;
+              return first[0] != null;
+            });
+    String inRange =
+        "ctid >= '(" + first[0].group(1) + ",0)' AND ctid < '(" + first[0].group(2) + ",0)'";
+    // between the snapshots: changes to rows the old snapshot already sent
+    pipeline.source.execute(
+        Pipeline.SOURCE_DB,
+        "DELETE FROM public.accounts WHERE " + inRange + " AND id % 3 = 0",
+        "UPDATE public.accounts SET balance = -1 WHERE " + inRange + " AND id % 3 = 1",
+        "INSERT INTO public.accounts SELECT g, 7, 'new' FROM generate_series(100001, 100500) g");
+    long done = finished.matcher(Files.readString(pipeline.worker.logFile())).results().count();
+    pipeline.source.execute(
+        "postgres",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            + " WHERE application_name = 'pgcopy-source snapshot'");
+    Matcher planned =
+        Pattern.compile("rs3-source: planned (\\d+) ranges")
+            .matcher(Files.readString(pipeline.worker.logFile()));
+    assertThat(planned.find()).isTrue();
+    assertThat(done)
+        .as("the snapshot must be lost mid-snapshot")
+        .isLessThan(Long.parseLong(planned.group(1)));
+
+    pipeline.awaitSnapshotComplete("rs3-source", Duration.ofMinutes(5));
+    pipeline.awaitSame("public.accounts", Duration.ofMinutes(3));
+    assertThat(Files.readString(pipeline.worker.logFile()))
+        .contains(
+            "[\"public\".\"accounts\"] are read again whole (their target rows removed first)")
+        .contains("truncate of \"public\".\"accounts\" done");
+    rest.deleteConnector("rs3-source");
+    rest.deleteConnector("rs3-sink");
   }
 
   /** Snapshot ranges the tasks of the current worker log as finished. */
