@@ -115,7 +115,7 @@ public class PgCopySinkTask extends SinkTask {
       waits.found(stopped);
       // Connect pauses a partition it assigns again if this task paused it before a rebalance:
       // every one must flow, those waiting at a truncate too, until put() has passed the entries
-      // of that truncate that follow in the partition (see pauseAfterEntries)
+      // of that truncate that follow in the partition (see TruncateWaits.pauseAfterEntries)
       context.resume(partitions.toArray(new TopicPartition[0]));
       offsets.opened(stored);
       if (!stored.isEmpty()) {
