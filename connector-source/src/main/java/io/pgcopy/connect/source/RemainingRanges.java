@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * What a snapshot still has to read, from the committed progress of every planned range. Pure.
@@ -105,6 +106,21 @@ record RemainingRanges(List<CtidRange> remaining, Set<TableId> restarted) {
       }
     }
     return new RemainingRanges(remaining, cleared);
+  }
+
+  /**
+   * The tables of {@code ranges} not read again whole that have ranges both finished and left:
+   * their rows will come from two snapshots.
+   */
+  Set<TableId> mixed(List<CtidRange> ranges) {
+    Set<TableId> finished = new TreeSet<>();
+    Set<TableId> left = new TreeSet<>();
+    for (CtidRange r : ranges) {
+      (remaining.contains(r) ? left : finished).add(r.table());
+    }
+    finished.retainAll(left);
+    finished.removeAll(restarted);
+    return finished;
   }
 
   /**

@@ -270,9 +270,10 @@ final class SourcePlan {
     }
     plan = remaining(snapshot.name());
     if (!ownSlot && (plan.remaining().size() < ranges.size() || !plan.restarted().isEmpty())) {
+      Set<TableId> mixed = streams ? Set.of() : plan.mixed(ranges);
       log.warn(
           "{}: resuming under a new snapshot {}: {} of {} ranges left; ranges finished under the old one"
-              + " stay as they are{}{}",
+              + " stay as they are{}{}{}",
           name,
           snapshot.name(),
           plan.remaining().size(),
@@ -287,7 +288,15 @@ final class SourcePlan {
                   + " are read again whole (their target rows removed first): "
                   + (streams
                       ? "they have no key"
-                      : "no stream replays what changed between the snapshots"));
+                      : "no stream replays what changed between the snapshots"),
+          mixed.isEmpty()
+              ? ""
+              : "; the keyed tables "
+                  + mixed
+                  + " in struct format keep ranges read under the old snapshot and may hold rows as"
+                  + " they were then (a struct truncate travels in partition 0 only): if the source"
+                  + " was written to meanwhile, truncate them in the target and create the connector"
+                  + " again under a new name");
     } else {
       log.info("{}: exported snapshot {}", name, snapshot.name());
     }

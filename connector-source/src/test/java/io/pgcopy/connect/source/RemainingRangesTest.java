@@ -154,5 +154,9 @@ class RemainingRangesTest {
     RemainingRanges streaming = RemainingRanges.of(ALL, progress, Set.of(KEYLESS), "new");
     assertThat(streaming.restarted()).isEmpty();
     assertThat(streaming.remaining()).containsExactly(K1, H0, H1);
+    // without a stream and without reading it again (struct records), its rows mix two snapshots
+    assertThat(RemainingRanges.of(ALL, progress, Set.of(KEYLESS), "new").mixed(ALL))
+        .containsExactly(KEYED);
+    assertThat(r.mixed(ALL)).isEmpty();
   }
 }
