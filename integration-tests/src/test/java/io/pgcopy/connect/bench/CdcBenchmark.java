@@ -88,6 +88,8 @@ public final class CdcBenchmark {
                   target,
                   "native",
                   scale,
+                  worker,
+                  broker,
                   () -> target.execute("native", "ALTER SUBSCRIPTION native_sub DISABLE"),
                   () -> target.execute("native", "ALTER SUBSCRIPTION native_sub ENABLE")))
           .append('\n');
@@ -138,6 +140,8 @@ public final class CdcBenchmark {
                   target,
                   "tgt",
                   scale,
+                  worker,
+                  broker,
                   () -> rest.pause("cdcbench-source"),
                   () -> rest.resume("cdcbench-source")))
           .append('\n');
@@ -146,7 +150,7 @@ public final class CdcBenchmark {
     report
         .append(
             "\nCatch-up: 1M row changes (100-row updates of pgbench_accounts, 4 clients) waiting in the slot\n\n"
-                + "| pipeline | changes | backlog built in (s) | drain (s) | changes/s |\n|---|---|---|---|---|\n")
+                + "| pipeline | changes | backlog built in (s) | drain (s) | changes/s | worker CPU (s) | broker CPU (s) | postgres CPU, both (s) |\n|---|---|---|---|---|---|---|---|\n")
         .append(catchUps);
     Path out = Path.of(System.getProperty("bench.out", "bench/results/cdc.md"));
     Files.createDirectories(out.getParent());
@@ -213,7 +217,8 @@ public final class CdcBenchmark {
   /**
    * Stops the pipeline ({@code stop}), builds a backlog of 1M row changes (10,000 transactions
    * updating 100 accounts each), starts it again ({@code start}) and times how long the target
-   * takes to hold the source's accounts again (their balances add up to the source's).
+   * takes to hold the source's accounts again (their balances add up to the source's), and the CPU
+   * seconds each process used meanwhile.
    */
   private static String catchUp(
       String name,
@@ -221,6 +226,8 @@ public final class CdcBenchmark {
       PostgresServer target,
       String db,
       int scale,
+      ConnectWorker worker,
+      KafkaBroker broker,
       Action stop,
       Action start)
       throws Exception {
@@ -241,6 +248,7 @@ public final class CdcBenchmark {
     try (Connection s = source.connect("src");
         Connection t = target.connect(db)) {
       long sum = scalar(s, "SELECT sum(abalance) FROM pgbench_accounts");
+      double[] cpuBefore = ProcessCpu.cpu(worker.pid(), broker.pid());
       long t0 = System.nanoTime();
       start.run();
       waitFor(
@@ -248,8 +256,10 @@ public final class CdcBenchmark {
           1800,
           name + " to catch up");
       double drain = (System.nanoTime() - t0) / 1e9;
+      double[] cpu = ProcessCpu.since(cpuBefore, worker, broker);
       return String.format(
-          "| %s | %d | %.1f | %.1f | %.0f |", name, 1_000_000, built, drain, 1_000_000 / drain);
+          "| %s | %d | %.1f | %.1f | %.0f | %.1f | %.1f | %.1f |",
+          name, 1_000_000, built, drain, 1_000_000 / drain, cpu[0], cpu[1], cpu[2]);
     }
   }
 

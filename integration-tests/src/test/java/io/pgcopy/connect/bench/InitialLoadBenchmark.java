@@ -139,8 +139,8 @@ public final class InitialLoadBenchmark {
               + " -U postgres -d baseline -c \"COPY pgbench_accounts FROM STDIN (FORMAT "
               + pipeFormat
               + ")\"";
-      double[] pipeCpuBefore = cpu(worker.pid(), broker.pid());
-      double psqlBefore = childTicks(readStat(Path.of("/proc/self")));
+      double[] pipeCpuBefore = ProcessCpu.cpu(worker.pid(), broker.pid());
+      double psqlBefore = ProcessCpu.childTicks(ProcessCpu.readStat(Path.of("/proc/self")));
       long t0 = System.nanoTime();
       Process p = new ProcessBuilder("bash", "-o", "pipefail", "-c", pipe).inheritIO().start();
       if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
@@ -151,8 +151,8 @@ public final class InitialLoadBenchmark {
       System.out.printf(
           "CPU seconds during the COPY pipe (%.1f s): postgres (both) %.1f, psql (both) %.1f%n",
           baseline,
-          since(pipeCpuBefore, worker, broker)[2],
-          childTicks(readStat(Path.of("/proc/self"))) - psqlBefore);
+          ProcessCpu.since(pipeCpuBefore, worker, broker)[2],
+          ProcessCpu.childTicks(ProcessCpu.readStat(Path.of("/proc/self"))) - psqlBefore);
       String label = rows >= 1_000_000 ? rows / 1_000_000 + "M" : rows / 1000 + "k";
       PLOT.append("COPY pipe, ").append(label).append('\t').append(rows).append('\t');
       PLOT.append(String.format("%.1f%n", baseline));
@@ -161,7 +161,7 @@ public final class InitialLoadBenchmark {
       Map<String, String> src = sourceConfig(source, "pgbench_accounts", "bench", sourceTasks);
       Map<String, String> sink = sinkConfig(target, "bench.public.pgbench_accounts", sinkTasks);
       long peakRss = 0;
-      double[] cpuBefore = cpu(worker.pid(), broker.pid());
+      double[] cpuBefore = ProcessCpu.cpu(worker.pid(), broker.pid());
       t0 = System.nanoTime();
       rest.putConnector("bench-sink", sink);
       rest.putConnector("bench-source", src);
@@ -193,7 +193,7 @@ public final class InitialLoadBenchmark {
         }
       }
       double pipeline = (System.nanoTime() - t0) / 1e9;
-      double[] used = since(cpuBefore, worker, broker);
+      double[] used = ProcessCpu.since(cpuBefore, worker, broker);
       System.out.printf(
           "CPU seconds during the pipeline (scale %d, %.1f s): worker %.1f (JIT compiler threads"
               + " %.1f), broker %.1f (JIT %.1f), postgres (both) %.1f%n",
@@ -215,25 +215,25 @@ public final class InitialLoadBenchmark {
       peer("pgcopy-connect", rows, baseline, pipeline, used);
       String peers = System.getProperty("bench.peers", "");
       if (peers.contains("native") && extra.isEmpty()) {
-        double[] before = cpu(worker.pid(), broker.pid());
+        double[] before = ProcessCpu.cpu(worker.pid(), broker.pid());
         double seconds = PeerLoads.nativeInitialSync(source, target, "native", rows);
         peer(
             "PostgreSQL native initial sync",
             rows,
             baseline,
             seconds,
-            since(before, worker, broker));
+            ProcessCpu.since(before, worker, broker));
         PLOT.append(String.format("native initial sync, %s\t%d\t%.1f%n", label, rows, seconds));
       }
       if (PeerLoads.debeziumPlugins() != null && extra.isEmpty()) {
-        double[] before = cpu(worker.pid(), broker.pid());
+        double[] before = ProcessCpu.cpu(worker.pid(), broker.pid());
         double seconds = PeerLoads.debezium(rest, source, target, "dbz", rows, sinkTasks);
         peer(
             "Debezium PostgreSQL source + JDBC sink",
             rows,
             baseline,
             seconds,
-            since(before, worker, broker));
+            ProcessCpu.since(before, worker, broker));
         PLOT.append(String.format("Debezium + JDBC sink, %s\t%d\t%.1f%n", label, rows, seconds));
       }
       long kafkaBytes = topicBytes(broker, "bench.public.pgbench_accounts");
@@ -269,16 +269,6 @@ public final class InitialLoadBenchmark {
   }
 
   /** CPU seconds used since {@code before}, per figure of {@link #cpu}. */
-  private static double[] since(double[] before, ConnectWorker worker, KafkaBroker broker)
-      throws Exception {
-    double[] now = cpu(worker.pid(), broker.pid());
-    double[] used = new double[now.length];
-    for (int i = 0; i < now.length; i++) {
-      used[i] = now[i] - before[i];
-    }
-    return used;
-  }
-
   /**
    * The shipped source config, as a user posts it (converters, compression, topic creation),
    * reading one table of the benchmark's source database.
@@ -424,77 +414,6 @@ public final class InitialLoadBenchmark {
       }
       throw e;
     }
-  }
-
-  /**
-   * CPU seconds (user + system) used so far by the worker, the broker, every postgres process, and
-   * the worker's and the broker's JIT compiler threads (already counted in the first two).
-   */
-  private static double[] cpu(long workerPid, long brokerPid) throws Exception {
-    double pg = 0;
-    try (var procs = Files.list(Path.of("/proc"))) {
-      for (Path p : (Iterable<Path>) procs::iterator) {
-        if (p.getFileName().toString().matches("\\d+")) {
-          String stat = readStat(p);
-          if (stat != null && stat.contains("(postgres)")) {
-            pg += ticks(stat);
-          }
-        }
-      }
-    }
-    return new double[] {
-      ticks(readStat(Path.of("/proc/" + workerPid))),
-      ticks(readStat(Path.of("/proc/" + brokerPid))),
-      pg,
-      jitTicks(workerPid),
-      jitTicks(brokerPid)
-    };
-  }
-
-  /** CPU seconds of a JVM's JIT compiler threads (named "C1 CompilerThre..", "C2 ..."). */
-  private static double jitTicks(long pid) throws Exception {
-    double sum = 0;
-    try (var threads = Files.list(Path.of("/proc/" + pid + "/task"))) {
-      for (Path t : (Iterable<Path>) threads::iterator) {
-        String stat = readStat(t);
-        if (stat != null && stat.matches("(?s)\\d+ \\(C\\d CompilerThre.*")) {
-          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          sum += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
-        }
-      }
-    }
-    return sum;
-  }
-
-  private static String readStat(Path proc) {
-    try {
-      return Files.readString(proc.resolve("stat"));
-    } catch (Exception e) {
-      return null;
-    }
-  }
-
-  /**
-   * utime + stime of a /proc/PID/stat line, with the waited-for children's (cutime + cstime), in
-   * seconds (USER_HZ = 100): a PostgreSQL backend that ends (a table-sync worker, a walsender)
-   * leaves its CPU time to the postmaster, so the sum over live processes stays whole.
-   */
-  private static double ticks(String stat) {
-    if (stat == null) {
-      return 0;
-    }
-    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return (Long.parseLong(f[11])
-            + Long.parseLong(f[12])
-            + Long.parseLong(f[13])
-            + Long.parseLong(f[14]))
-        / 100.0;
-  }
-
-  /** cutime + cstime of a /proc/PID/stat line: the CPU seconds of its waited-for children. */
-  private static double childTicks(String stat) {
-    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return (Long.parseLong(f[13]) + Long.parseLong(f[14])) / 100.0;
   }
 
   private static long rssMb(long pid) {
