@@ -22,8 +22,23 @@ final class ChangeBatches {
   private final List<BatchAssembler.Completed<Group, StreamPosition>> completed = new ArrayList<>();
   private BatchAssembler<Group, StreamPosition> batches;
 
-  /** The batch a change goes to: its table's, in its key bucket. */
-  private record Group(StreamRelations.Relation relation, int bucket) {}
+  /**
+   * The batch a change goes to: its table's, in its key bucket. A relation is the same object for
+   * as long as its description is ({@link StreamRelations}), so groups compare it by identity: the
+   * record's own equals and hashCode would walk its whole column layout twice per change (found
+   * with a profile of the catch-up: a third of the stream task's CPU).
+   */
+  private record Group(StreamRelations.Relation relation, int bucket) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Group g && g.relation == relation && g.bucket == bucket;
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * System.identityHashCode(relation) + bucket;
+    }
+  }
 
   ChangeBatches(PgCopySourceConfig config, Map<String, Object> partition) {
     this.config = config;
