@@ -1,6 +1,5 @@
 package io.pgcopy.connect.source;
 
-import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.format.RecordHeaders;
 import io.pgcopy.connect.format.TableId;
 import io.pgcopy.connect.format.pgoutput.PgOutputDecoder;
@@ -10,22 +9,16 @@ import io.pgcopy.connect.source.SourceOffsets.StreamPosition;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.header.ConnectHeaders;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.postgresql.PGConnection;
 import org.postgresql.replication.LogSequenceNumber;
-import org.postgresql.replication.PGReplicationStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,15 +45,6 @@ import org.slf4j.LoggerFactory;
 final class ChangeStreamReader implements SourceReader {
   private static final Logger log = LoggerFactory.getLogger(ChangeStreamReader.class);
 
-  /** How often the confirmed position is sent to the server (also whenever it asks). */
-  private static final int STATUS_INTERVAL_MS = 1000;
-
-  /**
-   * Socket timeout of the stream's query connection (slot state, heartbeats, catalog lookups, all
-   * short): a link that died without a reset fails the next query instead of holding the task.
-   */
-  private static final int QUERY_SOCKET_TIMEOUT_MS = 30_000;
-
   /** Transactions waiting this long for Kafka's acknowledgement are reported, once per interval. */
   private static final long STALL_WARN_MS = 120_000;
 
@@ -73,13 +57,9 @@ final class ChangeStreamReader implements SourceReader {
   /** Which tables this task streams, and requests to read some again. */
   private final StreamTableMarker marker;
 
-  private Connection replicationConn;
+  /** The connections while streaming; null before the first poll and after a failure. */
+  private volatile StreamConnection conn;
 
-  /** The server process of the replication connection: the slot's active_pid while it streams. */
-  private int walsenderPid;
-
-  private Connection sqlConn;
-  private PGReplicationStream stream;
   private PgOutputDecoder decoder;
   private final StreamRelations relations;
 
@@ -200,7 +180,7 @@ final class ChangeStreamReader implements SourceReader {
   }
 
   private void fill(List<SourceRecord> out) throws SQLException, IOException {
-    if (stream == null) {
+    if (conn == null) {
       open();
     }
     if (startMarkerNeeded) {
@@ -216,7 +196,7 @@ final class ChangeStreamReader implements SourceReader {
     StreamedTransactions.Changes changes = (m, tx) -> apply(m, tx, out);
     streamed.drain(changes, () -> emitter.polled() >= limit || marker.waiting());
     while (emitter.polled() < limit && !streamed.replaying() && !marker.waiting()) {
-      ByteBuffer message = stream.readPending();
+      ByteBuffer message = conn.readPending();
       if (message == null) {
         break;
       }
@@ -224,57 +204,15 @@ final class ChangeStreamReader implements SourceReader {
       streamed.drain(changes, () -> emitter.polled() >= limit || marker.waiting());
     }
     if (emitter.polled() == 0 && out.isEmpty()) {
-      upkeep.heartbeatIfDue(sqlConn);
+      upkeep.heartbeatIfDue(conn.sql());
     }
-    upkeep.metricsIfDue(sqlConn, walsenderPid);
+    upkeep.metricsIfDue(conn.sql(), conn.walsenderPid());
   }
 
   private void open() throws SQLException {
-    sqlConn = ConnectionSettings.open(config, "pgcopy-stream " + taskName);
-    int serverVersion;
-    String database;
-    try (Statement st = sqlConn.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT current_setting('server_version_num')::int, current_database()")) {
-      rs.next();
-      serverVersion = rs.getInt(1);
-      database = rs.getString(2);
-    }
-    ReplicationSetup.SlotState slot = ReplicationSetup.slot(sqlConn, config.slotName());
-    ReplicationSetup.requireUsable(slot, config.slotName(), database);
-    decoder = new PgOutputDecoder(PgOutputDecoder.protocolVersionFor(serverVersion));
-    replicationConn = ConnectionSettings.openReplication(config, "pgcopy-stream " + taskName);
-    if (textForms) {
-      try (Statement st = replicationConn.createStatement()) {
-        // the output functions run in this session: the same text forms as the snapshot's
-        st.execute("SET bytea_output = hex");
-        st.execute("SET TimeZone = 'UTC'");
-        st.execute("SET extra_float_digits = 3");
-        st.execute("SET DateStyle = 'ISO, YMD'");
-        st.execute("SET IntervalStyle = 'postgres'");
-      }
-    }
-    var builder =
-        replicationConn
-            .unwrap(PGConnection.class)
-            .getReplicationAPI()
-            .replicationStream()
-            .logical()
-            .withSlotName(config.slotName())
-            .withSlotOption("proto_version", String.valueOf(decoder.protocolVersion()))
-            .withSlotOption("publication_names", TableId.quoteIdentifier(config.publicationName()))
-            .withSlotOption("binary", String.valueOf(!textForms))
-            .withSlotOption("messages", "true")
-            .withStatusInterval(STATUS_INTERVAL_MS, TimeUnit.MILLISECONDS);
-    if (decoder.protocolVersion() >= 2) {
-      builder.withSlotOption("streaming", "true");
-    }
-    stream = builder.start();
-    walsenderPid = replicationConn.unwrap(PGConnection.class).getBackendPID();
-    // the queries on this connection are short: a link that died silently fails them in time
-    sqlConn.setNetworkTimeout(Runnable::run, QUERY_SOCKET_TIMEOUT_MS);
-    confirmed = slot.confirmedFlushLsn();
+    conn = StreamConnection.open(config, taskName, textForms);
+    decoder = new PgOutputDecoder(conn.protocolVersion());
+    confirmed = conn.slot().confirmedFlushLsn();
     metrics.confirmedLsn = lsn(confirmed);
     log.info(
         "{}: streaming slot {} (pgoutput protocol {}, {}) from {}",
@@ -283,7 +221,7 @@ final class ChangeStreamReader implements SourceReader {
         decoder.protocolVersion(),
         textForms ? "text" : "binary",
         lsn(confirmed));
-    upkeep.report(slot);
+    upkeep.report(conn.slot());
   }
 
   private void handle(ByteBuffer message, List<SourceRecord> out) throws SQLException, IOException {
@@ -323,7 +261,7 @@ final class ChangeStreamReader implements SourceReader {
   private void apply(PgOutputMessage m, Tx tx, List<SourceRecord> out)
       throws SQLException, IOException {
     if (m instanceof PgOutputMessage.Relation r) {
-      relations.described(r, sqlConn);
+      relations.described(r, conn.sql());
     } else if (m instanceof PgOutputMessage.LogicalMessage lm
         && StreamTableMarker.RESNAPSHOT_PREFIX.equals(lm.prefix())) {
       SourceRecord request = marker.request(lm.content(), tx != null ? tx.commitLsn : lm.lsn());
@@ -379,7 +317,7 @@ final class ChangeStreamReader implements SourceReader {
     long to = pending.confirmable(confirmed);
     if (pending.isEmpty() && current == null && !streamed.replaying()) {
       // nothing in flight: everything up to what the server last reported was sent and acknowledged
-      long received = stream.getLastReceiveLSN().asLong();
+      long received = conn.lastReceived();
       to = Long.compareUnsigned(received, to) > 0 ? received : to;
     }
     long now = System.currentTimeMillis();
@@ -402,8 +340,7 @@ final class ChangeStreamReader implements SourceReader {
     if (Long.compareUnsigned(to, confirmed) > 0) {
       confirmed = to;
       metrics.confirmedLsn = lsn(to);
-      stream.setFlushedLSN(LogSequenceNumber.valueOf(to));
-      stream.setAppliedLSN(LogSequenceNumber.valueOf(to));
+      conn.confirm(to);
     }
   }
 
@@ -414,18 +351,11 @@ final class ChangeStreamReader implements SourceReader {
    */
   @Override
   public void reset() {
-    for (Connection c : new Connection[] {replicationConn, sqlConn}) {
-      if (c != null) {
-        try {
-          c.abort(Runnable::run);
-        } catch (SQLException e) {
-          log.debug("{}: dropping a connection: {}", taskName, e.getMessage());
-        }
-      }
+    StreamConnection c = conn;
+    conn = null;
+    if (c != null) {
+      c.abort();
     }
-    stream = null;
-    replicationConn = null;
-    sqlConn = null;
     forgetUnconfirmed();
   }
 
@@ -440,31 +370,25 @@ final class ChangeStreamReader implements SourceReader {
     relations.clear();
   }
 
-  /** Ends the stream and closes both connections, telling the server. */
-  private void closeStream() {
-    for (AutoCloseable c : new AutoCloseable[] {stream, replicationConn, sqlConn}) {
-      if (c != null) {
-        try {
-          c.close();
-        } catch (Exception e) {
-          log.debug("{}: closing: {}", taskName, e.getMessage());
-        }
-      }
-    }
-    stream = null;
-    replicationConn = null;
-    sqlConn = null;
-  }
-
   /** Cancels a blocked call from another thread. */
   @Override
   public void cancel() {
-    SqlErrors.cancelQuietly(replicationConn, taskName);
+    StreamConnection c = conn;
+    if (c != null) {
+      c.cancel();
+    }
   }
 
+  /**
+   * Ends the stream and closes both connections, telling the server. From another thread (the task
+   * stopped), a poll still running fails on the closed connections instead of reconnecting.
+   */
   @Override
   public void close() {
-    closeStream();
+    StreamConnection c = conn;
+    if (c != null) {
+      c.close();
+    }
     forgetUnconfirmed();
   }
 
