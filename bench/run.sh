@@ -19,6 +19,8 @@ scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(10 100)
 mvn -B -q install -DskipTests
 it=integration-tests
+# each run's servers start from scratch; the last run's data directories (gigabytes) go
+rm -rf "$it/target/bench-work"
 java -Xmx1g ${BENCH_JAVA_OPTIONS:-} \
   -Dpgcopy.plugin.path="$PWD/connect-plugin/target/pgcopy-connect-plugin" \
   -Dpgcopy.kafka.classpath.file="$PWD/$it/target/kafka.classpath" \

@@ -31,12 +31,19 @@ import java.util.concurrent.TimeUnit;
  * time from enabling (resuming) until the target's accounts add up to the source's is the drain.
  */
 public final class CdcBenchmark {
+  private static final String SOURCE = "cdcbench-source";
+  private static final String SINK = "cdcbench-sink";
+
+  /** What the catch-up cost in Kafka records and transactions, one line per pipeline. */
+  private static final StringBuilder transport = new StringBuilder();
+
   private static final List<String> TABLES =
       List.of("pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history");
 
   public static void main(String[] args) throws Exception {
     int scale = args.length > 0 ? Integer.parseInt(args[0]) : 10;
     int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 60;
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 1;
     Path dir = ServerPaths.workDir();
     StringBuilder catchUps = new StringBuilder();
     StringBuilder report =
@@ -80,19 +87,22 @@ public final class CdcBenchmark {
               measure(
                   "PostgreSQL logical replication (baseline)", source, target, "native", seconds))
           .append('\n');
-      catchUps
-          .append(
-              catchUp(
-                  "PostgreSQL logical replication (baseline)",
-                  source,
-                  target,
-                  "native",
-                  scale,
-                  worker,
-                  broker,
-                  () -> target.execute("native", "ALTER SUBSCRIPTION native_sub DISABLE"),
-                  () -> target.execute("native", "ALTER SUBSCRIPTION native_sub ENABLE")))
-          .append('\n');
+      for (int round = 1; round <= rounds; round++) {
+        catchUps
+            .append(
+                catchUp(
+                    "PostgreSQL logical replication (baseline)" + roundLabel(round, rounds),
+                    false,
+                    source,
+                    target,
+                    "native",
+                    scale,
+                    worker,
+                    broker,
+                    () -> target.execute("native", "ALTER SUBSCRIPTION native_sub DISABLE"),
+                    () -> target.execute("native", "ALTER SUBSCRIPTION native_sub ENABLE")))
+            .append('\n');
+      }
       target.execute("native", "DROP SUBSCRIPTION native_sub");
       verify(source, target, "native");
       System.out.println(report);
@@ -116,8 +126,8 @@ public final class CdcBenchmark {
           ShippedConfig.connector("sink.json", target.jdbcUrl("tgt"), "postgres", null);
       sink.put("topics.regex", "cdcbench\\.public\\..*");
       sink.put("tasks.max", "2");
-      rest.putConnector("cdcbench-sink", sink);
-      rest.putConnector("cdcbench-source", src);
+      rest.putConnector(SINK, sink);
+      rest.putConnector(SOURCE, src);
       try (Connection s = source.connect("src");
           Connection t = target.connect("tgt")) {
         long accounts = scalar(s, "SELECT count(*) FROM pgbench_accounts");
@@ -132,26 +142,31 @@ public final class CdcBenchmark {
             "the snapshot");
       }
       report.append(measure("pgcopy-connect", source, target, "tgt", seconds)).append('\n');
-      catchUps
-          .append(
-              catchUp(
-                  "pgcopy-connect",
-                  source,
-                  target,
-                  "tgt",
-                  scale,
-                  worker,
-                  broker,
-                  () -> rest.pause("cdcbench-source"),
-                  () -> rest.resume("cdcbench-source")))
-          .append('\n');
+      for (int round = 1; round <= rounds; round++) {
+        catchUps
+            .append(
+                catchUp(
+                    "pgcopy-connect" + roundLabel(round, rounds),
+                    true,
+                    source,
+                    target,
+                    "tgt",
+                    scale,
+                    worker,
+                    broker,
+                    () -> rest.pause(SOURCE),
+                    () -> rest.resume(SOURCE)))
+            .append('\n');
+      }
       verify(source, target, "tgt");
     }
     report
         .append(
             "\nCatch-up: 1M row changes (100-row updates of pgbench_accounts, 4 clients) waiting in the slot\n\n"
                 + "| pipeline | changes | backlog built in (s) | drain (s) | changes/s | worker CPU (s) | broker CPU (s) | postgres CPU, both (s) |\n|---|---|---|---|---|---|---|---|\n")
-        .append(catchUps);
+        .append(catchUps)
+        .append('\n')
+        .append(transport);
     Path out = Path.of(System.getProperty("bench.out", "bench/results/cdc.md"));
     Files.createDirectories(out.getParent());
     Files.writeString(out, report.toString());
@@ -210,6 +225,10 @@ public final class CdcBenchmark {
     }
   }
 
+  private static String roundLabel(int round, int rounds) {
+    return rounds == 1 ? "" : ", catch-up " + round;
+  }
+
   private interface Action {
     void run() throws Exception;
   }
@@ -222,6 +241,7 @@ public final class CdcBenchmark {
    */
   private static String catchUp(
       String name,
+      boolean pipeline,
       PostgresServer source,
       PostgresServer target,
       String db,
@@ -245,18 +265,73 @@ public final class CdcBenchmark {
         "pgbench",
         List.of("-n", "-c", "4", "-j", "2", "-t", "2500", "-f", script.toString(), "src"));
     double built = (System.nanoTime() - b0) / 1e9;
+    String marker = "catch-up " + System.nanoTime();
     try (Connection s = source.connect("src");
         Connection t = target.connect(db)) {
       long sum = scalar(s, "SELECT sum(abalance) FROM pgbench_accounts");
+      // committed after the backlog: until it arrives, the target's accounts cannot be complete,
+      // and looking for it is an index lookup, where adding up the accounts is a scan of 1M rows
+      // (on the cores the pipelines need)
+      execute(s, "UPDATE pgbench_branches SET filler = '" + marker + "' WHERE bid = 1");
+      execute(t, "SET max_parallel_workers_per_gather = 0");
+      Map<Long, String> labels =
+          Map.of(scalar(t, "SELECT pg_backend_pid()"), "the benchmark's polling");
+      PipelineCounters before = PipelineCounters.read(worker, SOURCE, SINK);
+      PostgresCpu pgBefore = PostgresCpu.read(labels);
       double[] cpuBefore = ProcessCpu.cpu(worker.pid(), broker.pid());
+      Map<String, Double> workerThreads = ProcessCpu.threads(worker.pid());
+      Map<String, Double> brokerThreads = ProcessCpu.threads(broker.pid());
+      String profile = pipeline ? System.getProperty("bench.profile.dir") : null;
+      String file = name.replaceAll("[^A-Za-z0-9]+", "-");
+      JvmProfile workerJfr =
+          profile == null
+              ? null
+              : JvmProfile.start(worker.pid(), Path.of(profile, file + "-worker.jfr"));
+      JvmProfile brokerJfr =
+          profile == null
+              ? null
+              : JvmProfile.start(broker.pid(), Path.of(profile, file + "-broker.jfr"));
       long t0 = System.nanoTime();
       start.run();
       waitFor(
-          () -> scalar(t, "SELECT sum(abalance) FROM pgbench_accounts") == sum,
+          () ->
+              marker.equals(text(t, "SELECT trim(filler) FROM pgbench_branches WHERE bid = 1"))
+                  && scalar(t, "SELECT sum(abalance) FROM pgbench_accounts") == sum,
           1800,
           name + " to catch up");
       double drain = (System.nanoTime() - t0) / 1e9;
       double[] cpu = ProcessCpu.since(cpuBefore, worker, broker);
+      String pgCpu = PostgresCpu.read(labels).since(pgBefore);
+      if (profile != null) {
+        workerJfr.close();
+        brokerJfr.close();
+      }
+      transport.append(String.format("%s's drain, PostgreSQL CPU-s by process: %s%n", name, pgCpu));
+      if (pipeline) {
+        transport.append(
+            String.format(
+                "%s's drain, worker CPU-s by thread: %s%n%s's drain, broker CPU-s by thread: %s%n",
+                name,
+                ProcessCpu.topThreads(workerThreads, ProcessCpu.threads(worker.pid()), 10),
+                name,
+                ProcessCpu.topThreads(brokerThreads, ProcessCpu.threads(broker.pid()), 10)));
+      }
+      PipelineCounters kafka = PipelineCounters.read(worker, SOURCE, SINK).since(before);
+      if (kafka.sourceRecords() > 0) {
+        transport.append(
+            String.format(
+                "%s's drain: %.0f Kafka records written (%.0f changes, %.0f value bytes per record), "
+                    + "%.0f read by the sink; Connect's averages over the last minute: %.1f records per "
+                    + "poll, %.1f per transaction, %.1f per sink put%n",
+                name,
+                kafka.sourceRecords(),
+                1_000_000 / kafka.sourceRecords(),
+                kafka.sourceBytes() / kafka.sourceRecords(),
+                kafka.sinkRecords(),
+                kafka.recordsPerPoll(),
+                kafka.recordsPerTransaction(),
+                kafka.sinkRecordsPerPut()));
+      }
       return String.format(
           "| %s | %d | %.1f | %.1f | %.0f | %.1f | %.1f | %.1f |",
           name, 1_000_000, built, drain, 1_000_000 / drain, cpu[0], cpu[1], cpu[2]);
@@ -291,6 +366,19 @@ public final class CdcBenchmark {
         throw new IllegalStateException("timed out waiting for " + what);
       }
       Thread.sleep(200);
+    }
+  }
+
+  private static String text(Connection c, String sql) throws Exception {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  private static void execute(Connection c, String sql) throws Exception {
+    try (Statement st = c.createStatement()) {
+      st.execute(sql);
     }
   }
 

@@ -2,11 +2,19 @@ package io.pgcopy.connect.bench;
 
 import io.pgcopy.connect.servers.ConnectWorker;
 import io.pgcopy.connect.servers.KafkaBroker;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** CPU seconds per process of a benchmark, read from /proc (Linux). */
 final class ProcessCpu {
+  /** A thread's line in a jstack dump: its name and CPU milliseconds. */
+  private static final Pattern THREAD_CPU = Pattern.compile("(?m)^\"([^\"]*)\".*? cpu=([0-9.]+)ms");
+
   private ProcessCpu() {}
 
   /** What {@link #cpu} gives now, less {@code before}. */
@@ -58,6 +66,51 @@ final class ProcessCpu {
       }
     }
     return sum;
+  }
+
+  /**
+   * CPU seconds so far of a JVM's threads by name, digits folded ("kafka-request-handler-3" counts
+   * as "kafka-request-handler-#"), so JIT, garbage collection and each kind of thread can be told
+   * apart: the {@code cpu=} of each thread in the JDK's {@code jstack} (full thread names, where
+   * /proc cuts them at 15 characters). Threads that ended are not counted.
+   */
+  static Map<String, Double> threads(long pid) throws Exception {
+    Process jstack =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "jstack").toString(),
+                String.valueOf(pid))
+            .redirectErrorStream(true)
+            .start();
+    String dump = new String(jstack.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    jstack.waitFor();
+    Map<String, Double> byName = new HashMap<>();
+    Matcher m = THREAD_CPU.matcher(dump);
+    while (m.find()) {
+      byName.merge(
+          m.group(1).replaceAll("\\d+", "#"), Double.parseDouble(m.group(2)) / 1000, Double::sum);
+    }
+    return byName;
+  }
+
+  /**
+   * The thread groups of {@link #threads} that used the most CPU between {@code before} and {@code
+   * after}, largest first: at most {@code top}, those under 0.1 s left out.
+   */
+  static String topThreads(Map<String, Double> before, Map<String, Double> after, int top) {
+    StringBuilder out = new StringBuilder();
+    after.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+        .filter(e -> e.getValue() >= 0.1)
+        .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+        .limit(top)
+        .forEach(
+            e -> {
+              if (out.length() > 0) {
+                out.append(", ");
+              }
+              out.append(String.format("%s %.1f", e.getKey(), e.getValue()));
+            });
+    return out.toString();
   }
 
   static String readStat(Path proc) {
