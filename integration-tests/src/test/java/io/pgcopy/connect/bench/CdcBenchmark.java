@@ -122,10 +122,12 @@ public final class CdcBenchmark {
       src.put("topic.prefix", "cdcbench");
       src.put("snapshot.mode", "initial");
       src.put("tasks.max", "4");
+      src.putAll(InitialLoadBenchmark.overrides("bench.source"));
       Map<String, String> sink =
           ShippedConfig.connector("sink.json", target.jdbcUrl("tgt"), "postgres", null);
       sink.put("topics.regex", "cdcbench\\.public\\..*");
       sink.put("tasks.max", "2");
+      sink.putAll(InitialLoadBenchmark.overrides("bench.sink"));
       rest.putConnector(SINK, sink);
       rest.putConnector(SOURCE, src);
       try (Connection s = source.connect("src");

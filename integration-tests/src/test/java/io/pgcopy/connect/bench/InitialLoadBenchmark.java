@@ -353,7 +353,8 @@ public final class InitialLoadBenchmark {
   }
 
   /** key=value,key=value from a system property: settings to try without editing code. */
-  private static Map<String, String> overrides(String property) {
+  /** The "key=value,key=value" settings of system property {@code property}. */
+  static Map<String, String> overrides(String property) {
     Map<String, String> m = new HashMap<>();
     for (String kv : System.getProperty(property, "").split(",")) {
       int eq = kv.indexOf('=');
