@@ -1,14 +1,11 @@
 package io.pgcopy.connect.source;
 
-import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.format.CopyBinaryReader;
 import io.pgcopy.connect.format.RowBatch;
 import io.pgcopy.connect.format.TableId;
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -17,9 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyOut;
 import org.postgresql.copy.PGCopyInputStream;
 import org.slf4j.Logger;
@@ -36,7 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 final class SnapshotReader implements SourceReader {
   private static final Logger log = LoggerFactory.getLogger(SnapshotReader.class);
-  private static final Pattern SNAPSHOT_NAME = Pattern.compile("[0-9A-Fa-f-]+");
 
   /** A poll stops adding rows past this many value bytes, whatever batch.max.rows says. */
   private static final long MAX_BATCH_BYTES = 8L << 20;
@@ -61,7 +55,7 @@ final class SnapshotReader implements SourceReader {
    */
   private final boolean streamText;
 
-  private volatile Connection conn;
+  private final SnapshotSession session;
   private RangeCursor cursor;
 
   /** A range still to read, and the row after which to resume (null: from its start). */
@@ -121,9 +115,7 @@ final class SnapshotReader implements SourceReader {
     this.textTables = Set.copyOf(textTables);
     this.streamText = !textTables.isEmpty() || config.structRecords();
     this.batchRecords = new BatchRecords(config.keyBuckets());
-    if (!SNAPSHOT_NAME.matcher(snapshotName).matches()) {
-      throw new IllegalArgumentException("bad snapshot name '" + snapshotName + "'");
-    }
+    this.session = new SnapshotSession(config, taskName, snapshotName);
     this.config = config;
     this.sizeGuard = new RecordSizeGuard(config);
     this.taskName = taskName;
@@ -160,7 +152,8 @@ final class SnapshotReader implements SourceReader {
       if (pending.isEmpty()) {
         return null;
       }
-      long truncateLsn = truncateFirst.contains(pending.peek().range.table()) ? walPosition() : 0;
+      long truncateLsn =
+          truncateFirst.contains(pending.peek().range.table()) ? session.walPosition() : 0;
       cursor = open(pending.peek());
       if (truncateFirst.remove(cursor.pending.range.table())) {
         return truncate(cursor, truncateLsn);
@@ -278,19 +271,7 @@ final class SnapshotReader implements SourceReader {
   }
 
   private RangeCursor open(PendingRange p) throws SQLException, IOException {
-    Connection c = connection();
-    try (Statement st = c.createStatement()) {
-      st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-      st.execute("SET TRANSACTION SNAPSHOT '" + snapshotName + "'");
-      // rows must come in physical order for the ctid offsets: no parallel or synchronized scans
-      st.execute("SET LOCAL max_parallel_workers_per_gather = 0");
-      st.execute("SET LOCAL synchronize_seqscans = off");
-      // fixed text forms, whatever the server's defaults: struct records and tables that travel as
-      // text carry them, and a text-mode stream hashes keys in them
-      st.execute(
-          "SET LOCAL bytea_output = hex; SET LOCAL TimeZone = 'UTC'; SET LOCAL extra_float_digits = 3;"
-              + " SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'");
-    }
+    Connection c = session.beginRange();
     SnapshotTable t = tableRecords(p.range.table(), c);
     StringBuilder sql =
         new StringBuilder("COPY (SELECT ctid")
@@ -301,7 +282,7 @@ final class SnapshotReader implements SourceReader {
             .append(p.range.whereClause(p.after))
             .append(") TO STDOUT (FORMAT binary)");
     log.debug("{}: {}", taskName, sql);
-    CopyOut copy = c.unwrap(PGConnection.class).getCopyAPI().copyOut(sql.toString());
+    CopyOut copy = session.copyOut(sql.toString());
     RangeCursor cursor = new RangeCursor(p, t, copy, config.batchBytes());
     cursor.reader.readHeader();
     log.info("{}: reading {}{}", taskName, p.range, p.after == null ? "" : " after " + p.after);
@@ -332,7 +313,7 @@ final class SnapshotReader implements SourceReader {
     while (c.copy.isActive() && c.copy.readFromCopy() != null) {
       // nothing follows the trailer
     }
-    conn.commit();
+    session.commit();
     cursor = null;
     pending.remove();
     c.rows += lastRows;
@@ -340,24 +321,6 @@ final class SnapshotReader implements SourceReader {
     metrics.rangesDone.incrementAndGet();
     metrics.pagesDone.addAndGet(c.pending.range.estimatedPages());
     return snapshotRecords.rangeDone(c.pending.range, c.rows);
-  }
-
-  /**
-   * The server's WAL position now (on a standby, the last replayed), in a transaction of its own
-   * ended before the range's: what tells one truncate of a table from another.
-   */
-  private long walPosition() throws SQLException {
-    Connection c = connection();
-    try (Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
-                    + " ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn")) {
-      rs.next();
-      long lsn = rs.getLong(1);
-      c.commit();
-      return lsn;
-    }
   }
 
   /** Logs and returns the truncate of the table whose range {@code c} is about to be read. */
@@ -369,15 +332,6 @@ final class SnapshotReader implements SourceReader {
         r.table(),
         snapshotName);
     return snapshotRecords.truncate(r, c.table, lsn);
-  }
-
-  private Connection connection() throws SQLException {
-    if (conn == null || conn.isClosed()) {
-      Connection c = ConnectionSettings.open(config, "pgcopy-snapshot " + taskName);
-      c.setAutoCommit(false);
-      conn = c;
-    }
-    return conn;
   }
 
   @Override
@@ -405,7 +359,7 @@ final class SnapshotReader implements SourceReader {
   @Override
   public void reset() {
     cursor = null;
-    closeConnection();
+    session.close();
   }
 
   /**
@@ -414,7 +368,7 @@ final class SnapshotReader implements SourceReader {
    */
   @Override
   public void cancel() {
-    SqlErrors.cancelQuietly(conn, taskName);
+    session.cancel();
   }
 
   @Override
@@ -429,12 +383,6 @@ final class SnapshotReader implements SourceReader {
       }
       cursor = null;
     }
-    closeConnection();
-  }
-
-  private void closeConnection() {
-    Connection c = conn;
-    conn = null;
-    SqlErrors.closeQuietly(c, taskName);
+    session.close();
   }
 }
