@@ -5,7 +5,8 @@
 #   bench/cdc.sh            # pgbench scale 10, 60 s of writes
 #   bench/cdc.sh 10 120
 #   bench/cdc.sh 10 30 2    # two catch-ups per pipeline (the second on warmed-up JVMs)
-#   SOURCE_OVERRIDES=batch.max.rows=32768 SINK_OVERRIDES=... WORKER_JVM_OPTIONS=... bench/cdc.sh 10 30 2
+#   SOURCE_OVERRIDES=batch.max.rows=32768 SINK_OVERRIDES=... WORKER_JVM_OPTIONS=... BROKER_JVM_OPTIONS=... \
+#     bench/cdc.sh 10 30 2
 #   PROFILE_DIR=/tmp/prof bench/cdc.sh 10 30   # also a Java Flight Recorder profile of the worker
 #                                              # and the broker over each catch-up's drain
 set -euo pipefail
@@ -22,6 +23,7 @@ java -Xmx1g \
   -Dbench.out="${BENCH_OUT:-$PWD/bench/results/cdc.md}" \
   ${PROFILE_DIR:+-Dbench.profile.dir="$PROFILE_DIR"} \
   -Dpgcopy.worker.jvm.options="${WORKER_JVM_OPTIONS:-}" \
+  -Dpgcopy.broker.jvm.options="${BROKER_JVM_OPTIONS:-}" \
   -Dbench.source="${SOURCE_OVERRIDES:-}" -Dbench.sink="${SINK_OVERRIDES:-}" \
   -cp "$it/target/test-classes:$(cat $it/target/kafka.classpath)" \
   io.pgcopy.connect.bench.CdcBenchmark "$@"

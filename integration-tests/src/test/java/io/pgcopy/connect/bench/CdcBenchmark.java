@@ -294,13 +294,19 @@ public final class CdcBenchmark {
               ? null
               : JvmProfile.start(broker.pid(), Path.of(profile, file + "-broker.jfr"));
       long t0 = System.nanoTime();
-      start.run();
-      waitFor(
-          () ->
-              marker.equals(text(t, "SELECT trim(filler) FROM pgbench_branches WHERE bid = 1"))
-                  && scalar(t, "SELECT sum(abalance) FROM pgbench_accounts") == sum,
-          1800,
-          name + " to catch up");
+      WaitSampler waits;
+      try (Connection sourceSampler = source.connect("src");
+          Connection targetSampler = target.connect(db)) {
+        waits = new WaitSampler(db, sourceSampler, targetSampler);
+        start.run();
+        waitFor(
+            () ->
+                marker.equals(text(t, "SELECT trim(filler) FROM pgbench_branches WHERE bid = 1"))
+                    && scalar(t, "SELECT sum(abalance) FROM pgbench_accounts") == sum,
+            1800,
+            name + " to catch up");
+        waits.close();
+      }
       double drain = (System.nanoTime() - t0) / 1e9;
       double[] cpu = ProcessCpu.since(cpuBefore, worker, broker);
       String pgCpu = PostgresCpu.read(labels).since(pgBefore);
@@ -309,6 +315,8 @@ public final class CdcBenchmark {
         brokerJfr.close();
       }
       transport.append(String.format("%s's drain, PostgreSQL CPU-s by process: %s%n", name, pgCpu));
+      transport.append(
+          String.format("%s's drain, PostgreSQL's processes sampled: %s%n", name, waits.summary()));
       if (pipeline) {
         transport.append(
             String.format(

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -120,8 +121,13 @@ public final class KafkaBroker implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    process =
-        Processes.startJava(cp, "768m", log, "kafka.Kafka", List.of(config.toString()), logging());
+    // e.g. -Dpgcopy.broker.jvm.options=-XX:StartFlightRecording=filename=/tmp/broker.jfr
+    List<String> jvm = new ArrayList<>(logging());
+    String extra = System.getProperty("pgcopy.broker.jvm.options", "").trim();
+    if (!extra.isEmpty()) {
+      jvm.addAll(List.of(extra.split("\\s+")));
+    }
+    process = Processes.startJava(cp, "768m", log, "kafka.Kafka", List.of(config.toString()), jvm);
     Properties admin = new Properties();
     admin.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
     try (Admin a = Admin.create(admin)) {
