@@ -378,37 +378,15 @@ final class SourcePlan {
    */
   List<Map<String, String>> taskConfigs(Map<String, String> props, int maxTasks) {
     if (snapshotComplete) {
-      if (config.snapshotMode() == SnapshotMode.INITIAL_ONLY) {
-        return List.of();
-      }
-      Map<String, String> task = new HashMap<>(props);
-      task.put(TaskRanges.KIND, TaskRanges.KIND_STREAM);
-      task.putAll(TaskRanges.encodeStreamSkips(streamSkips));
-      task.putAll(TaskRanges.encodeSnapshotLsns(snapshotLsns));
-      task.putAll(TaskRanges.encodeTextTables(textTables));
-      return List.of(task);
+      return config.snapshotMode() == SnapshotMode.INITIAL_ONLY
+          ? List.of()
+          : List.of(TaskRanges.streamTask(props, streamSkips, snapshotLsns, textTables));
     }
     synchronized (this) {
-      if (snapshot == null) {
-        return List.of();
-      }
-      List<Map<String, String>> configs = new ArrayList<>();
-      for (List<CtidRange> own :
-          TaskAssigner.assign(plan.remaining(), maxTasks, plan.restarted())) {
-        Set<TableId> restarted = new TreeSet<>();
-        own.forEach(
-            r -> {
-              if (plan.restarted().contains(r.table())) {
-                restarted.add(r.table());
-              }
-            });
-        Map<String, String> task = new HashMap<>(props);
-        task.putAll(TaskRanges.encode(snapshot.name(), snapshot.lsn(), own, restarted));
-        task.putAll(TaskRanges.encodeTextTables(textTables));
-        task.putAll(TaskRanges.encodeReread(added));
-        configs.add(task);
-      }
-      return configs;
+      return snapshot == null
+          ? List.of()
+          : TaskRanges.snapshotTasks(
+              props, snapshot.name(), snapshot.lsn(), plan, maxTasks, textTables, added);
     }
   }
 }

@@ -11,8 +11,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Carries a task's snapshot name and ranges in its task config: one key per field, no splitting of
- * names.
+ * A task's configuration: builds the snapshot tasks' (their ranges, the snapshot) and the stream
+ * task's, and reads them back in the task, one key per field, no splitting of names.
  */
 final class TaskRanges {
   static final String SNAPSHOT_NAME = "task.snapshot.name";
@@ -57,6 +57,54 @@ final class TaskRanges {
   private static final String REREAD = "task.reread.";
 
   private TaskRanges() {}
+
+  /**
+   * The configurations of the snapshot tasks: {@code left}'s remaining ranges dealt to at most
+   * {@code maxTasks} tasks, balanced by size (a table read again whole goes to one task), each with
+   * the connector's {@code props}, its ranges, the snapshot, which of its tables are read again
+   * whole, and the run's tables that travel as text and are read again for the stream.
+   */
+  static List<Map<String, String>> snapshotTasks(
+      Map<String, String> props,
+      String snapshotName,
+      long snapshotLsn,
+      RemainingRanges left,
+      int maxTasks,
+      Set<TableId> textTables,
+      Set<TableId> reread) {
+    List<Map<String, String>> configs = new ArrayList<>();
+    for (List<CtidRange> own : TaskAssigner.assign(left.remaining(), maxTasks, left.restarted())) {
+      Set<TableId> restarted = new TreeSet<>();
+      for (CtidRange r : own) {
+        if (left.restarted().contains(r.table())) {
+          restarted.add(r.table());
+        }
+      }
+      Map<String, String> task = new HashMap<>(props);
+      task.putAll(encode(snapshotName, snapshotLsn, own, restarted));
+      task.putAll(encodeTextTables(textTables));
+      task.putAll(encodeReread(reread));
+      configs.add(task);
+    }
+    return configs;
+  }
+
+  /**
+   * The configuration of the one stream task: the connector's {@code props}, what it skips of each
+   * table read under a later snapshot, the snapshots' LSNs, and the tables that travel as text.
+   */
+  static Map<String, String> streamTask(
+      Map<String, String> props,
+      Map<TableId, Long> skips,
+      Map<TableId, Long> snapshotLsns,
+      Set<TableId> textTables) {
+    Map<String, String> task = new HashMap<>(props);
+    task.put(KIND, KIND_STREAM);
+    task.putAll(encodeStreamSkips(skips));
+    task.putAll(encodeSnapshotLsns(snapshotLsns));
+    task.putAll(encodeTextTables(textTables));
+    return task;
+  }
 
   static Map<String, String> encode(
       String snapshotName, long snapshotLsn, List<CtidRange> ranges, Set<TableId> restarted) {

@@ -48,6 +48,55 @@ class OffsetsAndTaskConfigTest {
   }
 
   @Test
+  void snapshotTasksShareTheRangesAndKeepATableReadAgainWholeInOneTask() {
+    TableId other = new TableId("public", "t");
+    List<CtidRange> ranges =
+        List.of(
+            new CtidRange(P, LEAF, 0, 10, 10),
+            new CtidRange(P, LEAF, 10, CtidRange.OPEN, 10),
+            new CtidRange(other, other, 0, 10, 10),
+            new CtidRange(other, other, 10, 20, 10),
+            new CtidRange(other, other, 20, CtidRange.OPEN, 10));
+    List<Map<String, String>> tasks =
+        TaskRanges.snapshotTasks(
+            Map.of("name", "src"),
+            "00000003-00000002-1",
+            42L,
+            new RemainingRanges(ranges, Set.of(P)),
+            3,
+            Set.of(other),
+            Set.of());
+    assertThat(tasks).hasSizeBetween(2, 3);
+    assertThat(tasks.stream().flatMap(t -> TaskRanges.decode(t).stream()))
+        .containsExactlyInAnyOrderElementsOf(ranges);
+    assertThat(tasks.stream().filter(t -> TaskRanges.decode(t).get(0).table().equals(P)))
+        .singleElement()
+        .satisfies(
+            t -> {
+              assertThat(TaskRanges.decode(t)).filteredOn(r -> r.table().equals(P)).hasSize(2);
+              assertThat(TaskRanges.restarted(t)).containsExactly(P);
+            });
+    for (Map<String, String> t : tasks) {
+      assertThat(t).containsEntry("name", "src").doesNotContainKey(TaskRanges.KIND);
+      assertThat(TaskRanges.snapshotName(t)).isEqualTo("00000003-00000002-1");
+      assertThat(TaskRanges.snapshotLsn(t)).isEqualTo(42L);
+      assertThat(TaskRanges.textTables(t)).containsExactly(other);
+    }
+  }
+
+  @Test
+  void theStreamTaskCarriesItsSkipsAndSnapshotLsns() {
+    Map<String, String> task =
+        TaskRanges.streamTask(Map.of("name", "src"), Map.of(P, 99L), Map.of(LEAF, 7L), Set.of());
+    assertThat(task)
+        .containsEntry("name", "src")
+        .containsEntry(TaskRanges.KIND, TaskRanges.KIND_STREAM);
+    assertThat(TaskRanges.streamSkips(task)).containsExactly(Map.entry(P, 99L));
+    assertThat(TaskRanges.snapshotLsns(task)).containsExactly(Map.entry(LEAF, 7L));
+    assertThat(TaskRanges.textTables(task)).isEmpty();
+  }
+
+  @Test
   void offsetsTellNotStartedResumedAndDone() {
     assertThat(SourceOffsets.progress(null)).isEqualTo(SourceOffsets.RangeProgress.NOT_STARTED);
     assertThat(SourceOffsets.progress(SourceOffsets.doneOffset("s1", 42)))
