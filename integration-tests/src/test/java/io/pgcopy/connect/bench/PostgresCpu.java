@@ -58,18 +58,7 @@ final class PostgresCpu {
       double used = e.getValue() - before.seconds.getOrDefault(e.getKey(), 0.0);
       byKind.merge(kinds.get(e.getKey()), used, Double::sum);
     }
-    StringBuilder out = new StringBuilder();
-    byKind.entrySet().stream()
-        .filter(e -> e.getValue() >= 0.05)
-        .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
-        .forEach(
-            e -> {
-              if (out.length() > 0) {
-                out.append(", ");
-              }
-              out.append(String.format("%s %.1f", e.getKey(), e.getValue()));
-            });
-    return out.toString();
+    return ProcessCpu.largestFirst(byKind, 0.05, Integer.MAX_VALUE);
   }
 
   private static String title(Path proc) {

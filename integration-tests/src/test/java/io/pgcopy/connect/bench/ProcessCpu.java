@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /** CPU seconds per process of a benchmark, read from /proc (Linux). */
 final class ProcessCpu {
@@ -97,20 +98,22 @@ final class ProcessCpu {
    * after}, largest first: at most {@code top}, those under 0.1 s left out.
    */
   static String topThreads(Map<String, Double> before, Map<String, Double> after, int top) {
-    StringBuilder out = new StringBuilder();
-    after.entrySet().stream()
-        .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
-        .filter(e -> e.getValue() >= 0.1)
+    Map<String, Double> used = new HashMap<>();
+    after.forEach((name, s) -> used.put(name, s - before.getOrDefault(name, 0.0)));
+    return largestFirst(used, 0.1, top);
+  }
+
+  /**
+   * "name 1.2, other 0.4": the CPU seconds of {@code used}, largest first, at most {@code top},
+   * those under {@code least} left out.
+   */
+  static String largestFirst(Map<String, Double> used, double least, int top) {
+    return used.entrySet().stream()
+        .filter(e -> e.getValue() >= least)
         .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
         .limit(top)
-        .forEach(
-            e -> {
-              if (out.length() > 0) {
-                out.append(", ");
-              }
-              out.append(String.format("%s %.1f", e.getKey(), e.getValue()));
-            });
-    return out.toString();
+        .map(e -> String.format("%s %.1f", e.getKey(), e.getValue()))
+        .collect(Collectors.joining(", "));
   }
 
   static String readStat(Path proc) {
