@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -18,7 +19,8 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * The consumed Kafka offsets, kept in the target database: written in the transaction that applies
  * the rows, read back to rewind the consumer. One row per connector and topic partition, holding
- * the next offset to consume.
+ * the next offset to consume and the stream position of the last keyless-table change applied from
+ * it ({@code stream_lsn}, {@code stream_seq}; null before the first).
  */
 final class OffsetStore {
   private final TableId table;
@@ -37,7 +39,13 @@ final class OffsetStore {
               + table.quoted()
               + " ("
               + "connector text NOT NULL, topic text NOT NULL, kafka_partition int NOT NULL, next_offset bigint NOT NULL,"
-              + " updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, kafka_partition))");
+              + " updated_at timestamptz NOT NULL DEFAULT now(), stream_lsn bigint, stream_seq int,"
+              + " PRIMARY KEY (connector, topic, kafka_partition))");
+      // a table made by an earlier version lacks the stream position
+      st.execute(
+          "ALTER TABLE "
+              + table.quoted()
+              + " ADD COLUMN IF NOT EXISTS stream_lsn bigint, ADD COLUMN IF NOT EXISTS stream_seq int");
       conn.commit();
     } catch (SQLException e) {
       conn.rollback();
@@ -68,14 +76,40 @@ final class OffsetStore {
     return offsets;
   }
 
+  /** The stream positions stored for {@code partitions} (those with one). */
+  Map<TopicPartition, ChangePosition> positions(
+      Connection conn, Collection<TopicPartition> partitions) throws SQLException {
+    Map<TopicPartition, ChangePosition> positions = new HashMap<>();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT topic, kafka_partition, stream_lsn, stream_seq FROM "
+                + table.quoted()
+                + " WHERE connector = ? AND stream_lsn IS NOT NULL")) {
+      ps.setString(1, connector);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          TopicPartition tp = new TopicPartition(rs.getString(1), rs.getInt(2));
+          if (partitions.contains(tp)) {
+            positions.put(tp, new ChangePosition(rs.getLong(3), rs.getInt(4)));
+          }
+        }
+      }
+    }
+    return positions;
+  }
+
   /**
    * Stores the next offsets of {@code nextOffsets}' partitions, each only if the stored value is
    * still the one this task last read or wrote ({@code expected}; none stored when absent). Returns
    * the partitions where it was not: another writer (a task that took the partition over, or this
-   * task's own commit whose answer was lost) moved them, and the caller must roll back.
+   * task's own commit whose answer was lost) moved them, and the caller must roll back. With them
+   * it stores the stream positions of {@code positions}' partitions (others keep theirs).
    */
   Set<TopicPartition> save(
-      Connection conn, Map<TopicPartition, Long> nextOffsets, Map<TopicPartition, Long> expected)
+      Connection conn,
+      Map<TopicPartition, Long> nextOffsets,
+      Map<TopicPartition, Long> expected,
+      Map<TopicPartition, ChangePosition> positions)
       throws SQLException {
     Set<TopicPartition> moved = new HashSet<>();
     List<TopicPartition> updated = new ArrayList<>();
@@ -84,23 +118,30 @@ final class OffsetStore {
             conn.prepareStatement(
                 "UPDATE "
                     + table.quoted()
-                    + " SET next_offset = ?, updated_at = now() WHERE connector = ? AND topic = ? AND kafka_partition = ?"
-                    + " AND next_offset = ?");
+                    + " SET next_offset = ?, stream_lsn = coalesce(?, stream_lsn),"
+                    + " stream_seq = coalesce(?, stream_seq), updated_at = now()"
+                    + " WHERE connector = ? AND topic = ? AND kafka_partition = ? AND next_offset = ?");
         PreparedStatement insert =
             conn.prepareStatement(
                 "INSERT INTO "
                     + table.quoted()
-                    + " (connector, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?)"
+                    + " (connector, topic, kafka_partition, next_offset, stream_lsn, stream_seq)"
+                    + " VALUES (?, ?, ?, ?, ?, ?)"
                     + " ON CONFLICT (connector, topic, kafka_partition) DO NOTHING")) {
       for (Map.Entry<TopicPartition, Long> e : nextOffsets.entrySet()) {
         TopicPartition tp = e.getKey();
         Long before = expected.get(tp);
+        ChangePosition at = positions.get(tp);
+        Long lsn = at == null ? null : at.commitLsn();
+        Integer seq = at == null ? null : at.seq();
         if (before != null) {
           update.setLong(1, e.getValue());
-          update.setString(2, connector);
-          update.setString(3, tp.topic());
-          update.setInt(4, tp.partition());
-          update.setLong(5, before);
+          update.setObject(2, lsn, Types.BIGINT);
+          update.setObject(3, seq, Types.INTEGER);
+          update.setString(4, connector);
+          update.setString(5, tp.topic());
+          update.setInt(6, tp.partition());
+          update.setLong(7, before);
           update.addBatch();
           updated.add(tp);
         } else {
@@ -108,6 +149,8 @@ final class OffsetStore {
           insert.setString(2, tp.topic());
           insert.setInt(3, tp.partition());
           insert.setLong(4, e.getValue());
+          insert.setObject(5, lsn, Types.BIGINT);
+          insert.setObject(6, seq, Types.INTEGER);
           insert.addBatch();
           inserted.add(tp);
         }
@@ -121,8 +164,9 @@ final class OffsetStore {
   /**
    * Sets the stored next offsets of the given partitions as an operator asked (Connect's {@code
    * PATCH} and {@code DELETE /connectors/<name>/offsets}, with the connector stopped): a null value
-   * removes the partition's row, so the sink starts it from the consumer group's position. Does not
-   * commit.
+   * removes the partition's row, so the sink starts it from the consumer group's position. The
+   * stream position goes too: the operator chose where to resume, and every change from there on is
+   * applied. Does not commit.
    */
   void overwrite(Connection conn, Map<TopicPartition, Long> offsets) throws SQLException {
     try (PreparedStatement delete =
@@ -136,7 +180,8 @@ final class OffsetStore {
                     + table.quoted()
                     + " (connector, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?)"
                     + " ON CONFLICT (connector, topic, kafka_partition)"
-                    + " DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()")) {
+                    + " DO UPDATE SET next_offset = EXCLUDED.next_offset, stream_lsn = NULL,"
+                    + " stream_seq = NULL, updated_at = now()")) {
       for (Map.Entry<TopicPartition, Long> e : offsets.entrySet()) {
         PreparedStatement ps = e.getValue() == null ? delete : upsert;
         ps.setString(1, connector);

@@ -11,19 +11,50 @@ import org.apache.kafka.common.TopicPartition;
  * The sink task's offsets, per partition: the offset after the last record taken (buffered or
  * applied; records below it are skipped), the offsets taken since the last write (stored with the
  * next one), the offsets stored in the target, and the first offset taken since the last write
- * (where to go back to if the buffer is dropped). Bookkeeping only: the task reads and writes the
- * target and rewinds the consumer.
+ * (where to go back to if the buffer is dropped). Likewise the stream position of the last change
+ * of a keyless table taken from each partition, so a change the source sent again (it resumed from
+ * an older offset) is skipped rather than applied twice. Bookkeeping only: the task reads and
+ * writes the target and rewinds the consumer.
  */
 final class PartitionOffsets {
   private final Map<TopicPartition, Long> next = new HashMap<>();
   private final Map<TopicPartition, Long> pending = new HashMap<>();
   private final Map<TopicPartition, Long> committed = new HashMap<>();
   private final Map<TopicPartition, Long> firstPending = new HashMap<>();
+  private final Map<TopicPartition, ChangePosition> appliedAt = new HashMap<>();
+  private final Map<TopicPartition, ChangePosition> pendingAt = new HashMap<>();
 
   /** Partitions opened with the offsets the target holds for them: taking resumes there. */
   void opened(Map<TopicPartition, Long> stored) {
     next.putAll(stored);
     committed.putAll(stored);
+  }
+
+  /**
+   * The stream positions the target holds for partitions (the last change of a keyless table
+   * applied from each): a change at or below one was applied already.
+   */
+  void appliedAt(Map<TopicPartition, ChangePosition> stored) {
+    appliedAt.putAll(stored);
+  }
+
+  /**
+   * Takes the change at {@code at} from {@code tp} unless a change at or after it was taken
+   * (buffered or applied) already: returns false for a change the source sent again. The position
+   * is stored with the next write.
+   */
+  boolean takeChange(TopicPartition tp, ChangePosition at) {
+    ChangePosition last = pendingAt.getOrDefault(tp, appliedAt.get(tp));
+    if (!at.after(last)) {
+      return false;
+    }
+    pendingAt.put(tp, at);
+    return true;
+  }
+
+  /** The stream positions to store with the next write. */
+  Map<TopicPartition, ChangePosition> pendingPositions() {
+    return Collections.unmodifiableMap(pendingAt);
   }
 
   /** Whether the record at {@code offset} of {@code tp} was taken already (buffered or applied). */
@@ -64,6 +95,8 @@ final class PartitionOffsets {
     committed.putAll(pending);
     pending.clear();
     firstPending.clear();
+    appliedAt.putAll(pendingAt);
+    pendingAt.clear();
   }
 
   /** {@code tp} is no longer this task's. */
@@ -71,6 +104,8 @@ final class PartitionOffsets {
     next.remove(tp);
     committed.remove(tp);
     firstPending.remove(tp);
+    appliedAt.remove(tp);
+    pendingAt.remove(tp);
   }
 
   /**
@@ -105,6 +140,7 @@ final class PartitionOffsets {
     }
     pending.clear();
     firstPending.clear();
+    pendingAt.clear();
     return rewind;
   }
 }

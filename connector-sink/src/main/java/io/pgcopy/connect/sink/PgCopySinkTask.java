@@ -71,7 +71,7 @@ public class PgCopySinkTask extends SinkTask {
     offsetStore = new OffsetStore(config.offsetsTable(), name);
     targetTables = new TargetTables(config.autoCreate());
     decoder = new RecordDecoder(config.tableNameFormat());
-    buffer = new SinkBuffer(decoder, () -> write(null));
+    buffer = new SinkBuffer(decoder, () -> write(null), offsets::takeChange);
     barrier = new TruncateBarrier(config.offsetsTable());
     waits = new TruncateWaits(name, context);
     session =
@@ -110,6 +110,7 @@ public class PgCopySinkTask extends SinkTask {
       offsetStore.createIfAbsent(c);
       barrier.createIfAbsent(c);
       Map<TopicPartition, Long> stored = offsetStore.load(c, partitions);
+      Map<TopicPartition, ChangePosition> appliedAt = offsetStore.positions(c, partitions);
       Map<TopicPartition, TruncateBarrier.Truncate> stopped = barrier.waiting(c, partitions);
       c.commit();
       waits.found(stopped);
@@ -118,6 +119,7 @@ public class PgCopySinkTask extends SinkTask {
       // of that truncate that follow in the partition (see TruncateWaits.pauseAfterEntries)
       context.resume(partitions.toArray(new TopicPartition[0]));
       offsets.opened(stored);
+      offsets.appliedAt(appliedAt);
       if (!stored.isEmpty()) {
         context.offset(stored);
       }
@@ -300,7 +302,8 @@ public class PgCopySinkTask extends SinkTask {
                 arrival.from());
       }
       current = config.offsetsTable();
-      Set<TopicPartition> moved = offsetStore.save(c, offsets.pending(), offsets.committed());
+      Set<TopicPartition> moved =
+          offsetStore.save(c, offsets.pending(), offsets.committed(), offsets.pendingPositions());
       if (!moved.isEmpty()) {
         c.rollback();
         log.warn(
@@ -311,8 +314,10 @@ public class PgCopySinkTask extends SinkTask {
             moved,
             buffer.rows());
         Map<TopicPartition, Long> stored = offsetStore.load(c, offsets.held());
+        Map<TopicPartition, ChangePosition> appliedAt = offsetStore.positions(c, offsets.held());
         c.commit();
         restartFrom(stored, offsets.held());
+        offsets.appliedAt(appliedAt);
         return null;
       }
       c.commit();
@@ -336,6 +341,16 @@ public class PgCopySinkTask extends SinkTask {
           (System.nanoTime() - start) / 1_000_000);
     }
     metrics.batch(buffer.rows(), (System.nanoTime() - start) / 1_000_000);
+    buffer
+        .sentAgain()
+        .forEach(
+            (table, n) ->
+                log.info(
+                    "{}: skipped {} changes of {} applied already (the source sent them again: it"
+                        + " resumed from an older offset)",
+                    name,
+                    n,
+                    table));
     session.succeeded();
     offsets.written();
     buffer.clear();

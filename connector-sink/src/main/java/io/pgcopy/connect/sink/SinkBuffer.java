@@ -11,6 +11,8 @@ import java.nio.ByteBuffer;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BiPredicate;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.header.Header;
@@ -19,7 +21,8 @@ import org.apache.kafka.connect.sink.SinkRecord;
 /**
  * Turns records into per-table batches ({@link TableBatch}) waiting to be written: a snapshot
  * batch's rows as they came, a change batch's entries one by one, a struct record's row as text
- * forms. Knows nothing of offsets or transactions.
+ * forms. Knows nothing of offsets or transactions: whether a keyless table's change was applied
+ * already (the source sent it again) it asks {@code takeChange}.
  */
 final class SinkBuffer {
   private final RecordDecoder decoder;
@@ -30,7 +33,14 @@ final class SinkBuffer {
    */
   private final Runnable writeFirst;
 
+  /**
+   * Takes a keyless table's change at its stream position from its partition; false when one at or
+   * after that position was taken already.
+   */
+  private final BiPredicate<TopicPartition, ChangePosition> takeChange;
+
   private final Map<TableId, TableBatch> batches = new LinkedHashMap<>();
+  private final Map<TableId, Long> sentAgain = new LinkedHashMap<>();
   private long rows;
   private long bytes;
 
@@ -40,9 +50,13 @@ final class SinkBuffer {
    */
   record BarrierEntry(TruncateBarrier.Truncate truncate, int entries, int bucket) {}
 
-  SinkBuffer(RecordDecoder decoder, Runnable writeFirst) {
+  SinkBuffer(
+      RecordDecoder decoder,
+      Runnable writeFirst,
+      BiPredicate<TopicPartition, ChangePosition> takeChange) {
     this.decoder = decoder;
     this.writeFirst = writeFirst;
+    this.takeChange = takeChange;
   }
 
   /**
@@ -108,6 +122,7 @@ final class SinkBuffer {
     }
     ColumnLayout layout = d.layout();
     int[] keyFields = layout.hasKey() ? layout.keyFieldIndexes() : null;
+    TopicPartition tp = new TopicPartition(r.topic(), r.kafkaPartition());
     RowBatchReader entries = RowBatchReader.of(RowBatch.CHANGES, value);
     BarrierEntry barrier = null;
     try {
@@ -125,6 +140,12 @@ final class SinkBuffer {
                   entries.truncateEntries(),
                   bucket(r));
           continue;
+        }
+        if (keyFields == null
+            && entries.changeSeq() > 0
+            && !takeChange.test(tp, new ChangePosition(entries.commitLsn(), entries.changeSeq()))) {
+          sentAgain.merge(d.target(), 1L, Long::sum);
+          continue; // applied already: the source sent it again
         }
         byte[] old = entries.oldTuple();
         byte[] row = entries.newTuple();
@@ -179,6 +200,11 @@ final class SinkBuffer {
       }
       case TRUNCATE -> {}
     }
+    ChangePosition at = d.layout().hasKey() ? null : position(r);
+    if (at != null && !takeChange.test(new TopicPartition(r.topic(), r.kafkaPartition()), at)) {
+      sentAgain.merge(d.target(), 1L, Long::sum);
+      return; // applied already: the source sent it again
+    }
     TableBatch batch = batchFor(d, text);
     long before = batch.size();
     try {
@@ -223,6 +249,21 @@ final class SinkBuffer {
     return ByteBuffer.wrap(b).getInt();
   }
 
+  /** A struct change record's stream position, from its headers; null without them. */
+  private static ChangePosition position(SinkRecord r) {
+    Header lsn = r.headers().lastWithName(RecordHeaders.LSN);
+    Header seq = r.headers().lastWithName(RecordHeaders.SEQ);
+    if (lsn == null
+        || seq == null
+        || !(lsn.value() instanceof byte[] l)
+        || l.length != 8
+        || !(seq.value() instanceof byte[] n)
+        || n.length != 4) {
+      return null;
+    }
+    return new ChangePosition(ByteBuffer.wrap(l).getLong(), ByteBuffer.wrap(n).getInt());
+  }
+
   private static int bucket(SinkRecord r) {
     if (!(r.key() instanceof byte[] k) || k.length != 4) {
       throw new DataException(
@@ -259,6 +300,11 @@ final class SinkBuffer {
     return batches.values();
   }
 
+  /** How many changes of each keyless table were skipped as sent again since the last clear. */
+  Map<TableId, Long> sentAgain() {
+    return sentAgain;
+  }
+
   long rows() {
     return rows;
   }
@@ -273,6 +319,7 @@ final class SinkBuffer {
 
   void clear() {
     batches.clear();
+    sentAgain.clear();
     rows = 0;
     bytes = 0;
   }

@@ -56,6 +56,38 @@ class PartitionOffsetsTest {
   }
 
   @Test
+  void aKeylessChangeAtOrBelowThePositionTakenOrStoredIsSentAgain() {
+    PartitionOffsets o = new PartitionOffsets();
+    o.appliedAt(Map.of(P0, new ChangePosition(100, 3)));
+    assertThat(o.takeChange(P0, new ChangePosition(100, 3))).isFalse();
+    assertThat(o.takeChange(P0, new ChangePosition(99, 9))).isFalse();
+    assertThat(o.takeChange(P0, new ChangePosition(100, 4))).isTrue();
+    assertThat(o.takeChange(P0, new ChangePosition(100, 4))).isFalse(); // buffered already
+    assertThat(o.takeChange(P1, new ChangePosition(1, 1))).isTrue(); // nothing stored
+    // LSNs compare unsigned
+    assertThat(o.takeChange(P0, new ChangePosition(0x8000_0000_0000_0000L, 1))).isTrue();
+    assertThat(o.pendingPositions())
+        .isEqualTo(
+            Map.of(
+                P0, new ChangePosition(0x8000_0000_0000_0000L, 1), P1, new ChangePosition(1, 1)));
+    o.written();
+    assertThat(o.pendingPositions()).isEmpty();
+    assertThat(o.takeChange(P1, new ChangePosition(1, 1))).isFalse();
+  }
+
+  @Test
+  void aRestartForgetsThePositionsTakenSinceTheLastWrite() {
+    PartitionOffsets o = new PartitionOffsets();
+    o.opened(Map.of(P0, 10L));
+    o.appliedAt(Map.of(P0, new ChangePosition(100, 3)));
+    o.take(P0, 10);
+    assertThat(o.takeChange(P0, new ChangePosition(100, 4))).isTrue();
+    o.restartFrom(Map.of(P0, 10L), Set.of(P0));
+    assertThat(o.pendingPositions()).isEmpty();
+    assertThat(o.takeChange(P0, new ChangePosition(100, 4))).isTrue(); // consumed again
+  }
+
+  @Test
   void aForgottenPartitionIsNoLongerHeld() {
     PartitionOffsets o = new PartitionOffsets();
     o.opened(Map.of(P0, 10L, P1, 3L));

@@ -66,9 +66,12 @@ final class ChangeBatches {
       int[] absent) {
     byte[] old = op == Operation.DELETE || r.keyless() ? key : null;
     Group group = new Group(r, r.keyless() ? BatchRecords.KEYLESS : records.bucket(key));
+    // a keyless table's change says where it is in the stream: applied twice it would double a
+    // row, so the sink skips one it has applied (a keyed change applied twice changes nothing)
+    int seq = r.keyless() && at.seq() <= Integer.MAX_VALUE ? (int) at.seq() : 0;
     batches
-        .writer(group, RowBatchWriter.changeSize(absent, old, value), completed)
-        .appendChange(op, commitLsn, absent, old, value);
+        .writer(group, RowBatchWriter.changeSize(absent, old, value) + 4, completed)
+        .appendChange(op, commitLsn, seq, absent, old, value);
     batches.appended(group, at, commitLsn);
   }
 

@@ -232,6 +232,7 @@ final class ChangeEmitter {
             r,
             op,
             tx.commitLsn,
+            seq,
             key,
             value,
             absent));

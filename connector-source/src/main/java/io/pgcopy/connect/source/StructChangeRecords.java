@@ -17,7 +17,8 @@ final class StructChangeRecords {
 
   /**
    * The record of one change: headers of the record contract (operation, table, layout, commit LSN,
-   * absent fields); a keyless table's rows and every truncate in partition 0, to keep their order.
+   * absent fields, a keyless table's change's number in its transaction); a keyless table's rows
+   * and every truncate in partition 0, to keep their order.
    *
    * @param key the key's text-form tuple (a keyless table's old row), or null
    * @param value the new row's text-form tuple, or null for a delete or truncate
@@ -28,6 +29,7 @@ final class StructChangeRecords {
       StreamRelations.Relation r,
       Operation op,
       long commitLsn,
+      long seq,
       byte[] key,
       byte[] value,
       int[] absent) {
@@ -37,6 +39,9 @@ final class StructChangeRecords {
     headers.addBytes(RecordHeaders.TABLE, r.records().name());
     headers.addBytes(RecordHeaders.COLUMNS, r.records().columns());
     headers.addBytes(RecordHeaders.LSN, ByteBuffer.allocate(8).putLong(commitLsn).array());
+    if (r.keyless() && seq > 0 && seq <= Integer.MAX_VALUE) {
+      headers.addBytes(RecordHeaders.SEQ, ByteBuffer.allocate(4).putInt((int) seq).array());
+    }
     if (absent != null) {
       headers.addBytes(RecordHeaders.ABSENT, RecordHeaders.encodeFieldList(absent));
     }

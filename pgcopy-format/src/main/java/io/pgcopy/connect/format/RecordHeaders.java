@@ -25,6 +25,13 @@ public final class RecordHeaders {
   public static final String LSN = "pgcopy.lsn";
 
   /**
+   * On a keyless table's struct change records: the change's number (1-based) in its transaction,
+   * int32. With {@link #LSN} it is the change's position in the stream (a binary record's entries
+   * carry it in the value).
+   */
+  public static final String SEQ = "pgcopy.seq";
+
+  /**
    * On updates whose unchanged TOASTed columns were not sent: int16 count, then int16 field
    * indexes. Those fields are NULL in the value and must be left as they are in the target.
    */

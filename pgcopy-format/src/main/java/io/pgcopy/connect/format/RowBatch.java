@@ -9,8 +9,9 @@ package io.pgcopy.connect.format;
  *       exactly the bytes between a COPY stream's header and trailer;
  *   <li>{@link #CHANGES} ({@code 'C'}, change data capture): the value is a run of entries, each an
  *       operation byte, a flags byte, the commit LSN (int64), then what the flags announce: the
- *       absent fields (int16 count, int16 indexes), the old tuple (the key, or the whole old row of
- *       a keyless table), the new tuple; a truncate instead carries its number in the transaction
+ *       change's number in its transaction (int32; a keyless table's changes carry it), the absent
+ *       fields (int16 count, int16 indexes), the old tuple (the key, or the whole old row of a
+ *       keyless table), the new tuple; a truncate instead carries its number in the transaction
  *       (int32) and the number of truncate entries sent for it (int32), one per key bucket.
  * </ul>
  *
@@ -31,6 +32,9 @@ public final class RowBatch {
 
   /** Entry flag: the list of absent (unchanged TOASTed) fields follows. */
   static final int HAS_ABSENT = 4;
+
+  /** Entry flag: the change's number in its transaction (int32) follows the commit LSN. */
+  static final int HAS_SEQ = 8;
 
   private RowBatch() {}
 

@@ -21,6 +21,7 @@ public final class RowBatchReader {
   private int newLength;
   private int truncateSeq;
   private int truncateEntries;
+  private int changeSeq;
 
   private RowBatchReader(byte[] value, boolean changes) {
     this.value = value;
@@ -81,6 +82,7 @@ public final class RowBatchReader {
     oldAt = -1;
     newAt = -1;
     absent = null;
+    changeSeq = 0;
     if (!changes) {
       op = Operation.READ;
       commitLsn = 0;
@@ -100,8 +102,14 @@ public final class RowBatchReader {
       require(8);
       truncateSeq = CopyBinary.getInt(value, pos);
       truncateEntries = CopyBinary.getInt(value, pos + 4);
+      changeSeq = truncateSeq;
       pos += 8;
       return true;
+    }
+    if ((flags & RowBatch.HAS_SEQ) != 0) {
+      require(4);
+      changeSeq = CopyBinary.getInt(value, pos);
+      pos += 4;
     }
     if ((flags & RowBatch.HAS_ABSENT) != 0) {
       require(2);
@@ -175,6 +183,16 @@ public final class RowBatchReader {
   /** A truncate's number within its transaction: with the commit LSN it names the truncate. */
   public int truncateSeq() {
     return truncateSeq;
+  }
+
+  /**
+   * The change's number (1-based) within its transaction, or 0 when the entry does not say (a keyed
+   * table's change, a snapshot's truncate). With the commit LSN it is the change's position in the
+   * stream: positions grow in a partition's order, so one at or below the last applied was applied
+   * already.
+   */
+  public int changeSeq() {
+    return changeSeq;
   }
 
   /** How many truncate entries (one per key bucket) make up this truncate. */

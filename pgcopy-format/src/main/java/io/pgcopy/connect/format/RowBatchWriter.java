@@ -44,12 +44,27 @@ public final class RowBatchWriter {
    */
   public void appendChange(
       Operation op, long commitLsn, int[] absent, byte[] oldTuple, byte[] newTuple) {
+    appendChange(op, commitLsn, 0, absent, oldTuple, newTuple);
+  }
+
+  /**
+   * Appends a change that says where it is in the stream: the {@code seq}-th change (1-based) of
+   * the transaction committed at {@code commitLsn}; a {@code seq} below 1 is not written. A
+   * consumer that remembers the last position it applied can then skip a change sent again.
+   */
+  public void appendChange(
+      Operation op, long commitLsn, int seq, int[] absent, byte[] oldTuple, byte[] newTuple) {
     int flags =
         (oldTuple == null ? 0 : RowBatch.HAS_OLD)
             | (newTuple == null ? 0 : RowBatch.HAS_NEW)
-            | (absent == null ? 0 : RowBatch.HAS_ABSENT);
-    ensure(changeSize(absent, oldTuple, newTuple));
+            | (absent == null ? 0 : RowBatch.HAS_ABSENT)
+            | (seq > 0 ? RowBatch.HAS_SEQ : 0);
+    ensure(changeSize(absent, oldTuple, newTuple) + (seq > 0 ? 4 : 0));
     entryHead(op, flags, commitLsn);
+    if (seq > 0) {
+      CopyBinary.putInt(buf, size, seq);
+      size += 4;
+    }
     if (absent != null) {
       putShort(absent.length);
       for (int f : absent) {
@@ -75,7 +90,7 @@ public final class RowBatchWriter {
     rows++;
   }
 
-  /** The bytes an entry of these parts takes. */
+  /** The bytes an entry of these parts takes, without its change number (4 bytes more). */
   public static int changeSize(int[] absent, byte[] oldTuple, byte[] newTuple) {
     return 10
         + (absent == null ? 0 : 2 + 2 * absent.length)

@@ -84,6 +84,30 @@ class RowBatchTest {
   }
 
   @Test
+  void aChangeMaySayItsNumberInItsTransaction() {
+    RowBatchWriter w = new RowBatchWriter(8);
+    w.appendChange(Operation.UPDATE, 0x2_0000_0001L, 3, new int[] {1}, row(4, "old"), row(4, null));
+    w.appendChange(Operation.INSERT, 0x2_0000_0001L, 0, null, null, row(5, "x"));
+    w.appendTruncate(0x2_0000_0001L, 5, 1);
+    assertThat(w.size()).isEqualTo(w.toByteArray().length);
+
+    RowBatchReader r = RowBatchReader.of(RowBatch.CHANGES, w.toByteArray());
+    assertThat(r.next()).isTrue();
+    assertThat(r.changeSeq()).isEqualTo(3);
+    assertThat(r.commitLsn()).isEqualTo(0x2_0000_0001L);
+    assertThat(r.absent()).containsExactly(1);
+    assertThat(r.oldTuple()).isEqualTo(row(4, "old"));
+    assertThat(r.newTuple()).isEqualTo(row(4, null));
+    assertThat(r.next()).isTrue();
+    assertThat(r.changeSeq()).isZero(); // not written
+    assertThat(r.newTuple()).isEqualTo(row(5, "x"));
+    assertThat(r.next()).isTrue();
+    assertThat(r.changeSeq()).isEqualTo(5); // a truncate's number
+    assertThat(r.next()).isFalse();
+    assertThat(RowBatchReader.check(RowBatch.CHANGES, w.toByteArray(), 2)).isEqualTo(3);
+  }
+
+  @Test
   void aTruncatedValueIsRefusedNotMisread() {
     RowBatchWriter w = new RowBatchWriter(8);
     w.appendChange(Operation.INSERT, 5, null, null, row(1, "abc"));
