@@ -200,12 +200,13 @@ final class SinkBuffer {
       }
       case TRUNCATE -> {}
     }
+    // the batch first: what it writes first must not store this change's position
+    TableBatch batch = batchFor(d, text);
     ChangePosition at = d.layout().hasKey() ? null : position(r);
     if (at != null && !takeChange.test(new TopicPartition(r.topic(), r.kafkaPartition()), at)) {
       sentAgain.merge(d.target(), 1L, Long::sum);
       return; // applied already: the source sent it again
     }
-    TableBatch batch = batchFor(d, text);
     long before = batch.size();
     try {
       bytes += batch.add(d.operation(), key, value, d.absent());
