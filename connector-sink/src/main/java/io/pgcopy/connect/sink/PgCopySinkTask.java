@@ -12,14 +12,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import javax.management.ObjectName;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.errors.RetriableException;
-import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.sink.SinkTask;
 import org.slf4j.Logger;
@@ -46,6 +44,7 @@ public class PgCopySinkTask extends SinkTask {
   private ObjectName metricsName;
 
   private SinkBuffer buffer;
+  private BadRecords badRecords;
   private TruncateBarrier barrier;
 
   /** Partitions stopped at a keyed table's truncate. */
@@ -72,6 +71,7 @@ public class PgCopySinkTask extends SinkTask {
     targetTables = new TargetTables(config.autoCreate());
     decoder = new RecordDecoder(config.tableNameFormat());
     buffer = new SinkBuffer(decoder, () -> write(null), offsets::takeChange);
+    badRecords = new BadRecords(name, context);
     barrier = new TruncateBarrier(config.offsetsTable());
     waits = new TruncateWaits(name, context);
     session =
@@ -158,7 +158,8 @@ public class PgCopySinkTask extends SinkTask {
       if (offsets.nonePending()) {
         oldestBufferedAt = System.currentTimeMillis();
       }
-      SinkBuffer.BarrierEntry truncate = RecordDecoder.isControl(r) ? null : addOrReport(r);
+      SinkBuffer.BarrierEntry truncate =
+          RecordDecoder.isControl(r) ? null : badRecords.add(buffer, r);
       offsets.take(tp, r.kafkaOffset());
       if (truncate != null) {
         arrive(tp, truncate);
@@ -183,36 +184,6 @@ public class PgCopySinkTask extends SinkTask {
     }
     if (nextPut != Long.MAX_VALUE) {
       context.timeout(nextPut);
-    }
-  }
-
-  /**
-   * Buffers a record; one that cannot be read (not from the pgcopy source, truncated, malformed
-   * headers) goes to Connect's errant record reporter when the connector tolerates errors ({@code
-   * errors.tolerance=all}, with {@code errors.deadletterqueue.topic.name} to keep it), and is
-   * skipped: its offset is stored with the next write. Without tolerance the task fails with the
-   * record's topic, partition, offset and what is wrong.
-   */
-  private SinkBuffer.BarrierEntry addOrReport(SinkRecord r) {
-    try {
-      return buffer.add(r);
-    } catch (DataException e) {
-      ErrantRecordReporter reporter = context.errantRecordReporter();
-      if (reporter == null) {
-        throw e;
-      }
-      try {
-        // waited for: the offset past it must not commit in the target before the report is kept
-        reporter.report(r, e).get();
-      } catch (ExecutionException | RuntimeException failed) {
-        // errors.tolerance=none (Connect refuses the report), or the dead-letter topic failed
-        throw e;
-      } catch (InterruptedException interrupted) {
-        Thread.currentThread().interrupt();
-        throw e;
-      }
-      log.warn("{}: skipped a bad record (errors.tolerance=all): {}", name, e.getMessage());
-      return null;
     }
   }
 
