@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.AbortTransactionSpec;
@@ -34,6 +35,7 @@ final class KafkaOperator implements AutoCloseable {
   private final Pipeline pipeline;
   private final Consumer<String> journal;
   private final ScheduledExecutorService looks = Executors.newSingleThreadScheduledExecutor();
+  private final AtomicInteger aborts = new AtomicInteger();
 
   private KafkaOperator(Pipeline pipeline, Consumer<String> journal) {
     this.pipeline = pipeline;
@@ -166,11 +168,17 @@ final class KafkaOperator implements AutoCloseable {
                       p.coordinatorEpoch().orElse(-1)))
               .all()
               .get();
+          aborts.incrementAndGet();
         }
       }
     } catch (Exception e) {
       // the broker may be away: the next look tries again
     }
+  }
+
+  /** How many hanging transactions this operator aborted so far. */
+  int aborts() {
+    return aborts.get();
   }
 
   @Override
