@@ -41,16 +41,34 @@ final class OffsetStore {
               + "connector text NOT NULL, topic text NOT NULL, kafka_partition int NOT NULL, next_offset bigint NOT NULL,"
               + " updated_at timestamptz NOT NULL DEFAULT now(), stream_lsn bigint, stream_seq int,"
               + " PRIMARY KEY (connector, topic, kafka_partition))");
-      // a table made by an earlier version lacks the stream position
-      st.execute(
-          "ALTER TABLE "
-              + table.quoted()
-              + " ADD COLUMN IF NOT EXISTS stream_lsn bigint, ADD COLUMN IF NOT EXISTS stream_seq int");
+      if (!hasStreamPosition(conn)) {
+        // made by an earlier version: add the columns (this takes the table's owner)
+        st.execute(
+            "ALTER TABLE "
+                + table.quoted()
+                + " ADD COLUMN IF NOT EXISTS stream_lsn bigint, ADD COLUMN IF NOT EXISTS stream_seq int");
+      }
       conn.commit();
     } catch (SQLException e) {
       conn.rollback();
       if (!DdlRace.lostToConcurrentCreate(e)) {
         throw e;
+      }
+    }
+  }
+
+  /**
+   * Whether the table has the stream position's columns (a role that does not own it can use them).
+   */
+  private boolean hasStreamPosition(Connection conn) throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(?)"
+                + " AND attname IN ('stream_lsn', 'stream_seq') AND NOT attisdropped")) {
+      ps.setString(1, table.quoted());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1) == 2;
       }
     }
   }
