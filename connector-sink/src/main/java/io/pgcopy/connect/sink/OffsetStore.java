@@ -73,12 +73,19 @@ final class OffsetStore {
     }
   }
 
-  Map<TopicPartition, Long> load(Connection conn, Collection<TopicPartition> partitions)
-      throws SQLException {
+  /**
+   * What the target holds for some partitions: the next offset of each, and the stream position of
+   * the last keyless change applied from those that have one.
+   */
+  record Stored(Map<TopicPartition, Long> offsets, Map<TopicPartition, ChangePosition> positions) {}
+
+  /** What the target holds for {@code partitions} (those it has rows for). */
+  Stored load(Connection conn, Collection<TopicPartition> partitions) throws SQLException {
     Map<TopicPartition, Long> offsets = new HashMap<>();
+    Map<TopicPartition, ChangePosition> positions = new HashMap<>();
     try (PreparedStatement ps =
         conn.prepareStatement(
-            "SELECT topic, kafka_partition, next_offset FROM "
+            "SELECT topic, kafka_partition, next_offset, stream_lsn, stream_seq FROM "
                 + table.quoted()
                 + " WHERE connector = ?")) {
       ps.setString(1, connector);
@@ -87,33 +94,15 @@ final class OffsetStore {
           TopicPartition tp = new TopicPartition(rs.getString(1), rs.getInt(2));
           if (partitions.contains(tp)) {
             offsets.put(tp, rs.getLong(3));
+            long lsn = rs.getLong(4);
+            if (!rs.wasNull()) {
+              positions.put(tp, new ChangePosition(lsn, rs.getInt(5)));
+            }
           }
         }
       }
     }
-    return offsets;
-  }
-
-  /** The stream positions stored for {@code partitions} (those with one). */
-  Map<TopicPartition, ChangePosition> positions(
-      Connection conn, Collection<TopicPartition> partitions) throws SQLException {
-    Map<TopicPartition, ChangePosition> positions = new HashMap<>();
-    try (PreparedStatement ps =
-        conn.prepareStatement(
-            "SELECT topic, kafka_partition, stream_lsn, stream_seq FROM "
-                + table.quoted()
-                + " WHERE connector = ? AND stream_lsn IS NOT NULL")) {
-      ps.setString(1, connector);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          TopicPartition tp = new TopicPartition(rs.getString(1), rs.getInt(2));
-          if (partitions.contains(tp)) {
-            positions.put(tp, new ChangePosition(rs.getLong(3), rs.getInt(4)));
-          }
-        }
-      }
-    }
-    return positions;
+    return new Stored(offsets, positions);
   }
 
   /**

@@ -109,8 +109,7 @@ public class PgCopySinkTask extends SinkTask {
       Connection c = session.connection();
       offsetStore.createIfAbsent(c);
       barrier.createIfAbsent(c);
-      Map<TopicPartition, Long> stored = offsetStore.load(c, partitions);
-      Map<TopicPartition, ChangePosition> appliedAt = offsetStore.positions(c, partitions);
+      OffsetStore.Stored stored = offsetStore.load(c, partitions);
       Map<TopicPartition, TruncateBarrier.Truncate> stopped = barrier.waiting(c, partitions);
       c.commit();
       waits.found(stopped);
@@ -118,16 +117,16 @@ public class PgCopySinkTask extends SinkTask {
       // every one must flow, those waiting at a truncate too, until put() has passed the entries
       // of that truncate that follow in the partition (see TruncateWaits.pauseAfterEntries)
       context.resume(partitions.toArray(new TopicPartition[0]));
-      offsets.opened(stored);
-      offsets.appliedAt(appliedAt);
-      if (!stored.isEmpty()) {
-        context.offset(stored);
+      offsets.opened(stored.offsets());
+      offsets.appliedAt(stored.positions());
+      if (!stored.offsets().isEmpty()) {
+        context.offset(stored.offsets());
       }
       log.info(
           "{}: opened {} partitions, rewound {} to offsets stored in {}",
           name,
           partitions.size(),
-          stored.size(),
+          stored.offsets().size(),
           config.offsetsTable());
       unopened.removeAll(partitions);
     } catch (SQLException e) {
@@ -284,11 +283,10 @@ public class PgCopySinkTask extends SinkTask {
             name,
             moved,
             buffer.rows());
-        Map<TopicPartition, Long> stored = offsetStore.load(c, offsets.held());
-        Map<TopicPartition, ChangePosition> appliedAt = offsetStore.positions(c, offsets.held());
+        OffsetStore.Stored stored = offsetStore.load(c, offsets.held());
         c.commit();
-        restartFrom(stored, offsets.held());
-        offsets.appliedAt(appliedAt);
+        restartFrom(stored.offsets(), offsets.held());
+        offsets.appliedAt(stored.positions());
         return null;
       }
       c.commit();
