@@ -76,6 +76,13 @@ class SinkFaultsIT {
     source.put("snapshot.mode", "initial");
     source.put("slot.name", "dl");
     source.put("publication.name", "dl");
+    // the offsets table as versions before the stream positions made it: the sink adds them
+    pipeline.target.execute(
+        Pipeline.TARGET_DB,
+        "CREATE TABLE public.pgcopy_sink_offsets (connector text NOT NULL, topic text NOT NULL,"
+            + " kafka_partition int NOT NULL, next_offset bigint NOT NULL,"
+            + " updated_at timestamptz NOT NULL DEFAULT now(),"
+            + " PRIMARY KEY (connector, topic, kafka_partition))");
     Map<String, String> sink = pipeline.sinkConfig("dl");
     var rest = pipeline.rest();
     rest.putConnector("dl-sink", sink);
@@ -218,6 +225,18 @@ class SinkFaultsIT {
     pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
     assertThat(Files.readString(pipeline.worker.logFile()))
         .containsPattern("skipped \\d+ changes of \"public\".\"dl_nokey\" applied already");
+    try (Connection t = pipeline.targetConnection();
+        PreparedStatement ps =
+            t.prepareStatement(
+                "SELECT stream_lsn, stream_seq FROM public.pgcopy_sink_offsets"
+                    + " WHERE topic = ? AND kafka_partition = 0")) {
+      ps.setString(1, topic);
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getLong(1)).as("stored commit LSN").isPositive();
+        assertThat(rs.getInt(2)).as("stored change number").isPositive();
+      }
+    }
   }
 
   /**
