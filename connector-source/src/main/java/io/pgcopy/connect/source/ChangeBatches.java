@@ -70,7 +70,7 @@ final class ChangeBatches {
     // row, so the sink skips one it has applied (a keyed change applied twice changes nothing)
     int seq = r.keyless() && at.seq() <= Integer.MAX_VALUE ? (int) at.seq() : 0;
     batches
-        .writer(group, RowBatchWriter.changeSize(absent, old, value) + 4, completed)
+        .writer(group, RowBatchWriter.changeSize(seq, absent, old, value), completed)
         .appendChange(op, commitLsn, seq, absent, old, value);
     batches.appended(group, at, commitLsn);
   }

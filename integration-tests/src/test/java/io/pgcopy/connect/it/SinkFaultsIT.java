@@ -202,21 +202,11 @@ class SinkFaultsIT {
     pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
     String topic = "dl." + KEYLESS;
     List<ConsumerRecord<byte[], byte[]>> changes =
-        readAll(topic, 1).stream()
-            .filter(
-                r -> {
-                  Header op = r.headers().lastHeader("pgcopy.op");
-                  return op != null && op.value().length == 1 && op.value()[0] == 'C';
-                })
-            .toList();
+        readAll(topic, 1).stream().filter(r -> isBatch(r, 'C')).toList();
     assertThat(changes).as("change records of " + topic).hasSizeGreaterThanOrEqualTo(2);
     try (KafkaProducer<byte[], byte[]> producer = producer()) {
       for (ConsumerRecord<byte[], byte[]> r : changes) {
-        producer
-            .send(
-                new ProducerRecord<>(
-                    topic, r.partition(), r.key(), r.value(), Arrays.asList(r.headers().toArray())))
-            .get();
+        send(producer, topic, r.partition(), r.key(), r.value(), r.headers().toArray());
       }
     }
     // a change after them: once it is in the target, so are the records sent again
@@ -518,17 +508,34 @@ class SinkFaultsIT {
       Object value,
       Header[] headers)
       throws Exception {
+    return send(producer, topic, null, key, value, headers);
+  }
+
+  /** Sends a record into {@code partition} (null: the partitioner's choice) and waits for it. */
+  private static RecordMetadata send(
+      KafkaProducer<byte[], byte[]> producer,
+      String topic,
+      Integer partition,
+      byte[] key,
+      Object value,
+      Header[] headers)
+      throws Exception {
     byte[] bytes = value instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : (byte[]) value;
     return producer
-        .send(new ProducerRecord<>(topic, null, key, bytes, Arrays.asList(headers)))
+        .send(new ProducerRecord<>(topic, partition, key, bytes, Arrays.asList(headers)))
         .get();
+  }
+
+  /** Whether a record is a binary batch of the kind {@code op} ('R' rows, 'C' changes). */
+  private static boolean isBatch(ConsumerRecord<byte[], byte[]> r, char op) {
+    Header h = r.headers().lastHeader("pgcopy.op");
+    return h != null && h.value().length == 1 && h.value()[0] == op;
   }
 
   /** The first snapshot record of a topic (a batch of rows, with its headers). */
   private static ConsumerRecord<byte[], byte[]> firstRecord(String topic) {
     for (ConsumerRecord<byte[], byte[]> r : readAll(topic, 1)) {
-      Header op = r.headers().lastHeader("pgcopy.op");
-      if (op != null && op.value().length == 1 && op.value()[0] == 'R') {
+      if (isBatch(r, 'R')) {
         return r;
       }
     }

@@ -59,7 +59,7 @@ public final class RowBatchWriter {
             | (newTuple == null ? 0 : RowBatch.HAS_NEW)
             | (absent == null ? 0 : RowBatch.HAS_ABSENT)
             | (seq > 0 ? RowBatch.HAS_SEQ : 0);
-    ensure(changeSize(absent, oldTuple, newTuple) + (seq > 0 ? 4 : 0));
+    ensure(changeSize(seq, absent, oldTuple, newTuple));
     entryHead(op, flags, commitLsn);
     if (seq > 0) {
       CopyBinary.putInt(buf, size, seq);
@@ -90,9 +90,10 @@ public final class RowBatchWriter {
     rows++;
   }
 
-  /** The bytes an entry of these parts takes, without its change number (4 bytes more). */
-  public static int changeSize(int[] absent, byte[] oldTuple, byte[] newTuple) {
+  /** The bytes an entry of these parts takes, with change number {@code seq} when above 0. */
+  public static int changeSize(int seq, int[] absent, byte[] oldTuple, byte[] newTuple) {
     return 10
+        + (seq > 0 ? 4 : 0)
         + (absent == null ? 0 : 2 + 2 * absent.length)
         + (oldTuple == null ? 0 : oldTuple.length)
         + (newTuple == null ? 0 : newTuple.length);
