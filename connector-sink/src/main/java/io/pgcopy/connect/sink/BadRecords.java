@@ -1,5 +1,6 @@
 package io.pgcopy.connect.sink;
 
+import io.pgcopy.connect.sink.batch.SinkBuffer;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.ErrantRecordReporter;

@@ -2,6 +2,8 @@ package io.pgcopy.connect.sink;
 
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Version;
+import io.pgcopy.connect.sink.config.PgCopySinkConfig;
+import io.pgcopy.connect.sink.offsets.OffsetStore;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;

@@ -1,13 +1,14 @@
 package io.pgcopy.connect.sink;
 
-import static io.pgcopy.connect.sink.PgCopySinkConfig.CONNECTION_URL_CONFIG;
-import static io.pgcopy.connect.sink.PgCopySinkConfig.CONNECTION_USER_CONFIG;
-import static io.pgcopy.connect.sink.PgCopySinkConfig.OFFSETS_TABLE_CONFIG;
+import static io.pgcopy.connect.sink.config.PgCopySinkConfig.CONNECTION_URL_CONFIG;
+import static io.pgcopy.connect.sink.config.PgCopySinkConfig.CONNECTION_USER_CONFIG;
+import static io.pgcopy.connect.sink.config.PgCopySinkConfig.OFFSETS_TABLE_CONFIG;
 
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Converters;
 import io.pgcopy.connect.common.Validation;
 import io.pgcopy.connect.format.TableId;
+import io.pgcopy.connect.sink.config.PgCopySinkConfig;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -3,6 +3,7 @@ package io.pgcopy.connect.sink;
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Retries;
 import io.pgcopy.connect.common.SqlStates;
+import io.pgcopy.connect.sink.config.PgCopySinkConfig;
 import java.sql.Connection;
 import java.sql.SQLException;
 import org.apache.kafka.connect.errors.ConnectException;

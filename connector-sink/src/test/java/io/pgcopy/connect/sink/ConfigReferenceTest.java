@@ -2,7 +2,8 @@ package io.pgcopy.connect.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgcopy.connect.source.PgCopySourceConfig;
+import io.pgcopy.connect.sink.config.PgCopySinkConfig;
+import io.pgcopy.connect.source.config.PgCopySourceConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package io.pgcopy.connect.source;
 
+import io.pgcopy.connect.source.offsets.CtidRange;
 import java.util.List;
 
 /**

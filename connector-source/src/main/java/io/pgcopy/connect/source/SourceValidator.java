@@ -1,14 +1,17 @@
 package io.pgcopy.connect.source;
 
-import static io.pgcopy.connect.source.PgCopySourceConfig.CONNECTION_URL_CONFIG;
-import static io.pgcopy.connect.source.PgCopySourceConfig.CONNECTION_USER_CONFIG;
-import static io.pgcopy.connect.source.PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG;
+import static io.pgcopy.connect.source.config.PgCopySourceConfig.CONNECTION_URL_CONFIG;
+import static io.pgcopy.connect.source.config.PgCopySourceConfig.CONNECTION_USER_CONFIG;
+import static io.pgcopy.connect.source.config.PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG;
 
 import io.pgcopy.connect.common.ConnectionSettings;
 import io.pgcopy.connect.common.Converters;
 import io.pgcopy.connect.common.Validation;
 import io.pgcopy.connect.format.TableId;
-import io.pgcopy.connect.source.PgCopySourceConfig.SnapshotMode;
+import io.pgcopy.connect.source.config.PgCopySourceConfig;
+import io.pgcopy.connect.source.config.PgCopySourceConfig.SnapshotMode;
+import io.pgcopy.connect.source.postgres.SourceCatalog;
+import io.pgcopy.connect.source.records.RecordSizeGuard;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
