@@ -8,7 +8,6 @@ import io.pgcopy.connect.format.RowBatchReader;
 import io.pgcopy.connect.format.Tuples;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -28,12 +27,12 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Snapshot, then change data capture, on the real servers: pgbench writes during the snapshot and
@@ -49,14 +48,16 @@ class ChangeDataCaptureIT {
           "public.pgbench_branches",
           "public.pgbench_tellers",
           "public.pgbench_history");
+  @RegisterExtension static final PipelineExtension servers = PipelineExtension.own("replica");
+
   private static Pipeline pipeline;
 
   @BeforeAll
   static void startPipeline() {
-    pipeline = new Pipeline("replica");
-    pipeline.source.runTool("pgbench", List.of("-i", "-s", "5", "-q", Pipeline.SOURCE_DB));
+    pipeline = servers.pipeline();
+    pipeline.source.runTool("pgbench", List.of("-i", "-s", "5", "-q", pipeline.sourceDb));
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         // keyless: every change of it carries the whole old row
         "ALTER TABLE public.pgbench_history REPLICA IDENTITY FULL",
         "CREATE TABLE public.docs (id integer PRIMARY KEY, note text, body bytea)",
@@ -64,13 +65,6 @@ class ChangeDataCaptureIT {
         "CREATE TABLE public.misc (id bigint PRIMARY KEY, v text)",
         "INSERT INTO public.misc SELECT g, 'v' || g FROM generate_series(1, 1000) g",
         "CREATE TABLE public.noise (n integer)");
-  }
-
-  @AfterAll
-  static void stopPipeline() {
-    if (pipeline != null) {
-      pipeline.close();
-    }
   }
 
   private static void awaitSame(String table, Duration timeout) throws SQLException {
@@ -94,7 +88,7 @@ class ChangeDataCaptureIT {
     assertThat(validation.path("error_count").asInt()).as(validation.toString()).isZero();
     Process pgbench =
         pipeline.source.startTool(
-            "pgbench", List.of("-c", "4", "-j", "2", "-T", "75", "-n", Pipeline.SOURCE_DB));
+            "pgbench", List.of("-c", "4", "-j", "2", "-T", "75", "-n", pipeline.sourceDb));
     rest.putConnector("cdc-source", source);
     rest.putConnector("cdc-sink", pipeline.sinkConfig("cdc"));
 
@@ -102,10 +96,7 @@ class ChangeDataCaptureIT {
     Awaitility.await("the stream task")
         .atMost(Duration.ofMinutes(3))
         .pollInterval(Duration.ofSeconds(1))
-        .until(
-            () ->
-                Files.readString(pipeline.worker.logFile())
-                    .contains("cdc-source-stream: streaming slot"));
+        .until(() -> pipeline.workerLog().contains("cdc-source-stream: streaming slot"));
     Thread.sleep(5000);
     rest.restartTask("cdc-source", 0);
     Thread.sleep(10000);
@@ -118,7 +109,7 @@ class ChangeDataCaptureIT {
     for (String table : PGBENCH_TABLES) {
       awaitSame(table, Duration.ofMinutes(4));
     }
-    String log = Files.readString(pipeline.worker.logFile());
+    String log = pipeline.workerLog();
     assertThat(log).contains("cdc-source-stream: resuming the stream after change");
 
     // the metrics an operator watches, over JMX
@@ -143,13 +134,13 @@ class ChangeDataCaptureIT {
   @Order(2)
   void updateThatLeavesAToastedValueAloneKeepsIt() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         // 1 MB that does not compress: stored out of line, and not sent by an update that leaves it
         // alone
         "INSERT INTO public.docs SELECT 1, 'first', string_agg(decode(md5(g::text), 'hex'), '') FROM generate_series(1, 65536) g");
     awaitSame("public.docs", Duration.ofMinutes(2));
     pipeline.source.execute(
-        Pipeline.SOURCE_DB, "UPDATE public.docs SET note = 'second' WHERE id = 1");
+        pipeline.sourceDb, "UPDATE public.docs SET note = 'second' WHERE id = 1");
     try (Connection t = pipeline.targetConnection()) {
       Awaitility.await("the update in the target")
           .atMost(Duration.ofMinutes(2))
@@ -166,7 +157,7 @@ class ChangeDataCaptureIT {
   @Order(3)
   void addedColumnAndTruncatePropagate() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "ALTER TABLE public.misc ADD COLUMN added numeric(10,2) DEFAULT 1.25",
         "UPDATE public.misc SET v = v || '!' WHERE id % 10 = 0",
         "INSERT INTO public.misc VALUES (5000, 'new', 2.50)",
@@ -180,7 +171,7 @@ class ChangeDataCaptureIT {
                       + " WHERE attrelid = 'public.misc'::regclass AND attname = 'added'"))
           .isEqualTo("numeric(10,2)");
     }
-    pipeline.source.execute(Pipeline.SOURCE_DB, "TRUNCATE public.misc");
+    pipeline.source.execute(pipeline.sourceDb, "TRUNCATE public.misc");
     try (Connection t = pipeline.targetConnection()) {
       Awaitility.await("the truncate in the target")
           .atMost(Duration.ofMinutes(2))
@@ -188,7 +179,7 @@ class ChangeDataCaptureIT {
           .until(() -> Pipeline.count(t, "public.misc") == 0);
     }
     pipeline.source.execute(
-        Pipeline.SOURCE_DB, "INSERT INTO public.misc VALUES (1, 'after truncate', 3.00)");
+        pipeline.sourceDb, "INSERT INTO public.misc VALUES (1, 'after truncate', 3.00)");
     awaitSame("public.misc", Duration.ofMinutes(2));
   }
 
@@ -313,7 +304,7 @@ class ChangeDataCaptureIT {
   @Order(4)
   void largeTransactionsStreamAndOnlyWhatCommitsArrives() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "ALTER SYSTEM SET logical_decoding_work_mem = '64kB'",
         "SELECT pg_reload_conf()");
     try {
@@ -336,7 +327,7 @@ class ChangeDataCaptureIT {
       awaitSame("public.misc", Duration.ofMinutes(3));
     } finally {
       pipeline.source.execute(
-          Pipeline.SOURCE_DB,
+          pipeline.sourceDb,
           "ALTER SYSTEM RESET logical_decoding_work_mem",
           "SELECT pg_reload_conf()");
     }
@@ -363,8 +354,7 @@ class ChangeDataCaptureIT {
       // writes only to a table outside the publication
       for (int i = 0; i < 20; i++) {
         pipeline.source.execute(
-            Pipeline.SOURCE_DB,
-            "INSERT INTO public.noise SELECT g FROM generate_series(1, 5000) g");
+            pipeline.sourceDb, "INSERT INTO public.noise SELECT g FROM generate_series(1, 5000) g");
       }
       String written = queryString(s, "SELECT pg_current_wal_lsn()");
       Awaitility.await("confirmed_flush_lsn past " + written + " (was " + before + ")")
@@ -380,8 +370,7 @@ class ChangeDataCaptureIT {
                                   + written
                                   + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'cdc_slot'")));
     }
-    assertThat(Files.readString(pipeline.worker.logFile()))
-        .containsPattern("slot cdc_slot retains \\d+ MB of WAL");
+    assertThat(pipeline.workerLog()).containsPattern("slot cdc_slot retains \\d+ MB of WAL");
   }
 
   /** snapshot.mode=never: no snapshot, only what changes once the slot exists. */
@@ -389,7 +378,7 @@ class ChangeDataCaptureIT {
   @Order(6)
   void neverModeStreamsOnlyChangesMadeAfterTheSlotExists() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE public.later (id integer PRIMARY KEY, v text)",
         "INSERT INTO public.later VALUES (1, 'before the slot')");
     var source = pipeline.sourceConfig("nev", "public.later");
@@ -401,12 +390,9 @@ class ChangeDataCaptureIT {
     Awaitility.await("the stream task")
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                Files.readString(pipeline.worker.logFile())
-                    .contains("nev-source-stream: streaming slot"));
+        .until(() -> pipeline.workerLog().contains("nev-source-stream: streaming slot"));
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "INSERT INTO public.later VALUES (2, 'after'), (3, 'after')",
         "UPDATE public.later SET v = 'updated' WHERE id IN (1, 3)");
     try (Connection t = pipeline.targetConnection()) {
@@ -435,10 +421,10 @@ class ChangeDataCaptureIT {
   void aColumnWithoutBinaryIoAddedWhileStreamingFailsTheTaskUntilTheConnectorRestarts()
       throws Exception {
     String[] seg = {"CREATE EXTENSION IF NOT EXISTS seg"};
-    pipeline.source.execute(Pipeline.SOURCE_DB, seg);
-    pipeline.target.execute(Pipeline.TARGET_DB, seg);
+    pipeline.source.execute(pipeline.sourceDb, seg);
+    pipeline.target.execute(pipeline.targetDb, seg);
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE public.grows (id integer PRIMARY KEY, v text)",
         "INSERT INTO public.grows SELECT g, 'v' || g FROM generate_series(1, 100) g");
     var rest = pipeline.rest();
@@ -452,12 +438,9 @@ class ChangeDataCaptureIT {
     Awaitility.await("the stream task")
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                Files.readString(pipeline.worker.logFile())
-                    .contains("grow-source-stream: streaming slot"));
+        .until(() -> pipeline.workerLog().contains("grow-source-stream: streaming slot"));
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "ALTER TABLE public.grows ADD COLUMN s seg",
         "INSERT INTO public.grows VALUES (101, 'with seg', '1 .. 2')",
         "UPDATE public.grows SET s = '3 .. 4' WHERE id <= 10");
@@ -473,8 +456,7 @@ class ChangeDataCaptureIT {
         .contains("\"public\".\"grows\"", "came in text format", "restart the connector");
     rest.restartConnector("grow-source");
     awaitSame("public.grows", Duration.ofMinutes(2));
-    assertThat(Files.readString(pipeline.worker.logFile()))
-        .contains("\"public\".\"grows\" travels as text");
+    assertThat(pipeline.workerLog()).contains("\"public\".\"grows\" travels as text");
   }
 
   /**
@@ -488,7 +470,7 @@ class ChangeDataCaptureIT {
   @Order(8)
   void tablesAddedToAStreamingConnectorGetTheirRowsAndARemovedOneStops() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE public.first (id integer PRIMARY KEY, v text)",
         "INSERT INTO public.first SELECT g, 'v' || g FROM generate_series(1, 500) g",
         "CREATE TABLE public.added_big (id integer PRIMARY KEY, v text, n integer)",
@@ -509,10 +491,7 @@ class ChangeDataCaptureIT {
     Awaitility.await("the stream task")
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                Files.readString(pipeline.worker.logFile())
-                    .contains("chg-source-stream: streaming slot chg_slot"));
+        .until(() -> pipeline.workerLog().contains("chg-source-stream: streaming slot chg_slot"));
 
     long seed = System.nanoTime();
     System.out.println("ChangeDataCaptureIT writer seed " + seed);
@@ -527,7 +506,8 @@ class ChangeDataCaptureIT {
           .pollInterval(Duration.ofMillis(500))
           .until(
               () ->
-                  Files.readString(pipeline.worker.logFile())
+                  pipeline
+                      .workerLog()
                       .contains(
                           "chg-source-stream: streaming \"public\".\"added_big\",\"public\".\"added_keyless\","
                               + "\"public\".\"first\""));
@@ -536,7 +516,7 @@ class ChangeDataCaptureIT {
       writer.stopAndJoin();
     }
     assertThat(writer.statements).as("writes during the change").isGreaterThan(20);
-    assertThat(Files.readString(pipeline.worker.logFile()))
+    assertThat(pipeline.workerLog())
         .contains(
             "chg-source: [\"public\".\"added_big\", "
                 + "\"public\".\"added_keyless\"] added since the stream started");
@@ -546,7 +526,7 @@ class ChangeDataCaptureIT {
 
     // re-snapshot on demand of target tables damaged by hand, in commit order, under writes
     pipeline.target.execute(
-        Pipeline.TARGET_DB,
+        pipeline.targetDb,
         "TRUNCATE public.added_big",
         "DELETE FROM public.added_keyless WHERE ctid IN (SELECT ctid FROM public.added_keyless LIMIT 1000)");
     Writer again = new Writer(seed + 1, "public.first", "public.added_big", "public.added_keyless");
@@ -554,14 +534,15 @@ class ChangeDataCaptureIT {
     try {
       Thread.sleep(1000);
       pipeline.source.execute(
-          Pipeline.SOURCE_DB,
+          pipeline.sourceDb,
           "SELECT pg_logical_emit_message(true, 'pgcopy.snapshot', 'public.added_big,public.added_keyless')");
       Awaitility.await("the tables read again and the stream after it")
           .atMost(Duration.ofMinutes(3))
           .pollInterval(Duration.ofMillis(500))
           .until(
               () ->
-                  Files.readString(pipeline.worker.logFile())
+                  pipeline
+                      .workerLog()
                       .contains(
                           "chg-source: the stream asks to read [\"public\".\"added_big\", \"public\".\"added_keyless\"]"
                               + " again"));
@@ -581,7 +562,8 @@ class ChangeDataCaptureIT {
         .pollInterval(Duration.ofMillis(500))
         .until(
             () ->
-                Files.readString(pipeline.worker.logFile())
+                pipeline
+                    .workerLog()
                     .contains(
                         "chg-source-stream: streaming \"public\".\"added_big\",\"public\".\"first\""));
     try (Connection s = pipeline.sourceConnection()) {
@@ -594,7 +576,7 @@ class ChangeDataCaptureIT {
     }
     long before = endOffsets("chg.public.added_keyless");
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "INSERT INTO public.added_keyless VALUES ('after removal', -1)",
         // the writer may have deleted any row of first: an upsert always changes one
         "INSERT INTO public.first VALUES (1, 'after removal') ON CONFLICT (id) DO UPDATE SET v = 'after removal'");
@@ -621,7 +603,7 @@ class ChangeDataCaptureIT {
   @Order(9)
   void droppedRenamedAndRetypedColumnsBehaveAsDocumented() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE public.evo (id integer PRIMARY KEY, a integer NOT NULL, b text NOT NULL DEFAULT 'd', c integer)",
         "INSERT INTO public.evo SELECT g, g, 'b' || g, g * 10 FROM generate_series(1, 2000) g");
     var rest = pipeline.rest();
@@ -635,24 +617,21 @@ class ChangeDataCaptureIT {
     Awaitility.await("the stream task")
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                Files.readString(pipeline.worker.logFile())
-                    .contains("evo-source-stream: streaming slot evo_slot"));
+        .until(() -> pipeline.workerLog().contains("evo-source-stream: streaming slot evo_slot"));
     long seed = System.nanoTime();
     System.out.println("ChangeDataCaptureIT schema writer seed " + seed);
     Writer writer = new Writer(seed, "public.evo");
     writer.start();
     try {
       Thread.sleep(1000);
-      pipeline.source.execute(Pipeline.SOURCE_DB, "ALTER TABLE public.evo DROP COLUMN b");
+      pipeline.source.execute(pipeline.sourceDb, "ALTER TABLE public.evo DROP COLUMN b");
       Thread.sleep(1500);
-      pipeline.source.execute(Pipeline.SOURCE_DB, "ALTER TABLE public.evo RENAME COLUMN c TO c2");
+      pipeline.source.execute(pipeline.sourceDb, "ALTER TABLE public.evo RENAME COLUMN c TO c2");
       Thread.sleep(1500);
     } finally {
       writer.stopAndJoin();
     }
-    pipeline.source.execute(Pipeline.SOURCE_DB, "UPDATE public.evo SET c2 = -1 WHERE id = 7");
+    pipeline.source.execute(pipeline.sourceDb, "UPDATE public.evo SET c2 = -1 WHERE id = 7");
     // compared on the source's columns (id, a, c2): rows the stream wrote carry c2, older rows do
     // not yet
     try (Connection t = pipeline.targetConnection()) {
@@ -671,12 +650,11 @@ class ChangeDataCaptureIT {
           .isEqualTo("b3 30");
     }
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
-        "SELECT pg_logical_emit_message(true, 'pgcopy.snapshot', 'public.evo')");
+        pipeline.sourceDb, "SELECT pg_logical_emit_message(true, 'pgcopy.snapshot', 'public.evo')");
     awaitSame("public.evo", Duration.ofMinutes(2));
 
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "ALTER TABLE public.evo ALTER COLUMN a TYPE bigint",
         "INSERT INTO public.evo (id, a) VALUES (1, 5000000000) ON CONFLICT (id) DO UPDATE SET a = 5000000000");
     Awaitility.await("a sink task to fail")

@@ -28,6 +28,7 @@ import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Exactly once under failure: rounds of snapshot, handoff and stream under a pgbench write load,
@@ -84,6 +85,8 @@ class ChaosIT {
               .map(Fault::valueOf)
               .toList();
 
+  @RegisterExtension static final PipelineExtension servers = PipelineExtension.own("replica");
+
   private static Pipeline pipeline;
 
   /** The connectors reach each server through one of these: the network faults. */
@@ -110,7 +113,7 @@ class ChaosIT {
 
   @BeforeAll
   static void startPipeline() throws IOException {
-    pipeline = new Pipeline("replica");
+    pipeline = servers.pipeline();
     pipeline.source.execute(
         "postgres",
         "ALTER SYSTEM SET wal_sender_timeout = '" + WAL_SENDER_TIMEOUT_S + "s'",
@@ -140,9 +143,6 @@ class ChaosIT {
       operator.close();
     }
     journal.forEach(System.out::println);
-    if (pipeline != null) {
-      pipeline.close();
-    }
     for (TcpProxy link : new TcpProxy[] {sourceLink, targetLink}) {
       if (link != null) {
         link.close();

@@ -11,31 +11,26 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The initial load end to end: three kinds of table, four snapshot tasks, compared row by row. */
 class InitialLoadIT {
+  @RegisterExtension static final PipelineExtension servers = PipelineExtension.shared();
+
   private static Pipeline pipeline;
 
   @BeforeAll
   static void startServers() {
     // the target runs with wal_level=replica: validation must catch a source like that
-    pipeline = new Pipeline("replica");
-  }
-
-  @AfterAll
-  static void stopServers() {
-    if (pipeline != null) {
-      pipeline.close();
-    }
+    pipeline = servers.pipeline();
   }
 
   @Test
   void copiesKeyedKeylessAndPartitionedTablesWithFourTasks() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE public.big (id bigint PRIMARY KEY, i integer, t text, n numeric(14,3), ts timestamptz,"
             + " b bytea, j jsonb, u uuid, f boolean, a integer[], v varchar(40) NOT NULL)",
         "INSERT INTO public.big SELECT g,"
@@ -101,7 +96,7 @@ class InitialLoadIT {
   @Test
   void aPermanentErrorFailsTheSnapshotTaskAfterOneAttempt() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE ROLE policed LOGIN PASSWORD 'policed-secret'",
         "CREATE FUNCTION public.refuse_reads() RETURNS boolean LANGUAGE plpgsql AS"
             + " $$BEGIN RAISE EXCEPTION 'reads of measures are refused by policy'; END$$",
@@ -154,7 +149,7 @@ class InitialLoadIT {
   @Test
   void aPermanentErrorWhilePlanningFailsTheConnectorAtOnce() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE ROLE streamer LOGIN REPLICATION PASSWORD 'streamer-secret'",
         "CREATE TABLE public.not_owned (id integer PRIMARY KEY)",
         "GRANT SELECT ON public.not_owned TO streamer");
@@ -186,7 +181,7 @@ class InitialLoadIT {
             "SQLState 42501",
             "then restart the connector")
         .doesNotContain("streamer-secret");
-    assertThat(Files.readString(pipeline.worker.logFile()))
+    assertThat(pipeline.workerLog())
         .doesNotContain(
             "streamer-source: planning the snapshot "
                 + "failed: ERROR: permission denied for database src (SQLState 42501); retrying");
@@ -196,7 +191,7 @@ class InitialLoadIT {
   @Test
   void sourceValidationReportsEachProblemOnItsField() {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE ROLE app LOGIN PASSWORD 'right'",
         "CREATE TABLE public.secret (id int)",
         "CREATE TABLE public.visible (id int)",
@@ -249,7 +244,7 @@ class InitialLoadIT {
             Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, streaming), "connection.user"))
         .anySatisfy(m -> assertThat(m).contains("lacks the REPLICATION attribute"));
 
-    pipeline.source.execute(Pipeline.SOURCE_DB, "CREATE TABLE public.nokey (a integer)");
+    pipeline.source.execute(pipeline.sourceDb, "CREATE TABLE public.nokey (a integer)");
     var keyless = new java.util.HashMap<>(streaming);
     keyless.put("table.include.list", "public.nokey");
     assertThat(
@@ -305,7 +300,7 @@ class InitialLoadIT {
   @Test
   void sinkValidationReportsATargetItCannotWrite() {
     pipeline.target.execute(
-        Pipeline.TARGET_DB,
+        pipeline.targetDb,
         "CREATE ROLE reader LOGIN PASSWORD 'pw'",
         "CREATE ROLE frozen LOGIN PASSWORD 'pw' CREATEDB",
         "GRANT CREATE ON SCHEMA public TO frozen",
@@ -329,7 +324,7 @@ class InitialLoadIT {
             m ->
                 assertThat(m)
                     .contains("cannot create the offsets table \"public\".\"reader_offsets\""));
-    pipeline.target.execute(Pipeline.TARGET_DB, "CREATE TABLE public.reader_offsets (id int)");
+    pipeline.target.execute(pipeline.targetDb, "CREATE TABLE public.reader_offsets (id int)");
     assertThat(Validation.errorsOf(rest.validate(Pipeline.SINK_CLASS, reader), "connection.user"))
         .anySatisfy(
             m -> assertThat(m).contains("cannot SELECT, INSERT and UPDATE the offsets table"));

@@ -7,52 +7,61 @@ import io.pgcopy.connect.servers.ConnectRest;
 import io.pgcopy.connect.servers.ConnectWorker;
 import io.pgcopy.connect.servers.KafkaBroker;
 import io.pgcopy.connect.servers.PostgresServer;
-import io.pgcopy.connect.servers.ServerPaths;
 import io.pgcopy.connect.servers.ShippedConfig;
 import io.pgcopy.connect.servers.TableComparison;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
- * The real servers a scenario runs on: a source and a target PostgreSQL, a KRaft broker, and a
- * Connect worker (512 MB heap) loading the plugin from its built package.
+ * What a scenario runs on: the servers its {@link PipelineExtension} gave it (shared or its own)
+ * and its own source and target databases on them, with the shipped connector configs pointed at
+ * those databases.
  */
-final class Pipeline implements AutoCloseable {
+final class Pipeline {
   static final String SOURCE_CLASS = "io.pgcopy.connect.source.PgCopySourceConnector";
   static final String SINK_CLASS = "io.pgcopy.connect.sink.PgCopySinkConnector";
-  static final String SOURCE_DB = "src";
-  static final String TARGET_DB = "tgt";
 
   final PostgresServer source;
   final PostgresServer target;
   final KafkaBroker broker;
   final ConnectWorker worker;
 
-  Pipeline(String targetWalLevel) {
-    this(targetWalLevel, Map.of());
-  }
+  /** This scenario's database on the source server. */
+  final String sourceDb;
 
-  /** With worker settings on top of the shipped worker file (for example rebalance delays). */
-  Pipeline(String targetWalLevel, Map<String, String> workerOverrides) {
-    var dir = ServerPaths.workDir();
-    source = PostgresServer.start(dir, "source");
-    target = PostgresServer.start(dir, "target", targetWalLevel);
-    source.createDatabase(SOURCE_DB);
-    target.createDatabase(TARGET_DB);
-    // rows up to 16 MB (a connector opts in with producer.override.max.request.size)
-    broker = KafkaBroker.start(dir, Map.of("message.max.bytes", "16777216"));
-    // the worker runs config/connect-distributed.properties as shipped: Kafka's defaults but for
-    // the
-    // worker-level settings; converters, client overrides and topic creation come with the
-    // connectors
-    worker = ConnectWorker.create(dir, broker, "512m", workerOverrides).start();
+  /** This scenario's database on the target server. */
+  final String targetDb;
+
+  private final Path workerLogAtStart;
+  private final long workerLogOffset;
+
+  Pipeline(Servers servers, String sourceDb, String targetDb) {
+    this.source = servers.source;
+    this.target = servers.target;
+    this.broker = servers.broker;
+    this.worker = servers.worker;
+    this.sourceDb = sourceDb;
+    this.targetDb = targetDb;
+    this.workerLogAtStart = worker.logFile();
+    try {
+      this.workerLogOffset = Files.size(workerLogAtStart);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   ConnectRest rest() {
@@ -67,7 +76,7 @@ final class Pipeline implements AutoCloseable {
   Map<String, String> sourceConfig(String prefix, String tables) {
     Map<String, String> c = shipped("source.json");
     c.put("name", prefix + "-source");
-    c.put("connection.url", source.jdbcUrl(SOURCE_DB));
+    c.put("connection.url", source.jdbcUrl(sourceDb));
     c.put("connection.user", "postgres");
     c.put("connection.password", "");
     c.put("table.include.list", tables);
@@ -82,7 +91,7 @@ final class Pipeline implements AutoCloseable {
   Map<String, String> sinkConfig(String prefix) {
     Map<String, String> c = shipped("sink.json");
     c.put("name", prefix + "-sink");
-    c.put("connection.url", target.jdbcUrl(TARGET_DB));
+    c.put("connection.url", target.jdbcUrl(targetDb));
     c.put("connection.user", "postgres");
     c.put("connection.password", "");
     c.put("topics.regex", Pattern.quote(prefix) + "\\..*");
@@ -96,11 +105,11 @@ final class Pipeline implements AutoCloseable {
   }
 
   Connection sourceConnection() throws SQLException {
-    return source.connect(SOURCE_DB);
+    return source.connect(sourceDb);
   }
 
   Connection targetConnection() throws SQLException {
-    return target.connect(TARGET_DB);
+    return target.connect(targetDb);
   }
 
   /** Rows in a table, -1 while it does not exist. */
@@ -253,11 +262,68 @@ final class Pipeline implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {
-    worker.close();
-    broker.close();
-    target.close();
-    source.close();
+  /**
+   * What the worker logged since this pipeline began: on shared servers the earlier classes' lines
+   * are left out, so a scenario's assertions on the log see its own connectors only. After a
+   * restart of the worker, its whole new log.
+   */
+  String workerLog() {
+    try {
+      Path now = worker.logFile();
+      byte[] bytes = Files.readAllBytes(now);
+      int from = now.equals(workerLogAtStart) ? (int) Math.min(workerLogOffset, bytes.length) : 0;
+      return new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Deletes every connector of the worker and waits until it lists none; returns their names. */
+  List<String> deleteAllConnectors(Duration timeout) {
+    List<String> names = new ArrayList<>();
+    rest().getJson("/connectors").forEach(n -> names.add(n.asText()));
+    for (String name : names) {
+      rest().deleteConnector(name);
+    }
+    Awaitility.await("every connector deleted")
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> rest().getJson("/connectors").isEmpty());
+    return names;
+  }
+
+  /**
+   * Drops the replication slots of this pipeline's source database (ending the sessions still
+   * holding one), then both databases, so the shared servers keep no WAL and no data for it.
+   */
+  void dropSlotsAndDatabases(Duration timeout) {
+    String db = "'" + sourceDb.replace("'", "''") + "'";
+    Awaitility.await("the replication slots of " + sourceDb + " dropped")
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(200))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              source.execute(
+                  "postgres",
+                  "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots"
+                      + " WHERE database = "
+                      + db
+                      + " AND active_pid IS NOT NULL",
+                  "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                      + " WHERE database = "
+                      + db
+                      + " AND NOT active");
+              try (Connection c = source.connect("postgres");
+                  Statement st = c.createStatement();
+                  ResultSet rs =
+                      st.executeQuery(
+                          "SELECT count(*) FROM pg_replication_slots WHERE database = " + db)) {
+                rs.next();
+                return rs.getLong(1) == 0;
+              }
+            });
+    source.execute("postgres", "DROP DATABASE IF EXISTS \"" + sourceDb + "\" WITH (FORCE)");
+    target.execute("postgres", "DROP DATABASE IF EXISTS \"" + targetDb + "\" WITH (FORCE)");
   }
 }

@@ -4,18 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgcopy.connect.servers.TableComparison;
 import io.pgcopy.connect.servers.TcpProxy;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Faults of the replication slot and publication that no retry survives: the slot dropped by hand,
@@ -27,18 +26,13 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicationFaultsIT {
+  @RegisterExtension static final PipelineExtension servers = PipelineExtension.shared();
+
   private static Pipeline pipeline;
 
   @BeforeAll
   static void startServers() {
-    pipeline = new Pipeline("replica");
-  }
-
-  @AfterAll
-  static void stopServers() {
-    if (pipeline != null) {
-      pipeline.close();
-    }
+    pipeline = servers.pipeline();
   }
 
   @Test
@@ -46,9 +40,8 @@ class ReplicationFaultsIT {
   void aDroppedSlotFailsTheStreamTaskWithTheWayOut() throws Exception {
     String table = streaming("rf1");
     pipeline.stopAndAwait("rf1-source");
-    pipeline.source.execute(Pipeline.SOURCE_DB, "SELECT pg_drop_replication_slot('rf1')");
-    pipeline.source.execute(
-        Pipeline.SOURCE_DB, "INSERT INTO " + table + " VALUES (100001, 'late')");
+    pipeline.source.execute(pipeline.sourceDb, "SELECT pg_drop_replication_slot('rf1')");
+    pipeline.source.execute(pipeline.sourceDb, "INSERT INTO " + table + " VALUES (100001, 'late')");
     pipeline.rest().resume("rf1-source");
     String trace = pipeline.awaitTaskFailed("rf1-source", Duration.ofMinutes(2));
     assertThat(trace)
@@ -63,7 +56,7 @@ class ReplicationFaultsIT {
   void aPublicationDroppedUnderTheStreamFailsItWithTheWayOut() throws Exception {
     String table = streaming("rf2");
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "DROP PUBLICATION rf2",
         "INSERT INTO " + table + " VALUES (100001, 'after the drop')");
     String trace = pipeline.awaitTaskFailed("rf2-source", Duration.ofMinutes(2));
@@ -78,7 +71,7 @@ class ReplicationFaultsIT {
     assertThat(pipeline.awaitTaskFailed("rf2-source", Duration.ofMinutes(2)))
         .contains("publication \"rf2\"");
     pipeline.rest().deleteConnector("rf2-source");
-    pipeline.source.execute(Pipeline.SOURCE_DB, "SELECT pg_drop_replication_slot('rf2')");
+    pipeline.source.execute(pipeline.sourceDb, "SELECT pg_drop_replication_slot('rf2')");
   }
 
   /**
@@ -93,15 +86,15 @@ class ReplicationFaultsIT {
         "postgres", "ALTER SYSTEM SET wal_sender_timeout = '10s'", "SELECT pg_reload_conf()");
     try (TcpProxy link = TcpProxy.to(pipeline.source.port())) {
       String table =
-          streaming("rf4", "jdbc:postgresql://127.0.0.1:" + link.port() + "/" + Pipeline.SOURCE_DB);
+          streaming("rf4", "jdbc:postgresql://127.0.0.1:" + link.port() + "/" + pipeline.sourceDb);
       assertThat(link.silence()).as("connections silenced").isGreaterThanOrEqualTo(2);
       pipeline.source.execute(
-          Pipeline.SOURCE_DB,
+          pipeline.sourceDb,
           "UPDATE " + table + " SET v = 'after the silence' WHERE id % 10 = 0",
           "DELETE FROM " + table + " WHERE id % 10 = 1",
           "INSERT INTO " + table + " SELECT g, 'new' FROM generate_series(100001, 101000) g");
       pipeline.awaitSame(table, Duration.ofMinutes(3));
-      assertThat(Files.readString(pipeline.worker.logFile()))
+      assertThat(pipeline.workerLog())
           .containsPattern("rf4-source-stream: .* failed: .*retrying in");
       pipeline.rest().deleteConnector("rf4-source");
     } finally {
@@ -117,12 +110,12 @@ class ReplicationFaultsIT {
     pipeline.stopAndAwait("rf3-source");
     try {
       pipeline.source.execute(
-          Pipeline.SOURCE_DB,
+          pipeline.sourceDb,
           "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'",
           "SELECT pg_reload_conf()");
       for (int i = 0; i < 4; i++) {
         pipeline.source.execute(
-            Pipeline.SOURCE_DB,
+            pipeline.sourceDb,
             "INSERT INTO "
                 + table
                 + " SELECT 200000 + "
@@ -131,11 +124,11 @@ class ReplicationFaultsIT {
                 + " generate_series(1, 1000) g",
             "SELECT pg_switch_wal()");
       }
-      pipeline.source.execute(Pipeline.SOURCE_DB, "CHECKPOINT");
+      pipeline.source.execute(pipeline.sourceDb, "CHECKPOINT");
       assertThat(walStatus("rf3")).isEqualTo("lost");
     } finally {
       pipeline.source.execute(
-          Pipeline.SOURCE_DB,
+          pipeline.sourceDb,
           "ALTER SYSTEM RESET max_slot_wal_keep_size",
           "SELECT pg_reload_conf()");
     }
@@ -170,13 +163,13 @@ class ReplicationFaultsIT {
         .doesNotContain("\"offset\":null");
     pipeline.rest().deleteConnector("rf5-source");
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "DELETE FROM " + keyed + " WHERE id % 10 = 0",
         "INSERT INTO " + keyless + " SELECT 2, 'between' FROM generate_series(1, 50) g");
     source.put("name", "rf5-again-source");
     pipeline.rest().putConnector("rf5-again-source", source);
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "UPDATE " + keyless + " SET v = 'after' WHERE k = 3",
         "INSERT INTO " + keyed + " VALUES (100001, 'after')");
     pipeline.awaitSame(keyed, Duration.ofMinutes(3));
@@ -184,7 +177,7 @@ class ReplicationFaultsIT {
     Thread.sleep(3000); // anything still on its way
     pipeline.assertSameRows(keyed);
     pipeline.assertSameRows(keyless);
-    assertThat(Files.readString(pipeline.worker.logFile()))
+    assertThat(pipeline.workerLog())
         .contains("slot rf5 exists but this connector has no offsets")
         .contains("\"public\".\"rf5_nokey\" is read again whole");
   }
@@ -207,17 +200,17 @@ class ReplicationFaultsIT {
     pipeline.rest().resetOffsets("rf6-source");
     assertThat(pipeline.rest().offsets("rf6-source").path("offsets")).isEmpty();
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "DELETE FROM " + keyed + " WHERE id % 10 = 0",
         "INSERT INTO " + keyless + " SELECT 2, 'between' FROM generate_series(1, 50) g");
     // the target damaged by hand: only reading every table again repairs it
     pipeline.target.execute(
-        Pipeline.TARGET_DB,
+        pipeline.targetDb,
         "DELETE FROM " + keyed + " WHERE id <= 50",
         "INSERT INTO " + keyless + " VALUES (999, 'junk')");
     pipeline.rest().resume("rf6-source");
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "UPDATE " + keyless + " SET v = 'after' WHERE k = 3",
         "INSERT INTO " + keyed + " VALUES (100001, 'after')");
     pipeline.awaitSame(keyed, Duration.ofMinutes(3));
@@ -225,7 +218,7 @@ class ReplicationFaultsIT {
     Thread.sleep(3000); // anything still on its way
     pipeline.assertSameRows(keyed);
     pipeline.assertSameRows(keyless);
-    assertThat(Files.readString(pipeline.worker.logFile()))
+    assertThat(pipeline.workerLog())
         .contains("slot rf6 exists but this connector has no offsets")
         .contains("\"public\".\"rf6_nokey\" is read again whole");
     // and the offsets are the connector's again: every range done, the stream's position
@@ -249,7 +242,7 @@ class ReplicationFaultsIT {
     String keyed = "public.rf7_keyed";
     String keyless = "public.rf7_nokey";
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE " + keyed + " (id integer PRIMARY KEY, v text)",
         "INSERT INTO " + keyed + " SELECT g, repeat('x', 300) FROM generate_series(1, 100000) g",
         "CREATE TABLE " + keyless + " (k integer, v text)",
@@ -265,10 +258,10 @@ class ReplicationFaultsIT {
       // many small ranges: ranges are still to be read, over silenced connections, after the
       // silence
       source.put("snapshot.range.pages", "256");
-      source.put("connection.url", viaProxy(sourceLink, Pipeline.SOURCE_DB));
+      source.put("connection.url", viaProxy(sourceLink, pipeline.sourceDb));
       source.put("connection.socket.timeout.ms", "5000");
       Map<String, String> sink = pipeline.sinkConfig("rf7");
-      sink.put("connection.url", viaProxy(targetLink, Pipeline.TARGET_DB));
+      sink.put("connection.url", viaProxy(targetLink, pipeline.targetDb));
       sink.put("connection.socket.timeout.ms", "5000");
       pipeline.rest().putConnector("rf7-sink", sink);
       pipeline.rest().putConnector("rf7-source", source);
@@ -281,7 +274,7 @@ class ReplicationFaultsIT {
       // the sink's connection silenced between writes: the next one waits for a reply in vain
       assertThat(targetLink.silence()).as("target connections silenced").isPositive();
       pipeline.source.execute(
-          Pipeline.SOURCE_DB,
+          pipeline.sourceDb,
           "UPDATE " + keyed + " SET v = 'after the silence' WHERE id % 1000 = 0",
           "DELETE FROM " + keyless + " WHERE k = 7",
           "INSERT INTO " + keyless + " VALUES (7, 'after the silence')");
@@ -290,7 +283,7 @@ class ReplicationFaultsIT {
       Thread.sleep(2000); // anything still on its way
       pipeline.assertSameRows(keyed);
       pipeline.assertSameRows(keyless);
-      String log = Files.readString(pipeline.worker.logFile());
+      String log = pipeline.workerLog();
       assertThat(log)
           .containsPattern("rf7-source-task: .*connection.socket.timeout.ms=5000 ms.*retrying in")
           .containsPattern("rf7-sink: .*connection.socket.timeout.ms=5000 ms.*retrying in");
@@ -333,7 +326,7 @@ class ReplicationFaultsIT {
     String keyed = "public." + prefix + "_keyed";
     String keyless = "public." + prefix + "_nokey";
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE " + keyed + " (id integer PRIMARY KEY, v text)",
         "INSERT INTO " + keyed + " SELECT g, 'row ' || g FROM generate_series(1, 5000) g",
         "CREATE TABLE " + keyless + " (k integer, v text)",
@@ -349,7 +342,7 @@ class ReplicationFaultsIT {
     pipeline.awaitSame(keyed, Duration.ofMinutes(3));
     pipeline.awaitSame(keyless, Duration.ofMinutes(3));
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "UPDATE " + keyed + " SET v = 'before' WHERE id <= 100",
         "DELETE FROM " + keyless + " WHERE k = 1");
     pipeline.awaitSame(keyless, Duration.ofMinutes(2));
@@ -361,14 +354,14 @@ class ReplicationFaultsIT {
    * target, with a copy of its rows at that moment in the source ({@code <table>_before}).
    */
   private static String streaming(String prefix) throws Exception {
-    return streaming(prefix, pipeline.source.jdbcUrl(Pipeline.SOURCE_DB));
+    return streaming(prefix, pipeline.source.jdbcUrl(pipeline.sourceDb));
   }
 
   /** As {@link #streaming(String)}, the source connector reaching the source at {@code url}. */
   private static String streaming(String prefix, String url) throws Exception {
     String table = "public." + prefix + "_t";
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE " + table + " (id integer PRIMARY KEY, v text)",
         "INSERT INTO " + table + " SELECT g, 'row ' || g FROM generate_series(1, 5000) g");
     Map<String, String> source = pipeline.sourceConfig(prefix, table);
@@ -382,10 +375,10 @@ class ReplicationFaultsIT {
     pipeline.awaitSame(table, Duration.ofMinutes(3));
     // a change through the stream too
     pipeline.source.execute(
-        Pipeline.SOURCE_DB, "UPDATE " + table + " SET v = 'streamed' WHERE id <= 10");
+        pipeline.sourceDb, "UPDATE " + table + " SET v = 'streamed' WHERE id <= 10");
     pipeline.awaitSame(table, Duration.ofMinutes(2));
     pipeline.source.execute(
-        Pipeline.SOURCE_DB, "CREATE TABLE " + table + "_before AS SELECT * FROM " + table);
+        pipeline.sourceDb, "CREATE TABLE " + table + "_before AS SELECT * FROM " + table);
     return table;
   }
 

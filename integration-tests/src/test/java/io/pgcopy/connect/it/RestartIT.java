@@ -2,18 +2,17 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Restarts in the middle of the work. The first two tables are keyless, so a row sent twice shows
@@ -22,25 +21,20 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RestartIT {
+  @RegisterExtension static final PipelineExtension servers = PipelineExtension.own("logical");
+
   private static Pipeline pipeline;
 
   @BeforeAll
   static void startServers() {
-    pipeline = new Pipeline("logical");
-  }
-
-  @AfterAll
-  static void stopServers() {
-    if (pipeline != null) {
-      pipeline.close();
-    }
+    pipeline = servers.pipeline();
   }
 
   @Test
   @Order(1)
   void snapshotTaskRestartedMidRangeResumesWithoutDuplicates() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE public.events (n integer, payload text)",
         "INSERT INTO public.events SELECT g, 'event ' || g FROM generate_series(1, 120000) g");
     var rest = pipeline.rest();
@@ -66,7 +60,7 @@ class RestartIT {
     pipeline.awaitSnapshotComplete("rs1-source", Duration.ofMinutes(5));
     pipeline.awaitRowCount("public.events", Duration.ofMinutes(3));
     pipeline.assertSameRows("public.events");
-    assertThat(Files.readString(pipeline.worker.logFile()))
+    assertThat(pipeline.workerLog())
         .contains("resuming \"public\".\"events\" pages [0, end) after row (");
     rest.deleteConnector("rs1-source");
     rest.deleteConnector("rs1-sink");
@@ -82,7 +76,7 @@ class RestartIT {
   @Order(2)
   void workerKilledMidSnapshotResumesSourceAndSinkWithoutDuplicates() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE public.ledger (account integer, amount numeric, note text)",
         "INSERT INTO public.ledger SELECT g % 5000, g / 3.0, CASE WHEN g % 4 = 0 THEN NULL ELSE 'n' || g END"
             + " FROM generate_series(1, 200000) g");
@@ -124,7 +118,7 @@ class RestartIT {
     pipeline.awaitRowCount("public.ledger", Duration.ofMinutes(3));
     Thread.sleep(3000); // let anything applied twice arrive before comparing
     pipeline.assertSameRows("public.ledger");
-    String log = Files.readString(pipeline.worker.logFile());
+    String log = pipeline.workerLog();
     // the restarted source did not start over: it skipped finished ranges or resumed one mid-way
     assertThat(log)
         .containsPattern("resuming under a new snapshot|resuming \"public\".\"ledger\" pages");
@@ -142,7 +136,7 @@ class RestartIT {
   @Order(3)
   void aKeyedTableWithoutAStreamIsReadAgainWholeWhenItsSnapshotIsLost() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE public.accounts (id integer PRIMARY KEY, balance integer, note text)",
         "INSERT INTO public.accounts SELECT g, g % 1000, 'note ' || g FROM generate_series(1, 100000) g");
     var rest = pipeline.rest();
@@ -163,7 +157,7 @@ class RestartIT {
         .pollInterval(Duration.ofMillis(50))
         .until(
             () -> {
-              Matcher m = finished.matcher(Files.readString(pipeline.worker.logFile()));
+              Matcher m = finished.matcher(pipeline.workerLog());
               first[0] = m.find() ? m : null;
               return first[0] != null;
             });
@@ -171,18 +165,17 @@ class RestartIT {
         "ctid >= '(" + first[0].group(1) + ",0)' AND ctid < '(" + first[0].group(2) + ",0)'";
     // between the snapshots: changes to rows the old snapshot already sent
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "DELETE FROM public.accounts WHERE " + inRange + " AND id % 3 = 0",
         "UPDATE public.accounts SET balance = -1 WHERE " + inRange + " AND id % 3 = 1",
         "INSERT INTO public.accounts SELECT g, 7, 'new' FROM generate_series(100001, 100500) g");
-    long done = finished.matcher(Files.readString(pipeline.worker.logFile())).results().count();
+    long done = finished.matcher(pipeline.workerLog()).results().count();
     pipeline.source.execute(
         "postgres",
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             + " WHERE application_name = 'pgcopy-source snapshot'");
     Matcher planned =
-        Pattern.compile("rs3-source: planned (\\d+) ranges")
-            .matcher(Files.readString(pipeline.worker.logFile()));
+        Pattern.compile("rs3-source: planned (\\d+) ranges").matcher(pipeline.workerLog());
     assertThat(planned.find()).isTrue();
     assertThat(done)
         .as("the snapshot must be lost mid-snapshot")
@@ -190,7 +183,7 @@ class RestartIT {
 
     pipeline.awaitSnapshotComplete("rs3-source", Duration.ofMinutes(5));
     pipeline.awaitSame("public.accounts", Duration.ofMinutes(3));
-    assertThat(Files.readString(pipeline.worker.logFile()))
+    assertThat(pipeline.workerLog())
         .contains(
             "[\"public\".\"accounts\"] are read again whole (their target rows removed first)")
         .contains("truncate of \"public\".\"accounts\" done");
@@ -200,9 +193,6 @@ class RestartIT {
 
   /** Snapshot ranges the tasks of the current worker log as finished. */
   private static long finishedRanges(String taskName) throws java.io.IOException {
-    return Files.readString(pipeline.worker.logFile())
-        .lines()
-        .filter(l -> l.contains(taskName + ": finished "))
-        .count();
+    return pipeline.workerLog().lines().filter(l -> l.contains(taskName + ": finished ")).count();
   }
 }

@@ -25,9 +25,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Both connectors as a careful operator runs them: TLS to both servers with {@code
@@ -43,18 +43,13 @@ class SecurityIT {
   private static final String SOURCE_ROLE = "pgc_src";
   private static final String TARGET_ROLE = "pgc_tgt";
 
+  @RegisterExtension static final PipelineExtension servers = PipelineExtension.own("replica");
+
   private static Pipeline pipeline;
 
   @BeforeAll
   static void startServers() {
-    pipeline = new Pipeline("replica");
-  }
-
-  @AfterAll
-  static void stopServers() {
-    if (pipeline != null) {
-      pipeline.close();
-    }
+    pipeline = servers.pipeline();
   }
 
   @Test
@@ -73,7 +68,7 @@ class SecurityIT {
     // the source role: SELECT on the tables (USAGE on their schema) and REPLICATION; the
     // publication is made beforehand by the tables' owner
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE SCHEMA " + SCHEMA,
         "CREATE TABLE "
             + KEYED
@@ -95,7 +90,7 @@ class SecurityIT {
     // the sink role: CREATE on the schemas it writes to (it creates and so owns its tables and
     // the offsets table); nothing else
     pipeline.target.execute(
-        Pipeline.TARGET_DB,
+        pipeline.targetDb,
         "CREATE SCHEMA " + SCHEMA,
         "CREATE ROLE " + TARGET_ROLE + " LOGIN PASSWORD '" + targetPassword + "'",
         "GRANT USAGE, CREATE ON SCHEMA " + SCHEMA + ", public TO " + TARGET_ROLE);
@@ -104,7 +99,7 @@ class SecurityIT {
     String fileRef = "${file:" + secrets + ":";
     Map<String, String> source = pipeline.sourceConfig("sec", KEYED + "," + KEYLESS);
     source.put(
-        "connection.url", pipeline.source.jdbcUrl(Pipeline.SOURCE_DB) + tls + certs.caCertificate);
+        "connection.url", pipeline.source.jdbcUrl(pipeline.sourceDb) + tls + certs.caCertificate);
     source.put("connection.user", SOURCE_ROLE);
     source.put("connection.password", fileRef + "source.password}");
     source.put("snapshot.mode", "initial");
@@ -113,7 +108,7 @@ class SecurityIT {
     source.put("publication.autocreate", "false");
     Map<String, String> sink = pipeline.sinkConfig("sec");
     sink.put(
-        "connection.url", pipeline.target.jdbcUrl(Pipeline.TARGET_DB) + tls + certs.caCertificate);
+        "connection.url", pipeline.target.jdbcUrl(pipeline.targetDb) + tls + certs.caCertificate);
     sink.put("connection.user", TARGET_ROLE);
     sink.put("connection.password", fileRef + "target.password}");
     ConnectRest rest = pipeline.rest();
@@ -129,8 +124,7 @@ class SecurityIT {
                     && Validation.errors(rest.validate(Pipeline.SINK_CLASS, sink)).isEmpty());
     var wrongCa = new HashMap<>(source);
     wrongCa.put(
-        "connection.url",
-        pipeline.source.jdbcUrl(Pipeline.SOURCE_DB) + tls + otherCa.caCertificate);
+        "connection.url", pipeline.source.jdbcUrl(pipeline.sourceDb) + tls + otherCa.caCertificate);
     assertThat(Validation.errorsOf(rest.validate(Pipeline.SOURCE_CLASS, wrongCa), "connection.url"))
         .anySatisfy(
             m -> assertThat(m).contains("cannot connect").contains("SSL").contains("sslmode"));
@@ -150,13 +144,13 @@ class SecurityIT {
     pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
 
     // every connection of both roles, the walsender included, is encrypted
-    assertAllEncrypted(pipeline.source, Pipeline.SOURCE_DB, SOURCE_ROLE, true);
-    assertAllEncrypted(pipeline.target, Pipeline.TARGET_DB, TARGET_ROLE, false);
+    assertAllEncrypted(pipeline.source, pipeline.sourceDb, SOURCE_ROLE, true);
+    assertAllEncrypted(pipeline.target, pipeline.targetDb, TARGET_ROLE, false);
 
     // rotating the sink's password: the file, the role, then a restart of the connector's tasks
     writeSecrets(secrets, sourcePassword, rotatedPassword);
     pipeline.target.execute(
-        Pipeline.TARGET_DB, "ALTER ROLE " + TARGET_ROLE + " PASSWORD '" + rotatedPassword + "'");
+        pipeline.targetDb, "ALTER ROLE " + TARGET_ROLE + " PASSWORD '" + rotatedPassword + "'");
     String rotated;
     try (Connection t = pipeline.targetConnection();
         Statement st = t.createStatement();
@@ -184,9 +178,7 @@ class SecurityIT {
 
     // no password in sight
     List<String> secretsList = List.of(sourcePassword, targetPassword, rotatedPassword);
-    assertThat(Files.readString(pipeline.worker.logFile()))
-        .as("worker log")
-        .doesNotContain(secretsList);
+    assertThat(pipeline.workerLog()).as("worker log").doesNotContain(secretsList);
     List<String> answers = new ArrayList<>();
     for (String c : List.of("sec-source", "sec-sink")) {
       for (String path : List.of("", "/config", "/tasks", "/status", "/offsets")) {
@@ -211,7 +203,7 @@ class SecurityIT {
 
   private static void changeBothTables(int round) {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "UPDATE "
             + KEYED
             + " SET \"co\"\"l; $$\" = 'changed "

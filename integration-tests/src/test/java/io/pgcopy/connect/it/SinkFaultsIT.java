@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -29,12 +28,12 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Records on the sink's topics that did not come from the pgcopy source, produced by a plain
@@ -48,25 +47,20 @@ class SinkFaultsIT {
   private static final String KEYLESS = "public.dl_nokey";
   private static final String DLQ = "dl-dead-letters";
 
+  @RegisterExtension static final PipelineExtension servers = PipelineExtension.own("replica");
+
   private static Pipeline pipeline;
 
   @BeforeAll
   static void startServers() {
-    pipeline = new Pipeline("replica");
-  }
-
-  @AfterAll
-  static void stopServers() {
-    if (pipeline != null) {
-      pipeline.close();
-    }
+    pipeline = servers.pipeline();
   }
 
   @Test
   @Order(1)
   void badRecordsFailTheSinkNamingThemThenGoToTheDeadLetterTopic() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE " + KEYED + " (id integer PRIMARY KEY, v text)",
         "INSERT INTO " + KEYED + " SELECT g, 'row ' || g FROM generate_series(1, 2000) g",
         "CREATE TABLE " + KEYLESS + " (a integer, b text)",
@@ -78,7 +72,7 @@ class SinkFaultsIT {
     source.put("publication.name", "dl");
     // the offsets table as versions before the stream positions made it: the sink adds them
     pipeline.target.execute(
-        Pipeline.TARGET_DB,
+        pipeline.targetDb,
         "CREATE TABLE public.pgcopy_sink_offsets (connector text NOT NULL, topic text NOT NULL,"
             + " kafka_partition int NOT NULL, next_offset bigint NOT NULL,"
             + " updated_at timestamptz NOT NULL DEFAULT now(),"
@@ -144,7 +138,7 @@ class SinkFaultsIT {
     }
     // good records around them: changes to both tables
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "UPDATE " + KEYED + " SET v = 'changed' WHERE id % 7 = 0",
         "DELETE FROM " + KEYED + " WHERE id % 11 = 0",
         "INSERT INTO " + KEYED + " SELECT g, 'new ' || g FROM generate_series(5001, 5500) g",
@@ -195,7 +189,7 @@ class SinkFaultsIT {
   @Order(2)
   void aKeylessTablesChangesSentAgainAreAppliedOnce() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "INSERT INTO " + KEYLESS + " SELECT g % 10, 'again' FROM generate_series(1, 50) g",
         "UPDATE " + KEYLESS + " SET b = 'again, changed' WHERE a = 5",
         "DELETE FROM " + KEYLESS + " WHERE a = 6");
@@ -211,9 +205,9 @@ class SinkFaultsIT {
     }
     // a change after them: once it is in the target, so are the records sent again
     pipeline.source.execute(
-        Pipeline.SOURCE_DB, "INSERT INTO " + KEYLESS + " VALUES (77, 'after the resend')");
+        pipeline.sourceDb, "INSERT INTO " + KEYLESS + " VALUES (77, 'after the resend')");
     pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
-    assertThat(Files.readString(pipeline.worker.logFile()))
+    assertThat(pipeline.workerLog())
         .containsPattern("skipped \\d+ changes of \"public\".\"dl_nokey\" applied already");
     try (Connection t = pipeline.targetConnection();
         PreparedStatement ps =
@@ -240,7 +234,7 @@ class SinkFaultsIT {
   @Order(3)
   void aTargetColumnMadeNotNullFailsTheBatchWholeUntilFixed() throws Exception {
     pipeline.target.execute(
-        Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " ALTER COLUMN v SET NOT NULL");
+        pipeline.targetDb, "ALTER TABLE " + KEYED + " ALTER COLUMN v SET NOT NULL");
     try (Connection s = pipeline.sourceConnection()) {
       s.setAutoCommit(false);
       try (var st = s.createStatement()) {
@@ -265,7 +259,7 @@ class SinkFaultsIT {
       assertThat(rs.getLong(1)).as("the row that broke the constraint").isZero();
     }
     pipeline.target.execute(
-        Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " ALTER COLUMN v DROP NOT NULL");
+        pipeline.targetDb, "ALTER TABLE " + KEYED + " ALTER COLUMN v DROP NOT NULL");
     restartFailedTasks("dl-sink");
     pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
     pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
@@ -290,19 +284,19 @@ class SinkFaultsIT {
     // since it started would find the column missing and add it back, as for a column the source
     // gained (and the row would arrive instead of failing)
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "INSERT INTO "
             + KEYED
             + " SELECT g, 'before the drop' FROM generate_series(90201, 90264) g");
     pipeline.awaitSame(KEYED, Duration.ofMinutes(2));
-    pipeline.target.execute(Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " DROP COLUMN v");
+    pipeline.target.execute(pipeline.targetDb, "ALTER TABLE " + KEYED + " DROP COLUMN v");
     pipeline.source.execute(
-        Pipeline.SOURCE_DB, "INSERT INTO " + KEYED + " VALUES (90101, 'after the drop')");
+        pipeline.sourceDb, "INSERT INTO " + KEYED + " VALUES (90101, 'after the drop')");
     assertThat(pipeline.awaitTaskFailed("dl-sink", Duration.ofMinutes(2), "42703"))
         .contains("column \"v\" of relation \"dl_keyed\" does not exist")
         .contains("Fix the cause, then restart the task");
     assertThat(targetRows("id = 90101")).as("nothing of the failed batch").isZero();
-    pipeline.target.execute(Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " ADD COLUMN v text");
+    pipeline.target.execute(pipeline.targetDb, "ALTER TABLE " + KEYED + " ADD COLUMN v text");
     Awaitility.await("the row after the drop, every task running")
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofSeconds(1))
@@ -314,16 +308,16 @@ class SinkFaultsIT {
             });
 
     pipeline.target.execute(
-        Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " ALTER COLUMN v TYPE integer USING NULL");
+        pipeline.targetDb, "ALTER TABLE " + KEYED + " ALTER COLUMN v TYPE integer USING NULL");
     pipeline.source.execute(
-        Pipeline.SOURCE_DB, "INSERT INTO " + KEYED + " VALUES (90102, 'after the retype')");
+        pipeline.sourceDb, "INSERT INTO " + KEYED + " VALUES (90102, 'after the retype')");
     assertThat(pipeline.awaitTaskFailed("dl-sink", Duration.ofMinutes(2), "to the source's type"))
         .contains("dl_keyed")
         .containsPattern("column \"?v\"?")
         .contains("change the target column to the source's type");
     assertThat(targetRows("id = 90102")).as("nothing of the failed batch").isZero();
     pipeline.target.execute(
-        Pipeline.TARGET_DB, "ALTER TABLE " + KEYED + " ALTER COLUMN v TYPE text USING NULL");
+        pipeline.targetDb, "ALTER TABLE " + KEYED + " ALTER COLUMN v TYPE text USING NULL");
     Awaitility.await("every task running again")
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofSeconds(1))
@@ -334,7 +328,7 @@ class SinkFaultsIT {
             });
     // the drift destroyed the column's values: read the table again
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "SELECT pg_logical_emit_message(true, 'pgcopy.snapshot', '" + KEYED + "')");
     pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
   }
@@ -351,7 +345,7 @@ class SinkFaultsIT {
     pipeline.target.stopFast();
     try {
       pipeline.source.execute(
-          Pipeline.SOURCE_DB,
+          pipeline.sourceDb,
           "INSERT INTO "
               + KEYED
               + " SELECT g, 'while the target was down' FROM"
@@ -374,8 +368,7 @@ class SinkFaultsIT {
     for (var task : pipeline.rest().status("dl-sink").path("tasks")) {
       assertThat(task.path("state").asText()).as(task.toString()).isEqualTo("RUNNING");
     }
-    assertThat(Files.readString(pipeline.worker.logFile()))
-        .contains("dl-sink: reading the stored offsets failed");
+    assertThat(pipeline.workerLog()).contains("dl-sink: reading the stored offsets failed");
   }
 
   @Test
@@ -399,7 +392,7 @@ class SinkFaultsIT {
     int deadBefore = readAll(DLQ, 1).size();
     rest.resume("dl-sink");
     pipeline.source.execute(
-        Pipeline.SOURCE_DB, "UPDATE " + KEYED + " SET v = 'after the rewind' WHERE id % 3 = 0");
+        pipeline.sourceDb, "UPDATE " + KEYED + " SET v = 'after the rewind' WHERE id % 3 = 0");
     pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
     pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
     // the keyed topic's three bad records were met again

@@ -2,7 +2,6 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -30,9 +29,9 @@ import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.json.JsonConverter;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * record.format=struct with the JSON converter, using config/source-struct.json and
@@ -45,24 +44,19 @@ class StructFormatIT {
   private static final String TYPED = "public.typed";
   private static final String LOG = "public.typed_log";
   private static final String FULL = "public.full_docs";
+  @RegisterExtension static final PipelineExtension servers = PipelineExtension.shared();
+
   private static Pipeline pipeline;
 
   @BeforeAll
   static void start() {
-    pipeline = new Pipeline("replica");
-  }
-
-  @AfterAll
-  static void stop() {
-    if (pipeline != null) {
-      pipeline.close();
-    }
+    pipeline = servers.pipeline();
   }
 
   @Test
   void typedRowsThroughSnapshotAndChangesAndReadableByOtherConsumers() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
         "CREATE TABLE "
             + TYPED
@@ -98,17 +92,17 @@ class StructFormatIT {
             + " FROM generate_series(1, 5) g");
 
     Map<String, String> source = Pipeline.shipped("source-struct.json");
-    source.put("connection.url", pipeline.source.jdbcUrl(Pipeline.SOURCE_DB));
+    source.put("connection.url", pipeline.source.jdbcUrl(pipeline.sourceDb));
     source.put("connection.user", "postgres");
     source.put("connection.password", "");
     source.put("table.include.list", TYPED + "," + LOG + "," + FULL);
     source.put("snapshot.progress.interval.ms", "1000");
     source.put("tasks.max", "2");
     Map<String, String> sink = Pipeline.shipped("sink-struct.json");
-    sink.put("connection.url", pipeline.target.jdbcUrl(Pipeline.TARGET_DB));
+    sink.put("connection.url", pipeline.target.jdbcUrl(pipeline.targetDb));
     sink.put("connection.user", "postgres");
     sink.put("connection.password", "");
-    pipeline.target.execute(Pipeline.TARGET_DB, "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
+    pipeline.target.execute(pipeline.targetDb, "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
     pipeline.rest().putConnector(source.get("name"), source);
     pipeline.rest().putConnector(sink.get("name"), sink);
     awaitSame(TYPED);
@@ -117,10 +111,7 @@ class StructFormatIT {
     Awaitility.await("the stream task")
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                Files.readString(pipeline.worker.logFile())
-                    .contains(source.get("name") + "-stream: streaming slot"));
+        .until(() -> pipeline.workerLog().contains(source.get("name") + "-stream: streaming slot"));
     // the connector's own MBean: every planned range done, handed over to the stream
     String connectorMetrics =
         "io.pgcopy.connect:type=source-connector,connector=" + ObjectName.quote(source.get("name"));
@@ -131,7 +122,7 @@ class StructFormatIT {
     assertThat((Long) pipeline.worker.jmxAttribute(connectorMetrics, "PagesDone"))
         .isEqualTo(pipeline.worker.jmxAttribute(connectorMetrics, "PagesTotal"));
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "UPDATE "
             + TYPED
             + " SET body = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 400) g) WHERE id = 10",
@@ -160,7 +151,7 @@ class StructFormatIT {
     }
     // a truncate (no key, no value) in the middle of struct records of the same table
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "BEGIN",
         "INSERT INTO " + LOG + " VALUES ('2024-01-01 00:00:00+00', 'before', NULL)",
         "TRUNCATE " + LOG,
@@ -215,10 +206,10 @@ class StructFormatIT {
     }
     // a change after them: once it is in the target, so are the records sent again
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "INSERT INTO " + LOG + " VALUES ('2024-01-03 00:00:00+00', 'after the resend', NULL)");
     awaitSame(LOG);
-    assertThat(Files.readString(pipeline.worker.logFile()))
+    assertThat(pipeline.workerLog())
         .contains("changes of \"public\".\"typed_log\" applied already");
   }
 

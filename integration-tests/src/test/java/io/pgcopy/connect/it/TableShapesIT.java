@@ -2,16 +2,15 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Table shapes, through the snapshot and change data capture: names that need quoting (mixed case,
@@ -21,18 +20,13 @@ import org.junit.jupiter.api.Test;
  */
 class TableShapesIT {
   private static final String ODD = "\"Sales Ünit\".\"Order \"\"Items\"\" 2024\"";
+  @RegisterExtension static final PipelineExtension servers = PipelineExtension.shared();
+
   private static Pipeline pipeline;
 
   @BeforeAll
   static void start() {
-    pipeline = new Pipeline("replica");
-  }
-
-  @AfterAll
-  static void stop() {
-    if (pipeline != null) {
-      pipeline.close();
-    }
+    pipeline = servers.pipeline();
   }
 
   @Test
@@ -44,7 +38,7 @@ class TableShapesIT {
       wideRow.append(", ").append(i % 2 == 0 ? "g * " + i : "'v' || g || '-" + i + "'");
     }
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE SCHEMA \"Sales Ünit\"",
         "CREATE TABLE "
             + ODD
@@ -59,7 +53,7 @@ class TableShapesIT {
     // the target table exists already, columns in another order, its own identity and generated
     // column
     pipeline.target.execute(
-        Pipeline.TARGET_DB,
+        pipeline.targetDb,
         "CREATE SCHEMA \"Sales Ünit\"",
         "CREATE TABLE "
             + ODD
@@ -78,12 +72,9 @@ class TableShapesIT {
     Awaitility.await("the stream task")
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                Files.readString(pipeline.worker.logFile())
-                    .contains("shapes-source-stream: streaming slot"));
+        .until(() -> pipeline.workerLog().contains("shapes-source-stream: streaming slot"));
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "INSERT INTO " + ODD + " (\"Mixed Case\", \"quote\"\"d\", qty) VALUES ('after', -1, 1000)",
         "UPDATE "
             + ODD

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgcopy.connect.servers.TableComparison;
 import java.io.ByteArrayOutputStream;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -15,9 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.PGConnection;
 
 /**
@@ -28,6 +27,8 @@ import org.postgresql.PGConnection;
  * created in another order on the target, so their OIDs differ.
  */
 class TypeCorpusIT {
+  @RegisterExtension static final PipelineExtension servers = PipelineExtension.shared();
+
   private static Pipeline pipeline;
 
   /** Built-in types: column name, type, edge values (SQL literals). */
@@ -250,14 +251,7 @@ class TypeCorpusIT {
 
   @BeforeAll
   static void start() {
-    pipeline = new Pipeline("replica");
-  }
-
-  @AfterAll
-  static void stop() {
-    if (pipeline != null) {
-      pipeline.close();
-    }
+    pipeline = servers.pipeline();
   }
 
   private static Map<String, String[]> allColumns() {
@@ -287,8 +281,8 @@ class TypeCorpusIT {
 
   @Test
   void everyValueArrivesExactlyThroughSnapshotAndChanges() throws Exception {
-    pipeline.source.execute(Pipeline.SOURCE_DB, TYPES_SOURCE.split(";"));
-    pipeline.target.execute(Pipeline.TARGET_DB, TYPES_TARGET.split(";"));
+    pipeline.source.execute(pipeline.sourceDb, TYPES_SOURCE.split(";"));
+    pipeline.target.execute(pipeline.targetDb, TYPES_TARGET.split(";"));
     try (Connection s = pipeline.sourceConnection();
         Connection t = pipeline.targetConnection()) {
       for (String type : List.of("mood", "pair", "posint", "citext")) {
@@ -303,8 +297,8 @@ class TypeCorpusIT {
     // a stored generated column: not sent, computed by the auto-created target from the same
     // expression
     ddl.append(", c_generated text GENERATED ALWAYS AS (c_text || ':' || c_int2::text) STORED");
-    pipeline.source.execute(Pipeline.SOURCE_DB, ddl.append(')').toString());
-    pipeline.source.execute(Pipeline.SOURCE_DB, inserts(1, 6).toArray(String[]::new));
+    pipeline.source.execute(pipeline.sourceDb, ddl.append(')').toString());
+    pipeline.source.execute(pipeline.sourceDb, inserts(1, 6).toArray(String[]::new));
 
     var source = pipeline.sourceConfig("types", "public.corpus");
     source.put("snapshot.mode", "initial");
@@ -322,10 +316,7 @@ class TypeCorpusIT {
     Awaitility.await("the stream task")
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                Files.readString(pipeline.worker.logFile())
-                    .contains("types-source-stream: streaming slot"));
+        .until(() -> pipeline.workerLog().contains("types-source-stream: streaming slot"));
     List<String> changes = new ArrayList<>(inserts(101, 6));
     StringBuilder set = new StringBuilder();
     for (String c : allColumns().keySet()) {
@@ -338,7 +329,7 @@ class TypeCorpusIT {
     changes.add(
         "UPDATE public.corpus SET c_int2 = 7 WHERE id = 4"); // leaves the TOASTed values alone
     changes.add("DELETE FROM public.corpus WHERE id = 5");
-    pipeline.source.execute(Pipeline.SOURCE_DB, changes.toArray(String[]::new));
+    pipeline.source.execute(pipeline.sourceDb, changes.toArray(String[]::new));
     awaitSame();
     try (Connection t = pipeline.targetConnection();
         Statement st = t.createStatement();
@@ -375,10 +366,10 @@ class TypeCorpusIT {
     String[] extensions = {
       "CREATE EXTENSION IF NOT EXISTS seg", "CREATE EXTENSION IF NOT EXISTS isn"
     };
-    pipeline.source.execute(Pipeline.SOURCE_DB, extensions);
-    pipeline.target.execute(Pipeline.TARGET_DB, extensions);
+    pipeline.source.execute(pipeline.sourceDb, extensions);
+    pipeline.target.execute(pipeline.targetDb, extensions);
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE DOMAIN seg_domain AS seg",
         "CREATE TABLE public.seg_keyed (id integer PRIMARY KEY, s seg, sa seg[], sd seg_domain, e ean13, i isbn,"
             + " n numeric, ts timestamptz, note text)",
@@ -391,7 +382,7 @@ class TypeCorpusIT {
         "INSERT INTO public.seg_keyless SELECT (g || ' .. ' || g * 2)::seg, '978-0-306-40615-7', 'row ' || (g % 7)"
             + " FROM generate_series(1, 300) g",
         "INSERT INTO public.float_keyed SELECT g / 7.0, g % 3, 'v' || g FROM generate_series(1, 500) g");
-    pipeline.target.execute(Pipeline.TARGET_DB, "CREATE DOMAIN seg_domain AS seg");
+    pipeline.target.execute(pipeline.targetDb, "CREATE DOMAIN seg_domain AS seg");
     String tables = "public.seg_keyed,public.seg_keyless,public.float_keyed,public.empty_one";
     var source = pipeline.sourceConfig("segs", tables);
     source.put("snapshot.mode", "initial");
@@ -403,7 +394,7 @@ class TypeCorpusIT {
     for (String t : List.of("public.seg_keyed", "public.seg_keyless", "public.float_keyed")) {
       pipeline.awaitSame(t, Duration.ofMinutes(2));
     }
-    String log = Files.readString(pipeline.worker.logFile());
+    String log = pipeline.workerLog();
     assertThat(log)
         .contains(
             "\"public\".\"seg_keyed\" travels as text: column \"s\" (seg), column \"sa\" (seg),"
@@ -427,15 +418,12 @@ class TypeCorpusIT {
     Awaitility.await("the stream task")
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                Files.readString(pipeline.worker.logFile())
-                    .contains("segs-source-stream: streaming slot"));
-    assertThat(Files.readString(pipeline.worker.logFile()))
+        .until(() -> pipeline.workerLog().contains("segs-source-stream: streaming slot"));
+    assertThat(pipeline.workerLog())
         .containsPattern(
             "segs-source-stream: streaming slot segs_slot \\(pgoutput protocol \\d, text\\)");
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         insertSegRows(401, 450),
         "UPDATE public.seg_keyed SET s = (id || ' .. ' || id + 0.5)::seg, sa = ARRAY['~5'::seg, NULL, '1 .. 2'],"
             + " i = '0-306-40615-2' WHERE id % 5 = 0",
@@ -485,7 +473,7 @@ class TypeCorpusIT {
   @Test
   void tenMegabyteRowNeedsTheDocumentedLimitsAndSaysSoOtherwise() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TABLE public.big_rows (id integer PRIMARY KEY, payload bytea)",
         "INSERT INTO public.big_rows SELECT 1, string_agg(decode(md5(g::text), 'hex'), '') FROM generate_series(1, 655360) g",
         "INSERT INTO public.big_rows VALUES (2, '\\x01')");
@@ -534,7 +522,7 @@ class TypeCorpusIT {
   @Test
   void aTypeTheTargetLacksIsNamedWithItsTableAndColumn() throws Exception {
     pipeline.source.execute(
-        Pipeline.SOURCE_DB,
+        pipeline.sourceDb,
         "CREATE TYPE only_on_source AS ENUM ('a', 'b')",
         "CREATE TABLE public.lacking (id integer PRIMARY KEY, \"Odd Col\" only_on_source)",
         "INSERT INTO public.lacking VALUES (1, 'a')");

@@ -12,6 +12,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two Connect workers in one group, the distributed engine users scale on: the tasks spread over
@@ -28,13 +29,17 @@ class WorkerGroupIT {
           "public.pgbench_tellers",
           "public.pgbench_history");
 
+  @RegisterExtension
+  static final PipelineExtension servers =
+      PipelineExtension.own("replica", Map.of("scheduled.rebalance.max.delay.ms", "5000"));
+
   private static Pipeline pipeline;
   private static ConnectWorker second;
 
   @BeforeAll
   static void startServers() {
     // production default: 5 minutes, during which a dead worker's tasks do not run anywhere
-    pipeline = new Pipeline("replica", Map.of("scheduled.rebalance.max.delay.ms", "5000"));
+    pipeline = servers.pipeline();
     second = ConnectWorker.joining(pipeline.worker, ServerPaths.workDir()).start();
   }
 
@@ -43,20 +48,17 @@ class WorkerGroupIT {
     if (second != null) {
       second.close();
     }
-    if (pipeline != null) {
-      pipeline.close();
-    }
   }
 
   @Test
   void tasksMoveToTheSurvivorWhenAWorkerDiesMidSnapshotAndMidStream() throws Exception {
-    pipeline.source.runTool("pgbench", List.of("-i", "-s", "4", "-q", Pipeline.SOURCE_DB));
+    pipeline.source.runTool("pgbench", List.of("-i", "-s", "4", "-q", pipeline.sourceDb));
     pipeline.source.execute(
-        Pipeline.SOURCE_DB, "ALTER TABLE public.pgbench_history REPLICA IDENTITY FULL");
+        pipeline.sourceDb, "ALTER TABLE public.pgbench_history REPLICA IDENTITY FULL");
     Process pgbench =
         pipeline.source.startTool(
             "pgbench",
-            List.of("-n", "-c", "2", "-j", "2", "-T", "3600", "-R", "100", Pipeline.SOURCE_DB));
+            List.of("-n", "-c", "2", "-j", "2", "-T", "3600", "-R", "100", pipeline.sourceDb));
     try {
       Map<String, String> source = pipeline.sourceConfig("wg", String.join(",", TABLES));
       source.put("snapshot.mode", "initial");
