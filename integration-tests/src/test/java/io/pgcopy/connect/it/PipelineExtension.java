@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -40,6 +41,9 @@ final class PipelineExtension implements BeforeAllCallback, AfterAllCallback {
   private final Map<String, String> workerOverrides;
   private Servers own;
   private Pipeline pipeline;
+  private WaitClock waits;
+  private long startedNanos;
+  private double serverSeconds;
 
   private PipelineExtension(
       boolean shared, String targetWalLevel, Map<String, String> workerOverrides) {
@@ -85,6 +89,7 @@ final class PipelineExtension implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void beforeAll(ExtensionContext context) {
+    startedNanos = System.nanoTime();
     Servers servers;
     if (shared) {
       servers = sharedServers();
@@ -97,16 +102,29 @@ final class PipelineExtension implements BeforeAllCallback, AfterAllCallback {
     servers.source.createDatabase(sourceDb);
     servers.target.createDatabase(targetDb);
     pipeline = new Pipeline(servers, sourceDb, targetDb);
+    serverSeconds = (System.nanoTime() - startedNanos) / 1e9;
+    waits = new WaitClock();
+    Awaitility.setDefaultConditionEvaluationListener(waits);
   }
 
   @Override
   public void afterAll(ExtensionContext context) {
+    Awaitility.setDefaultConditionEvaluationListener(null);
+    String owner = context.getRequiredTestClass().getSimpleName();
+    System.out.printf(
+        "[pipeline] %s: %.1f s, of which %.1f s starting %s servers and databases, %.1f s waiting"
+            + " (longest: %s)%n",
+        owner,
+        (System.nanoTime() - startedNanos) / 1e9,
+        serverSeconds,
+        shared ? "the shared" : "its own",
+        waits == null ? 0 : waits.totalSeconds(),
+        waits == null ? "" : waits.longest(4));
     if (own != null) {
       own.close();
       return;
     }
     if (pipeline != null) {
-      String owner = context.getRequiredTestClass().getSimpleName();
       var names = pipeline.deleteAllConnectors(Duration.ofMinutes(1));
       pipeline.dropSlotsAndDatabases(Duration.ofMinutes(1));
       synchronized (usedNames) {
