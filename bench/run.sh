@@ -12,12 +12,13 @@
 #   EXTRA_COLUMN=text BENCH_OUT=$PWD/bench/results/text-twin.md bench/run.sh 10  # ... and its binary twin
 #   SOURCE_TASKS=2 SINK_TASKS=1 WORKER_JVM_OPTIONS=-XX:StartFlightRecording=filename=/tmp/w.jfr bench/run.sh 10
 #   WARMUP_ROWS=500000 SOURCE_TASKS=2 SINK_TASKS=1 bench/run.sh 20   # timed after a warm-up load (JIT done)
+#   SKIP_BUILD=1 bench/run.sh 10   # without building first (a series of runs on one build)
 #   PEERS=native DEBEZIUM_PLUGINS=/path/to/unpacked/plugins bench/run.sh 20   # peers: bench/peers.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(10 100)
-mvn -B -q install -DskipTests
+[ -n "${SKIP_BUILD:-}" ] || mvn -B -q install -DskipTests
 it=integration-tests
 # each run's servers start from scratch; the last run's data directories (gigabytes) go
 rm -rf "$it/target/bench-work"

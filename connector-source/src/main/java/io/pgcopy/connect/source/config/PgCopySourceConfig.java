@@ -217,7 +217,7 @@ public final class PgCopySourceConfig extends AbstractConfig {
         .define(
             BATCH_BYTES_CONFIG,
             Type.INT,
-            512 * 1024,
+            256 * 1024,
             ConfigDef.Range.between(1024, 64 << 20),
             Importance.LOW,
             BATCH_BYTES_DOC,
