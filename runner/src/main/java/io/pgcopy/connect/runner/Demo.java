@@ -109,7 +109,7 @@ final class Demo implements Callable<Integer> {
       rest.putConnector("demo-sink", sinkConfig(target));
       long t0 = System.nanoTime();
       rest.putConnector("demo-source", sourceConfig(source));
-      Embedded.snapshotProgress(rest, worker, "demo-source", rows);
+      Embedded.snapshotProgress(rest, worker, "demo-source", "demo-sink", rows);
       double snapshotSeconds = (System.nanoTime() - t0) / 1e9;
 
       Process pgbench =

@@ -54,9 +54,11 @@ final class Embedded {
 
   /**
    * Shows the snapshot's progress, read from the source tasks' metrics, until the connector reports
-   * it complete: its stream task runs, or (initial_only) its log says so.
+   * it complete: its stream task runs, or (initial_only) its log says so. Throws {@link TaskFailed}
+   * as soon as the source or {@code sink} (or one of their tasks) is FAILED.
    */
-  static void snapshotProgress(ConnectRest rest, ConnectWorker worker, String connector, long rows)
+  static void snapshotProgress(
+      ConnectRest rest, ConnectWorker worker, String connector, String sink, long rows)
       throws Exception {
     try (ProgressBar bar =
         new ProgressBarBuilder()
@@ -71,6 +73,7 @@ final class Embedded {
             .continuousUpdate()
             .build()) {
       while (true) {
+        TaskFailed.check(rest, connector, sink);
         long read = 0;
         long bytes = 0;
         long rangesDone = 0;

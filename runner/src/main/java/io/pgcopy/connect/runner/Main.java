@@ -13,6 +13,16 @@ import picocli.CommandLine.Command;
     subcommands = {Demo.class, Migrate.class})
 public final class Main {
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler(
+        (e, command, parsed) -> {
+          if (e instanceof TaskFailed) {
+            // one line, what failed and why; the worker's log in the state directory has the rest
+            command.getErr().println("pgcopy: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    System.exit(cli.execute(args));
   }
 }

@@ -141,11 +141,12 @@ final class Migrate implements Callable<Integer> {
           rows += estimate(s, t);
         }
       }
-      Embedded.snapshotProgress(rest, worker, "migrate-source", rows);
+      Embedded.snapshotProgress(rest, worker, "migrate-source", "migrate-sink", rows);
       if (follow) {
         out.println("-> streaming changes; Ctrl-C stops (run the same command to resume)");
         while (true) {
           Thread.sleep(5000);
+          TaskFailed.check(rest, "migrate-source", "migrate-sink");
           String mbean = Embedded.sourceMbean("migrate-source", 0);
           out.printf(
               "   %,d changes streamed, lag %d ms, slot retains %d MB%n",
@@ -156,7 +157,7 @@ final class Migrate implements Callable<Integer> {
       }
       out.println(
           "-> waiting for the target to hold every row, then comparing every table row by row");
-      boolean same = verify();
+      boolean same = verify(rest);
       out.printf(
           "%nSummary: %d tables, target %s the source.%n",
           tables.size(), same ? "EQUALS" : "DIFFERS FROM");
@@ -200,7 +201,7 @@ final class Migrate implements Callable<Integer> {
    * Waits until every table has as many rows in the target as in the source, then compares them row
    * by row.
    */
-  private boolean verify() throws Exception {
+  private boolean verify(ConnectRest rest) throws Exception {
     try (Connection s = connect(sourceUrl, sourceUser, sourcePassword);
         Connection t = connect(targetUrl, targetUser, targetPassword)) {
       for (String table : tables) {
@@ -213,6 +214,7 @@ final class Migrate implements Callable<Integer> {
             seen = -1; // not created yet (autocommit: nothing to roll back)
           }
           if (seen < expected) {
+            TaskFailed.check(rest, "migrate-source", "migrate-sink");
             Thread.sleep(1000);
           }
         }

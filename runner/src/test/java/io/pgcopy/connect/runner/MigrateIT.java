@@ -116,6 +116,62 @@ class MigrateIT {
   }
 
   /**
+   * A task that fails ends the command at once, with the task's own message on one line and a
+   * non-zero exit, instead of waiting for rows that will not come: here the sink, whose target
+   * lacks the source's enum type.
+   */
+  @Test
+  void aFailedTaskEndsTheCommandAtOnceWithItsMessage() throws Exception {
+    Path work = Files.createDirectories(Path.of("target", "migrate-it").toAbsolutePath());
+    try (PostgresServer source = PostgresServer.start(work, "failing-source");
+        PostgresServer target = PostgresServer.start(work, "failing-target", "replica")) {
+      source.createDatabase("app");
+      target.createDatabase("app");
+      source.execute(
+          "app",
+          "CREATE TYPE order_status AS ENUM ('new', 'paid')",
+          "CREATE TABLE public.orders (id bigint PRIMARY KEY, status order_status)",
+          "INSERT INTO public.orders SELECT g, 'paid' FROM generate_series(1, 1000) g");
+      Path state = Files.createTempDirectory(work, "state-");
+      Path log = work.resolve("failing.out");
+      Process run =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-Xmx512m",
+                  "-jar",
+                  Path.of("target", "pgcopy-runner.jar").toAbsolutePath().toString(),
+                  "migrate",
+                  "--source",
+                  source.jdbcUrl("app"),
+                  "--source-user",
+                  "postgres",
+                  "--target",
+                  target.jdbcUrl("app"),
+                  "--target-user",
+                  "postgres",
+                  "--tables",
+                  "public.orders",
+                  "--state-dir",
+                  state.toString())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
+      boolean ended = run.waitFor(3, TimeUnit.MINUTES);
+      if (!ended) {
+        run.destroyForcibly();
+      }
+      String out = Files.readString(log);
+      assertThat(ended).as("migrate ended after the task failed:\n" + out).isTrue();
+      assertThat(run.exitValue()).as(out).isEqualTo(2);
+      assertThat(out)
+          .contains("pgcopy: migrate-sink task")
+          .contains("cannot create target table \"public\".\"orders\"")
+          .contains("order_status")
+          .doesNotContain("\tat ");
+    }
+  }
+
+  /**
    * Starts the runner and returns it once the target holds {@code rows} rows (it must still be
    * running).
    */
