@@ -69,10 +69,20 @@ public final class Validation {
       error(CONNECTION_PASSWORD_CONFIG, msg);
     } else if (state.equals("3D000")) {
       error(CONNECTION_URL_CONFIG, "the database does not exist: " + e.getMessage());
+    } else if (state.startsWith("08")
+        && String.valueOf(e.getMessage()).contains("no password was provided")) {
+      // pgjdbc's 08004 when the server asks for a password the config does not give
+      error(
+          CONNECTION_PASSWORD_CONFIG,
+          "the server asks user "
+              + user
+              + " for a password and none is set: set "
+              + CONNECTION_PASSWORD_CONFIG);
     } else if (state.startsWith("08")) {
+      String m = String.valueOf(e.getMessage()).replaceAll("\\.+$", "");
       error(
           CONNECTION_URL_CONFIG,
-          "cannot connect: " + e.getMessage() + ". Check host, port, network and sslmode");
+          "cannot connect: " + m + ". Check host, port, network and sslmode");
     } else {
       error(CONNECTION_URL_CONFIG, SqlStates.failed("checking the " + database, e));
     }

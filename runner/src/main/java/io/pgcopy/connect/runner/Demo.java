@@ -64,14 +64,13 @@ final class Demo implements Callable<Integer> {
 
   @Option(
       names = "--plugin-path",
-      description =
-          "The plugin package directory (default: connect-plugin/target/pgcopy-connect-plugin, searched from the current directory up).")
+      description = "The plugin package directory (default: the one inside this jar).")
   Path pluginPath;
 
   @Option(
       names = "--config-dir",
       description =
-          "The project's config/ directory (default: searched from the current directory up).")
+          "A config/ directory like the project's (default: the shipped one inside this jar).")
   Path configDir;
 
   private final PrintStream out = System.out;

@@ -4,9 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pgcopy.connect.servers.ConnectRest;
 import io.pgcopy.connect.servers.ConnectWorker;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.temporal.ChronoUnit;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import javax.management.InstanceNotFoundException;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -19,19 +26,77 @@ import me.tongfei.progressbar.ProgressBarStyle;
 final class Embedded {
   private Embedded() {}
 
+  /** Where the build puts the plugin package and the shipped configs inside the runner's jar. */
+  private static final String EMBEDDED = "pgcopy-runner/";
+
   /**
    * Points the local servers at this jar (the broker and worker run as child JVMs on it), the
-   * plugin package and the config directory.
+   * plugin package and the config directory: the ones given, else the ones inside the jar (unpacked
+   * into {@code work}), else, when not run from the jar, those of the checkout around the current
+   * directory.
    */
   static void prepare(Path work, Path pluginPath, Path configDir) throws IOException {
-    Path plugin =
-        pluginPath != null ? pluginPath : find("connect-plugin/target/pgcopy-connect-plugin");
-    Path config = configDir != null ? configDir : find("config");
+    Path jar = ownJar();
+    Path plugin = pluginPath;
+    Path config = configDir;
+    if (jar != null && (plugin == null || config == null)) {
+      Path unpacked = unpack(jar, work.resolve("runner-files"));
+      plugin = plugin != null ? plugin : unpacked.resolve("plugin");
+      config = config != null ? config : unpacked.resolve("config");
+    }
+    plugin = plugin != null ? plugin : find("connect-plugin/target/pgcopy-connect-plugin");
+    config = config != null ? config : find("config");
     Path classpath = work.resolve("kafka.classpath");
     Files.writeString(classpath, System.getProperty("java.class.path"));
     System.setProperty("pgcopy.kafka.classpath.file", classpath.toString());
     System.setProperty("pgcopy.plugin.path", plugin.toAbsolutePath().toString());
     System.setProperty("pgcopy.config.dir", config.toAbsolutePath().toString());
+  }
+
+  /** The jar this class was loaded from, or null (classes directory, an IDE). */
+  private static Path ownJar() {
+    try {
+      Path p = Path.of(Embedded.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return Files.isRegularFile(p) && p.toString().endsWith(".jar") ? p : null;
+    } catch (URISyntaxException | SecurityException | NullPointerException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Unpacks the jar's {@code pgcopy-runner/} files into {@code dir}, replacing what an earlier run
+   * (perhaps of another version) left there; returns {@code dir}.
+   */
+  private static Path unpack(Path jar, Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (Stream<Path> old = Files.walk(dir)) {
+        for (Path p : old.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+    Files.createDirectories(dir);
+    boolean any = false;
+    try (ZipFile zip = new ZipFile(jar.toFile())) {
+      for (ZipEntry e : Collections.list(zip.entries())) {
+        if (!e.getName().startsWith(EMBEDDED) || e.isDirectory()) {
+          continue;
+        }
+        Path target = dir.resolve(e.getName().substring(EMBEDDED.length())).normalize();
+        if (!target.startsWith(dir)) {
+          continue; // an entry that would land outside the directory
+        }
+        Files.createDirectories(target.getParent());
+        try (InputStream in = zip.getInputStream(e)) {
+          Files.copy(in, target);
+        }
+        any = true;
+      }
+    }
+    if (!any) {
+      throw new IllegalStateException(jar + " holds no plugin package: build it with mvn package");
+    }
+    return dir;
   }
 
   /** {@code relative} in the current directory or the nearest parent that has it. */

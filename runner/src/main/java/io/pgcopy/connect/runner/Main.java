@@ -16,7 +16,7 @@ public final class Main {
     CommandLine cli = new CommandLine(new Main());
     cli.setExecutionExceptionHandler(
         (e, command, parsed) -> {
-          if (e instanceof TaskFailed) {
+          if (e instanceof TaskFailed || e instanceof BadInput) {
             // one line, what failed and why; the worker's log in the state directory has the rest
             command.getErr().println("pgcopy: " + e.getMessage());
             return 2;

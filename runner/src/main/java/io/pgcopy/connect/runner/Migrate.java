@@ -13,6 +13,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,14 +96,13 @@ final class Migrate implements Callable<Integer> {
 
   @Option(
       names = "--plugin-path",
-      description =
-          "The plugin package directory (default: searched from the current directory up).")
+      description = "The plugin package directory (default: the one inside this jar).")
   Path pluginPath;
 
   @Option(
       names = "--config-dir",
       description =
-          "The project's config/ directory (default: searched from the current directory up).")
+          "A config/ directory like the project's (default: the shipped one inside this jar).")
   Path configDir;
 
   private final PrintStream out = System.out;
@@ -133,8 +133,16 @@ final class Migrate implements Callable<Integer> {
         .addShutdownHook(stopper); // Ctrl-C: the worker stops its tasks and commits what it can
     try {
       ConnectRest rest = worker.rest();
-      rest.putConnector("migrate-sink", sinkConfig());
-      rest.putConnector("migrate-source", sourceConfig());
+      Map<String, String> sink = sinkConfig();
+      Map<String, String> source = sourceConfig();
+      sink.put("name", "migrate-sink");
+      source.put("name", "migrate-source");
+      List<String> problems =
+          new ArrayList<>(BadInput.problems(rest, source.get("connector.class"), source, "source"));
+      problems.addAll(BadInput.problems(rest, sink.get("connector.class"), sink, "target"));
+      BadInput.throwIfAny(problems);
+      rest.putConnector("migrate-sink", sink);
+      rest.putConnector("migrate-source", source);
       long rows = 0;
       try (Connection s = connect(sourceUrl, sourceUser, sourcePassword)) {
         for (String t : tables) {

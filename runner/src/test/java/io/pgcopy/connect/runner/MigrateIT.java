@@ -132,14 +132,16 @@ class MigrateIT {
           "CREATE TYPE order_status AS ENUM ('new', 'paid')",
           "CREATE TABLE public.orders (id bigint PRIMARY KEY, status order_status)",
           "INSERT INTO public.orders SELECT g, 'paid' FROM generate_series(1, 1000) g");
-      Path state = Files.createTempDirectory(work, "state-");
+      Path alone = Files.createTempDirectory(work, "alone-");
+      Files.copy(Path.of("target", "pgcopy-runner.jar"), alone.resolve("pgcopy-runner.jar"));
+      Path state = alone.resolve("state");
       Path log = work.resolve("failing.out");
       Process run =
           new ProcessBuilder(
                   Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                   "-Xmx512m",
                   "-jar",
-                  Path.of("target", "pgcopy-runner.jar").toAbsolutePath().toString(),
+                  "pgcopy-runner.jar",
                   "migrate",
                   "--source",
                   source.jdbcUrl("app"),
@@ -153,6 +155,7 @@ class MigrateIT {
                   "public.orders",
                   "--state-dir",
                   state.toString())
+              .directory(alone.toFile())
               .redirectErrorStream(true)
               .redirectOutput(log.toFile())
               .start();
@@ -168,6 +171,96 @@ class MigrateIT {
           .contains("cannot create target table \"public\".\"orders\"")
           .contains("order_status")
           .doesNotContain("\tat ");
+    }
+  }
+
+  /**
+   * Input that cannot work ends the command with one line per problem, naming the setting, and a
+   * non-zero exit, before anything is copied: a target nothing listens on and a table the source
+   * lacks (one run), then a password the source needs and was not given.
+   */
+  @Test
+  void badInputEndsWithOneLinePerProblem() throws Exception {
+    Path work = Files.createDirectories(Path.of("target", "migrate-it").toAbsolutePath());
+    try (PostgresServer source = PostgresServer.start(work, "input-source")) {
+      source.createDatabase("app");
+      source.execute(
+          "app",
+          "CREATE TABLE public.orders (id bigint PRIMARY KEY)",
+          "CREATE ROLE app LOGIN PASSWORD 'secret'",
+          "GRANT SELECT ON public.orders TO app");
+      String nowhere = "jdbc:postgresql://127.0.0.1:" + freePort() + "/app";
+      String out =
+          failing(
+              work,
+              "bad-url-table",
+              List.of(
+                  "--source",
+                  source.jdbcUrl("app"),
+                  "--source-user",
+                  "postgres",
+                  "--target",
+                  nowhere,
+                  "--target-user",
+                  "postgres",
+                  "--tables",
+                  "public.orders,public.nothing"));
+      assertThat(out)
+          .contains("pgcopy: target connection.url:")
+          .contains("pgcopy: source table.include.list:")
+          .contains("public.nothing");
+      out =
+          failing(
+              work,
+              "no-password",
+              List.of(
+                  "--source",
+                  source.jdbcUrl("app"),
+                  "--source-user",
+                  "app",
+                  "--target",
+                  source.jdbcUrl("app"),
+                  "--target-user",
+                  "postgres",
+                  "--tables",
+                  "public.orders"));
+      assertThat(out).contains("pgcopy: source connection.password:");
+    }
+  }
+
+  /** Runs migrate with {@code args}, expects it to end with exit code 2 and no stack trace. */
+  private static String failing(Path work, String name, List<String> args) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-jar",
+                Path.of("target", "pgcopy-runner.jar").toAbsolutePath().toString(),
+                "migrate",
+                "--state-dir",
+                Files.createTempDirectory(work, "state-").toString()));
+    command.addAll(args);
+    Path log = work.resolve(name + ".out");
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().remove("PGCOPY_SOURCE_PASSWORD");
+    pb.environment().remove("PGCOPY_TARGET_PASSWORD");
+    Process run = pb.start();
+    boolean ended = run.waitFor(3, TimeUnit.MINUTES);
+    if (!ended) {
+      run.destroyForcibly();
+    }
+    String out = Files.readString(log);
+    assertThat(ended).as(name + " ended:\n" + out).isTrue();
+    assertThat(run.exitValue()).as(out).isEqualTo(2);
+    assertThat(out).as(name).doesNotContain("\tat ").doesNotContain("Exception");
+    return out;
+  }
+
+  private static int freePort() throws Exception {
+    try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
     }
   }
 
