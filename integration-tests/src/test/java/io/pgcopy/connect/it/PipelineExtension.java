@@ -4,6 +4,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -32,6 +36,9 @@ final class PipelineExtension implements BeforeAllCallback, AfterAllCallback {
    * the test engine may end its root context after every class, which would defeat the sharing).
    */
   private static Servers sharedServers;
+
+  /** The worker's log line for each connector it creates. */
+  private static final Pattern CREATED = Pattern.compile("Creating connector (\\S+) of type");
 
   /** Connector names used on this JVM's shared worker so far, with the class that used them. */
   private static final Map<String, String> usedNames = new HashMap<>();
@@ -125,7 +132,12 @@ final class PipelineExtension implements BeforeAllCallback, AfterAllCallback {
       return;
     }
     if (pipeline != null) {
-      var names = pipeline.deleteAllConnectors(Duration.ofMinutes(1));
+      Set<String> names = new TreeSet<>(pipeline.deleteAllConnectors(Duration.ofMinutes(1)));
+      // the ones the class created and deleted itself too
+      Matcher created = CREATED.matcher(pipeline.workerLog());
+      while (created.find()) {
+        names.add(created.group(1));
+      }
       pipeline.dropSlotsAndDatabases(Duration.ofMinutes(1));
       synchronized (usedNames) {
         for (String name : names) {
