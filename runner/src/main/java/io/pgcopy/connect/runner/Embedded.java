@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
 import java.time.temporal.ChronoUnit;
 import java.util.Collections;
 import java.util.Comparator;
@@ -132,7 +133,7 @@ final class Embedded {
             .setUnit(" rows", 1)
             .setStyle(ProgressBarStyle.ASCII)
             .setMaxRenderedLength(120)
-            .showSpeed()
+            .showSpeed(new DecimalFormat("#,##0"))
             .setSpeedUnit(ChronoUnit.SECONDS)
             .setUpdateIntervalMillis(500)
             .continuousUpdate()
