@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * What the user gave cannot work (a server that does not answer, a missing table, a wrong or
  * missing password, ...): the command ends with one line per problem, as the connectors' own {@code
- * validate()} words it on the setting concerned, and nothing is started.
+ * validate()} words it on the setting concerned, before anything is copied.
  */
 final class BadInput extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -139,7 +139,7 @@ final class Embedded {
             .continuousUpdate()
             .build()) {
       while (true) {
-        TaskFailed.check(rest, connector, sink);
+        TaskFailed.check(rest, sink);
         long read = 0;
         long bytes = 0;
         long rangesDone = 0;
@@ -152,6 +152,7 @@ final class Embedded {
           Thread.sleep(500); // not created yet
           continue;
         }
+        TaskFailed.check(connector, status);
         for (JsonNode task : status.path("tasks")) {
           String mbean = sourceMbean(connector, task.path("id").asInt());
           try {

@@ -23,25 +23,28 @@ final class TaskFailed extends RuntimeException {
    */
   static void check(ConnectRest rest, String... connectors) {
     for (String connector : connectors) {
-      JsonNode status;
       try {
-        status = rest.status(connector);
+        check(connector, rest.status(connector));
       } catch (IllegalStateException notCreatedYet) {
-        continue;
+        // GET /connectors/<name>/status answers 404 until the connector exists
       }
-      JsonNode c = status.path("connector");
-      if ("FAILED".equals(c.path("state").asText())) {
-        throw new TaskFailed(connector + " failed: " + message(c.path("trace").asText()));
-      }
-      for (JsonNode task : status.path("tasks")) {
-        if ("FAILED".equals(task.path("state").asText())) {
-          throw new TaskFailed(
-              connector
-                  + " task "
-                  + task.path("id").asInt()
-                  + " failed: "
-                  + message(task.path("trace").asText()));
-        }
+    }
+  }
+
+  /** Throws when {@code status} (the connector's REST status) says it or a task FAILED. */
+  static void check(String connector, JsonNode status) {
+    JsonNode c = status.path("connector");
+    if ("FAILED".equals(c.path("state").asText())) {
+      throw new TaskFailed(connector + " failed: " + message(c.path("trace").asText()));
+    }
+    for (JsonNode task : status.path("tasks")) {
+      if ("FAILED".equals(task.path("state").asText())) {
+        throw new TaskFailed(
+            connector
+                + " task "
+                + task.path("id").asInt()
+                + " failed: "
+                + message(task.path("trace").asText()));
       }
     }
   }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgcopy.connect.servers.PostgresServer;
 import io.pgcopy.connect.servers.TableComparison;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -20,6 +22,8 @@ import org.junit.jupiter.api.Test;
  * would show).
  */
 class MigrateIT {
+  private static final Path JAR = Path.of("target", "pgcopy-runner.jar").toAbsolutePath();
+
   @Test
   void interruptedMigrationResumesAndVerifies() throws Exception {
     Path work = Files.createDirectories(Path.of("target", "migrate-it").toAbsolutePath());
@@ -36,13 +40,9 @@ class MigrateIT {
           "ANALYZE");
       Path state = Files.createTempDirectory(work, "state-");
       List<String> command =
-          new ArrayList<>(
+          migrate(
+              JAR,
               List.of(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-Xmx512m",
-                  "-jar",
-                  Path.of("target", "pgcopy-runner.jar").toAbsolutePath().toString(),
-                  "migrate",
                   "--source",
                   source.jdbcUrl("app"),
                   "--source-user",
@@ -135,14 +135,12 @@ class MigrateIT {
       Path alone = Files.createTempDirectory(work, "alone-");
       Files.copy(Path.of("target", "pgcopy-runner.jar"), alone.resolve("pgcopy-runner.jar"));
       Path state = alone.resolve("state");
-      Path log = work.resolve("failing.out");
-      Process run =
-          new ProcessBuilder(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-Xmx512m",
-                  "-jar",
-                  "pgcopy-runner.jar",
-                  "migrate",
+      String out =
+          failing(
+              alone,
+              alone.resolve("pgcopy-runner.jar"),
+              work.resolve("failing.out"),
+              List.of(
                   "--source",
                   source.jdbcUrl("app"),
                   "--source-user",
@@ -154,18 +152,7 @@ class MigrateIT {
                   "--tables",
                   "public.orders",
                   "--state-dir",
-                  state.toString())
-              .directory(alone.toFile())
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
-      boolean ended = run.waitFor(3, TimeUnit.MINUTES);
-      if (!ended) {
-        run.destroyForcibly();
-      }
-      String out = Files.readString(log);
-      assertThat(ended).as("migrate ended after the task failed:\n" + out).isTrue();
-      assertThat(run.exitValue()).as(out).isEqualTo(2);
+                  state.toString()));
       assertThat(out)
           .contains("pgcopy: migrate-sink task")
           .contains("cannot create target table \"public\".\"orders\"")
@@ -194,8 +181,11 @@ class MigrateIT {
       String out =
           failing(
               work,
-              "bad-url-table",
+              JAR,
+              work.resolve("bad-url-table.out"),
               List.of(
+                  "--state-dir",
+                  Files.createTempDirectory(work, "state-").toString(),
                   "--source",
                   source.jdbcUrl("app"),
                   "--source-user",
@@ -213,8 +203,11 @@ class MigrateIT {
       out =
           failing(
               work,
-              "no-password",
+              JAR,
+              work.resolve("no-password.out"),
               List.of(
+                  "--state-dir",
+                  Files.createTempDirectory(work, "state-").toString(),
                   "--source",
                   source.jdbcUrl("app"),
                   "--source-user",
@@ -229,22 +222,30 @@ class MigrateIT {
     }
   }
 
-  /** Runs migrate with {@code args}, expects it to end with exit code 2 and no stack trace. */
-  private static String failing(Path work, String name, List<String> args) throws Exception {
+  /** {@code java -Xmx512m -jar <jar> migrate <args>}. */
+  private static List<String> migrate(Path jar, List<String> args) {
     List<String> command =
         new ArrayList<>(
             List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m",
                 "-jar",
-                Path.of("target", "pgcopy-runner.jar").toAbsolutePath().toString(),
-                "migrate",
-                "--state-dir",
-                Files.createTempDirectory(work, "state-").toString()));
+                jar.toString(),
+                "migrate"));
     command.addAll(args);
-    Path log = work.resolve(name + ".out");
+    return command;
+  }
+
+  /**
+   * Runs migrate with {@code args} in {@code dir} (no password in its environment), expects it to
+   * end within 3 minutes with exit code 2 and no stack trace; returns its output.
+   */
+  private static String failing(Path dir, Path jar, Path log, List<String> args) throws Exception {
     ProcessBuilder pb =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        new ProcessBuilder(migrate(jar, args))
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     pb.environment().remove("PGCOPY_SOURCE_PASSWORD");
     pb.environment().remove("PGCOPY_TARGET_PASSWORD");
     Process run = pb.start();
@@ -253,14 +254,14 @@ class MigrateIT {
       run.destroyForcibly();
     }
     String out = Files.readString(log);
-    assertThat(ended).as(name + " ended:\n" + out).isTrue();
+    assertThat(ended).as(log.getFileName() + " ended:\n" + out).isTrue();
     assertThat(run.exitValue()).as(out).isEqualTo(2);
-    assertThat(out).as(name).doesNotContain("\tat ").doesNotContain("Exception");
+    assertThat(out).as(log.toString()).doesNotContain("\tat ").doesNotContain("Exception");
     return out;
   }
 
   private static int freePort() throws Exception {
-    try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
   }
