@@ -10,6 +10,7 @@ import io.pgcopy.connect.sink.batch.TableBatch;
 import io.pgcopy.connect.sink.config.PgCopySinkConfig;
 import io.pgcopy.connect.sink.offsets.OffsetStore;
 import io.pgcopy.connect.sink.offsets.PartitionOffsets;
+import io.pgcopy.connect.sink.postdata.PostDataStep;
 import io.pgcopy.connect.sink.target.EmbeddedOids;
 import io.pgcopy.connect.sink.target.TargetTables;
 import io.pgcopy.connect.sink.target.TargetTypes;
@@ -58,6 +59,7 @@ public class PgCopySinkTask extends SinkTask {
   private SinkBuffer buffer;
   private BadRecords badRecords;
   private TruncateBarrier barrier;
+  private PostDataStep postData;
 
   /** Partitions stopped at a keyed table's truncate. */
   private TruncateWaits waits;
@@ -86,6 +88,7 @@ public class PgCopySinkTask extends SinkTask {
     badRecords = new BadRecords(name, context);
     barrier = new TruncateBarrier(config.offsetsTable());
     waits = new TruncateWaits(name, context);
+    postData = new PostDataStep(name, config);
     session =
         new TargetSession(
             config,
@@ -121,6 +124,7 @@ public class PgCopySinkTask extends SinkTask {
       Connection c = session.connection();
       offsetStore.createIfAbsent(c);
       barrier.createIfAbsent(c);
+      postData.open(c);
       OffsetStore.Stored stored = offsetStore.load(c, partitions);
       Map<TopicPartition, TruncateBarrier.Truncate> stopped = barrier.waiting(c, partitions);
       c.commit();
@@ -155,6 +159,9 @@ public class PgCopySinkTask extends SinkTask {
     if (waits.any()) {
       releaseTruncated();
     }
+    if (postData.mayBeDue()) {
+      buildPostData();
+    }
     for (SinkRecord r : records) {
       TopicPartition tp = new TopicPartition(r.topic(), r.kafkaPartition());
       if (offsets.taken(tp, r.kafkaOffset())) {
@@ -169,8 +176,12 @@ public class PgCopySinkTask extends SinkTask {
       if (offsets.nonePending()) {
         oldestBufferedAt = System.currentTimeMillis();
       }
+      boolean postDataRecord = PostDataStep.takes(r);
+      if (postDataRecord) {
+        postData.take(r, decoder.target(r)); // applied with the next write
+      }
       SinkBuffer.BarrierEntry truncate =
-          RecordDecoder.isControl(r) ? null : badRecords.add(buffer, r);
+          RecordDecoder.isControl(r) || postDataRecord ? null : badRecords.add(buffer, r);
       offsets.take(tp, r.kafkaOffset());
       if (truncate != null) {
         arrive(tp, truncate);
@@ -234,6 +245,19 @@ public class PgCopySinkTask extends SinkTask {
     }
   }
 
+  /** Builds the post-data of the tables whose snapshot is complete in the target. */
+  private void buildPostData() {
+    try {
+      postData.buildDue(session.connection());
+    } catch (SQLException e) {
+      session.rollbackQuietly();
+      throw session.failed(e, "building post-data (indexes, constraints, sequences)");
+    } catch (PostDataStep.BuildFailed e) {
+      log.error("{}: {}", name, e.getMessage());
+      throw new ConnectException(name + ": " + e.getMessage(), e.getCause());
+    }
+  }
+
   /** One bucket's truncate entry to record with the next write, and the partition it came from. */
   private record Arrival(SinkBuffer.BarrierEntry entry, TopicPartition from) {}
 
@@ -283,11 +307,13 @@ public class PgCopySinkTask extends SinkTask {
                 arrival.entry().bucket(),
                 arrival.from());
       }
+      postData.inWrite(c);
       current = config.offsetsTable();
       Set<TopicPartition> moved =
           offsetStore.save(c, offsets.pending(), offsets.committed(), offsets.pendingPositions());
       if (!moved.isEmpty()) {
         c.rollback();
+        postData.dropped();
         log.warn(
             "{}: the offsets stored for {} moved since this task read them (another task took the partitions "
                 + "over, or a commit whose answer was lost went through): dropping {} buffered rows and resuming from the "
@@ -305,6 +331,7 @@ public class PgCopySinkTask extends SinkTask {
     } catch (SQLException e) {
       session.rollbackQuietly();
       applier.reset();
+      postData.dropped();
       throw session.failed(
           e,
           "writing "
@@ -334,6 +361,7 @@ public class PgCopySinkTask extends SinkTask {
                     table));
     session.succeeded();
     offsets.written();
+    postData.written();
     buffer.clear();
     return truncated;
   }
@@ -381,6 +409,7 @@ public class PgCopySinkTask extends SinkTask {
   private void restartFrom(Map<TopicPartition, Long> stored, Set<TopicPartition> partitions) {
     Map<TopicPartition, Long> rewind = offsets.restartFrom(stored, partitions);
     buffer.clear();
+    postData.dropped();
     applier.reset();
     if (!rewind.isEmpty()) {
       context.offset(rewind);

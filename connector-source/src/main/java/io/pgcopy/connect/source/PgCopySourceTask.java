@@ -8,6 +8,9 @@ import io.pgcopy.connect.source.config.PgCopySourceConfig;
 import io.pgcopy.connect.source.offsets.CtidRange;
 import io.pgcopy.connect.source.offsets.SourceOffsets;
 import io.pgcopy.connect.source.plan.TaskRanges;
+import io.pgcopy.connect.source.postdata.PostDataAnnouncer;
+import io.pgcopy.connect.source.postdata.PostDataFirst;
+import io.pgcopy.connect.source.postdata.SequenceWatch;
 import io.pgcopy.connect.source.postgres.SqlErrors;
 import io.pgcopy.connect.source.records.SourceReader;
 import io.pgcopy.connect.source.records.SourceTaskMetrics;
@@ -31,8 +34,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A source task: reads the CTID ranges in its config ({@link SnapshotReader}) or, for the one
- * stream task, the change stream ({@link ChangeStreamReader}); the work is in the reader, the task
- * classifies failures and backs off.
+ * stream task, the change stream ({@link ChangeStreamReader}) after announcing the post-data of the
+ * tables whose snapshot is done ({@link PostDataFirst}), as the task finishing an {@code
+ * initial_only} snapshot does alone; the work is in the reader, the task classifies failures and
+ * backs off.
  */
 public class PgCopySourceTask extends SourceTask {
   private static final Logger log = LoggerFactory.getLogger(PgCopySourceTask.class);
@@ -64,6 +69,19 @@ public class PgCopySourceTask extends SourceTask {
             props.getOrDefault("name", "pgcopy-source"),
             Mbeans.taskNumber(),
             metrics);
+    if (TaskRanges.KIND_FINISH.equals(props.get(TaskRanges.KIND))) {
+      name = props.getOrDefault("name", "pgcopy-source") + "-finish";
+      metrics.phase = "done";
+      reader =
+          new PostDataFirst(
+              name,
+              new PostDataAnnouncer(
+                  config, name, context.offsetStorageReader(), TaskRanges.snapshotLsns(props)),
+              null,
+              null);
+      doing = "announcing post-data after ";
+      return;
+    }
     if (TaskRanges.KIND_STREAM.equals(props.get(TaskRanges.KIND))) {
       name = props.getOrDefault("name", "pgcopy-source") + "-stream";
       Map<String, Object> partition = SourceOffsets.streamPartition(config.slotName());
@@ -72,15 +90,20 @@ public class PgCopySourceTask extends SourceTask {
               context.offsetStorageReader(),
               SourceOffsets.streamTablesPartition(config.slotName()));
       reader =
-          new ChangeStreamReader(
-              config,
+          new PostDataFirst(
               name,
-              context.offsetStorageReader().offset(partition),
-              SourceOffsets.streamedTables(marker),
-              TaskRanges.streamSkips(props),
-              TaskRanges.snapshotLsns(props),
-              TaskRanges.textTables(props),
-              metrics);
+              new PostDataAnnouncer(
+                  config, name, context.offsetStorageReader(), TaskRanges.snapshotLsns(props)),
+              new ChangeStreamReader(
+                  config,
+                  name,
+                  context.offsetStorageReader().offset(partition),
+                  SourceOffsets.streamedTables(marker),
+                  TaskRanges.streamSkips(props),
+                  TaskRanges.snapshotLsns(props),
+                  TaskRanges.textTables(props),
+                  metrics),
+              config.structRecords() ? null : new SequenceWatch(config, name, metrics));
       doing = "streaming changes after ";
       return;
     }

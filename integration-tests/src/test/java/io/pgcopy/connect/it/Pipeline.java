@@ -35,6 +35,9 @@ final class Pipeline {
   static final String SOURCE_CLASS = "io.pgcopy.connect.source.PgCopySourceConnector";
   static final String SINK_CLASS = "io.pgcopy.connect.sink.PgCopySinkConnector";
 
+  /** What an initial_only connector's last task logs once everything is sent. */
+  static final String FINISHED = "every table's snapshot and post-data are in Kafka";
+
   final PostgresServer source;
   final PostgresServer target;
   final KafkaBroker broker;
@@ -200,9 +203,10 @@ final class Pipeline {
   }
 
   /**
-   * Waits until the source connector released its snapshot: every range done, no tasks left. A task
-   * that FAILED ends the wait at once with its trace; on a timeout the connector's status and the
-   * worker's threads go to the test's output.
+   * Waits until the source connector released its snapshot: every range done, no snapshot task left
+   * (initial_only: its finishing task has sent the post-data). A task that FAILED ends the wait at
+   * once with its trace; on a timeout the connector's status and the worker's threads go to the
+   * test's output.
    */
   void awaitSnapshotComplete(String connector, Duration timeout) {
     JsonNode[] last = new JsonNode[1];
@@ -225,7 +229,11 @@ final class Pipeline {
                       .as(connector + " task " + t.path("id") + ": " + t.path("trace").asText())
                       .isNotEqualTo("FAILED");
                 }
-                return status.path("tasks").isEmpty();
+                // initial_only ends with one task, which announces the tables' post-data and
+                // then logs that it is done
+                return status.path("tasks").isEmpty()
+                    || (status.path("tasks").size() == 1
+                        && workerLog().contains(connector + "-finish: " + FINISHED));
               });
     } catch (ConditionTimeoutException e) {
       System.out.println(

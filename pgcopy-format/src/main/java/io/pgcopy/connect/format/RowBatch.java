@@ -24,6 +24,18 @@ public final class RowBatch {
   /** Operation header of a batch of changes. */
   public static final byte CHANGES = 'C';
 
+  /**
+   * Operation header of a post-data record: no rows, what to build once the table's snapshot is in
+   * ({@link PostData}). Consumers that only want rows skip it.
+   */
+  public static final byte POST_DATA = 'P';
+
+  /**
+   * Operation header of a sequence's state, on the sequences topic: a {@link PostData} value with
+   * one {@link PostData.Kind#SEQUENCE} item. Consumers that only want rows skip it.
+   */
+  public static final byte SEQUENCES = 'S';
+
   /** Entry flag: the old tuple follows. */
   static final int HAS_OLD = 1;
 

@@ -114,6 +114,12 @@ final class Embedded {
             + ": build the project first (mvn -B package -DskipTests) or pass the path as an option");
   }
 
+  /**
+   * What an initial_only source's last task logs once every table's rows and post-data are in Kafka
+   * (the connector's PostDataFirst.DONE_MESSAGE; the plugin is not on the runner's class path).
+   */
+  static final String FINISHED = "every table's snapshot and post-data are in Kafka";
+
   static String sourceMbean(String connector, int task) {
     return "io.pgcopy.connect:type=source-task,connector=\"" + connector + "\",task=" + task;
   }
@@ -172,7 +178,9 @@ final class Embedded {
         boolean complete =
             log.contains(connector + ": snapshot complete")
                 || log.contains(connector + ": every snapshot range is already done");
-        if (streaming || (complete && status.path("tasks").isEmpty())) {
+        boolean finished =
+            status.path("tasks").isEmpty() || log.contains(connector + "-finish: " + FINISHED);
+        if (streaming || (complete && finished)) {
           bar.stepTo(Math.max(rows, 1));
           bar.setExtraMessage(streaming ? " snapshot complete, streaming" : " snapshot complete");
           return;

@@ -69,6 +69,11 @@ public final class RecordDecoder {
     return record.headers().lastWithName(RecordHeaders.CONTROL) != null;
   }
 
+  /** The target table of a record (a post-data announcement's, for one). */
+  public TableId target(SinkRecord record) {
+    return decode(record).target();
+  }
+
   Decoded decode(SinkRecord record) {
     byte[] op = bytes(record, RecordHeaders.OPERATION);
     if (op.length != 1) {
@@ -106,6 +111,9 @@ public final class RecordDecoder {
               new String(table, StandardCharsets.UTF_8));
       c.schema = schema;
       c.table = table;
+    }
+    if (op[0] == RowBatch.POST_DATA || op[0] == RowBatch.SEQUENCES) {
+      return new Decoded(null, op[0], c.target, c.layout, null, false);
     }
     if (RowBatch.isBatch(op[0])) {
       Header text = record.headers().lastWithName(RecordHeaders.TEXT);

@@ -49,6 +49,20 @@ public final class PgCopySinkConfig extends AbstractConfig {
           + "offset of every topic partition it applied; created when absent. On start and rebalance the "
           + "consumer is rewound to these offsets, so each record is applied once.";
 
+  public static final String POST_DATA_CONFIG = "post.data";
+  private static final String POST_DATA_DOC =
+      "Build what each table has on the source besides its rows (primary key, unique, exclusion and check "
+          + "constraints, other indexes, column defaults, identity and owned sequences) once the table's "
+          + "snapshot is in the target, as pg_restore builds its post-data after the data; what the target "
+          + "already has (by name) is kept. Owned sequences are set to at least the source's value, never "
+          + "back. Foreign keys are not built (they wait for the cut-over). false: leave the target's indexes "
+          + "and constraints to you.";
+  public static final String POST_DATA_MAINTENANCE_WORK_MEM_CONFIG =
+      "post.data.maintenance.work.mem";
+  private static final String POST_DATA_MAINTENANCE_WORK_MEM_DOC =
+      "maintenance_work_mem of the sessions that build indexes and constraints (a PostgreSQL memory size): "
+          + "a sort that fits in it builds an index without temporary files. Empty: the server's setting.";
+
   public static final String GROUP_WRITES = "Writes";
 
   public static final ConfigDef CONFIG_DEF = configDef();
@@ -127,7 +141,27 @@ public final class PgCopySinkConfig extends AbstractConfig {
             GROUP_WRITES,
             ++order,
             Width.MEDIUM,
-            "Offsets table");
+            "Offsets table")
+        .define(
+            POST_DATA_CONFIG,
+            Type.BOOLEAN,
+            true,
+            Importance.MEDIUM,
+            POST_DATA_DOC,
+            GROUP_WRITES,
+            ++order,
+            Width.SHORT,
+            "Build post-data")
+        .define(
+            POST_DATA_MAINTENANCE_WORK_MEM_CONFIG,
+            Type.STRING,
+            "256MB",
+            Importance.LOW,
+            POST_DATA_MAINTENANCE_WORK_MEM_DOC,
+            GROUP_WRITES,
+            ++order,
+            Width.SHORT,
+            "Index build memory");
   }
 
   public PgCopySinkConfig(Map<?, ?> props) {
@@ -160,6 +194,15 @@ public final class PgCopySinkConfig extends AbstractConfig {
 
   public long batchLingerMs() {
     return getLong(BATCH_LINGER_MS_CONFIG);
+  }
+
+  public boolean postData() {
+    return getBoolean(POST_DATA_CONFIG);
+  }
+
+  /** maintenance_work_mem for index builds; empty for the server's. */
+  public String postDataMaintenanceWorkMem() {
+    return getString(POST_DATA_MAINTENANCE_WORK_MEM_CONFIG).trim();
   }
 
   public TableId offsetsTable() {

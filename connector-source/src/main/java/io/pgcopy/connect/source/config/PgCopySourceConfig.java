@@ -96,6 +96,12 @@ public final class PgCopySourceConfig extends AbstractConfig {
       "While the stream is idle, write a logical message (pg_logical_emit_message, not transactional) this "
           + "often, so the slot's confirmed position moves on even when the published tables take no writes "
           + "and WAL does not pile up on the source. 0 disables it.";
+  public static final String SEQUENCE_INCLUDE_LIST_CONFIG = "sequence.include.list";
+  private static final String SEQUENCE_INCLUDE_LIST_DOC =
+      "Sequences to keep ahead in the target besides those the copied tables own (serial, identity), as "
+          + "schema.sequence. The stream task reads them all at every heartbeat.interval.ms and sends those that "
+          + "moved; the sink sets its copy to at least the source's value, never back. Sequences are not "
+          + "transactional and not in pgoutput, so a target sequence can be one heartbeat interval behind.";
 
   public static final String GROUP_TABLES = "Tables and topics";
   public static final String GROUP_SNAPSHOT = "Snapshot";
@@ -301,7 +307,18 @@ public final class PgCopySourceConfig extends AbstractConfig {
             GROUP_REPLICATION,
             ++order,
             Width.SHORT,
-            "Heartbeat interval (ms)");
+            "Heartbeat interval (ms)")
+        .define(
+            SEQUENCE_INCLUDE_LIST_CONFIG,
+            Type.LIST,
+            "",
+            new SequenceListValidator(),
+            Importance.LOW,
+            SEQUENCE_INCLUDE_LIST_DOC,
+            GROUP_REPLICATION,
+            ++order,
+            Width.LONG,
+            "Sequences");
   }
 
   public PgCopySourceConfig(Map<?, ?> props) {
@@ -318,6 +335,15 @@ public final class PgCopySourceConfig extends AbstractConfig {
       tables.add(TableId.parse(t));
     }
     return tables;
+  }
+
+  /** The sequences named in sequence.include.list (the tables' own are found in the catalog). */
+  public List<TableId> sequences() {
+    List<TableId> sequences = new ArrayList<>();
+    for (String t : getList(SEQUENCE_INCLUDE_LIST_CONFIG)) {
+      sequences.add(TableId.parse(t));
+    }
+    return sequences;
   }
 
   public String topicPrefix() {
@@ -391,9 +417,34 @@ public final class PgCopySourceConfig extends AbstractConfig {
     return getLong(HEARTBEAT_INTERVAL_MS_CONFIG);
   }
 
+  /** The topic that receives the states of sequences that moved. */
+  public String sequenceTopic() {
+    return Topics.sanitize(topicPrefix() + "._pgcopy_sequences");
+  }
+
   /** The topic that receives the rows of a (parent) table. */
   public String topicFor(TableId table) {
     return Topics.sanitize(topicPrefix() + "." + table.schema() + "." + table.table());
+  }
+
+  static final class SequenceListValidator implements ConfigDef.Validator {
+    @Override
+    public void ensureValid(String name, Object value) {
+      @SuppressWarnings("unchecked")
+      List<String> sequences = (List<String>) value;
+      for (String t : sequences == null ? List.<String>of() : sequences) {
+        try {
+          TableId.parse(t);
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(name, t, e.getMessage());
+        }
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "schema.sequence[,schema.sequence...]";
+    }
   }
 
   static final class TableListValidator implements ConfigDef.Validator {

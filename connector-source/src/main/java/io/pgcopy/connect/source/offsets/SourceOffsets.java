@@ -64,7 +64,38 @@ public final class SourceOffsets {
    */
   public static final String OFFSET_TABLES = "tables";
 
+  /** Partition key of a table's post-data announcement: the table, quoted, beside the slot. */
+  public static final String PARTITION_POST_DATA = "postdata";
+
   private SourceOffsets() {}
+
+  /**
+   * The partition of a table's post-data announcement: its offset holds the LSN of the snapshot
+   * whose rows the last announcement followed.
+   */
+  public static Map<String, Object> postDataPartition(String slot, TableId table) {
+    return partition(PARTITION_SLOT, slot, PARTITION_POST_DATA, table.quoted());
+  }
+
+  /** The partition of the sequences' states; its offset means nothing (a state is sent again). */
+  public static Map<String, Object> sequencesPartition(String slot) {
+    return partition(PARTITION_SLOT, slot, PARTITION_POST_DATA, "sequences");
+  }
+
+  public static Map<String, Object> sequencesOffset() {
+    return Map.of(OFFSET_DONE, true);
+  }
+
+  public static Map<String, Object> postDataOffset(long snapshotLsn) {
+    return Map.of(OFFSET_SNAPSHOT_LSN, snapshotLsn);
+  }
+
+  /** The snapshot LSN a post-data offset names; null for none. */
+  public static Long postDataAnnounced(Map<String, Object> offset) {
+    return offset != null && offset.get(OFFSET_SNAPSHOT_LSN) instanceof Number n
+        ? n.longValue()
+        : null;
+  }
 
   /**
    * The partition of the stream's table marker: which tables the stream task was configured to

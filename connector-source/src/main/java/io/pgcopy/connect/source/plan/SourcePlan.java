@@ -381,13 +381,17 @@ public final class SourcePlan {
   /**
    * The task configurations for this moment of the run: the snapshot tasks, each with its share of
    * the remaining ranges; once the snapshot is complete the one stream task ({@code initial},
-   * {@code never}) or none ({@code initial_only}); none while no snapshot is exported yet.
+   * {@code never}) or ({@code initial_only}) the one that announces the tables' post-data, none
+   * with struct records; none while no snapshot is exported yet.
    */
   public List<Map<String, String>> taskConfigs(Map<String, String> props, int maxTasks) {
     if (snapshotComplete) {
-      return config.snapshotMode() == SnapshotMode.INITIAL_ONLY
+      if (config.snapshotMode() != SnapshotMode.INITIAL_ONLY) {
+        return List.of(TaskRanges.streamTask(props, streamSkips, snapshotLsns, textTables));
+      }
+      return config.structRecords()
           ? List.of()
-          : List.of(TaskRanges.streamTask(props, streamSkips, snapshotLsns, textTables));
+          : List.of(TaskRanges.finishTask(props, snapshotLsns));
     }
     synchronized (this) {
       return snapshot == null

@@ -19,11 +19,16 @@ public final class TaskRanges {
   static final String SNAPSHOT_NAME = "task.snapshot.name";
 
   /**
-   * What a task does: absent for snapshot tasks, {@link #KIND_STREAM} for the change stream task.
+   * What a task does: absent for snapshot tasks, {@link #KIND_STREAM} for the change stream task,
+   * {@link #KIND_FINISH} for the task that ends {@code snapshot.mode=initial_only}.
    */
   public static final String KIND = "task.kind";
 
   public static final String KIND_STREAM = "stream";
+
+  /** The task that announces every table's post-data once an initial_only snapshot is done. */
+  public static final String KIND_FINISH = "finish";
+
   static final String RANGE_COUNT = "task.range.count";
 
   /** The snapshot's consistent LSN (0: unknown, a snapshot without a slot). */
@@ -104,6 +109,18 @@ public final class TaskRanges {
     task.putAll(encodeStreamSkips(skips));
     task.putAll(encodeSnapshotLsns(snapshotLsns));
     task.putAll(encodeTextTables(textTables));
+    return task;
+  }
+
+  /**
+   * The configuration of the task that finishes {@code snapshot.mode=initial_only}: the snapshots'
+   * LSNs, whose tables it announces the post-data of.
+   */
+  static Map<String, String> finishTask(
+      Map<String, String> props, Map<TableId, Long> snapshotLsns) {
+    Map<String, String> task = new HashMap<>(props);
+    task.put(KIND, KIND_FINISH);
+    task.putAll(encodeSnapshotLsns(snapshotLsns));
     return task;
   }
 

@@ -16,6 +16,7 @@ public final class SourceTaskMetrics implements SourceTaskMetricsMBean {
   public volatile long lagBytes;
   public volatile long slotRetainedWalBytes;
   public volatile String confirmedLsn = "";
+  public volatile long sequencesCheckedEpochMillis = -1;
 
   @Override
   public String getPhase() {
@@ -78,5 +79,11 @@ public final class SourceTaskMetrics implements SourceTaskMetricsMBean {
   @Override
   public String getConfirmedLsn() {
     return confirmedLsn;
+  }
+
+  @Override
+  public long getSequenceCheckAgeMillis() {
+    long t = sequencesCheckedEpochMillis;
+    return t < 0 ? -1 : Math.max(0, System.currentTimeMillis() - t);
   }
 }

@@ -34,4 +34,10 @@ public interface SourceTaskMetricsMBean {
 
   /** Stream: the last LSN confirmed to the server, as text. */
   String getConfirmedLsn();
+
+  /**
+   * Stream: milliseconds since the sequences were last read and the ones that moved sent (a target
+   * sequence is at most this far behind, plus the sink's lag); -1 before the first read.
+   */
+  long getSequenceCheckAgeMillis();
 }
