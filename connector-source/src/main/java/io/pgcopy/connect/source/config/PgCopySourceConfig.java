@@ -99,8 +99,8 @@ public final class PgCopySourceConfig extends AbstractConfig {
   public static final String SEQUENCE_INCLUDE_LIST_CONFIG = "sequence.include.list";
   private static final String SEQUENCE_INCLUDE_LIST_DOC =
       "Sequences to keep ahead in the target besides those the copied tables own (serial, identity), as "
-          + "schema.sequence. The stream task reads them all at every heartbeat.interval.ms and sends those that "
-          + "moved; the sink sets its copy to at least the source's value, never back. Sequences are not "
+          + "schema.sequence. The stream task reads them all at every heartbeat.interval.ms and sends their states "
+          + "to the <topic.prefix>._pgcopy_sequences topic; the sink sets its copy to at least the source's value, never back (and creates one it lacks). Sequences are not "
           + "transactional and not in pgoutput, so a target sequence can be one heartbeat interval behind.";
 
   public static final String GROUP_TABLES = "Tables and topics";
