@@ -82,7 +82,7 @@ public class PgCopySinkTask extends SinkTask {
     config = new PgCopySinkConfig(props);
     name = props.getOrDefault("name", "pgcopy-sink");
     offsetStore = new OffsetStore(config.offsetsTable(), name);
-    targetTables = new TargetTables(config.autoCreate());
+    targetTables = new TargetTables(config.autoCreate(), config.postData());
     decoder = new RecordDecoder(config.tableNameFormat());
     buffer = new SinkBuffer(decoder, () -> write(null), offsets::takeChange);
     badRecords = new BadRecords(name, context);
@@ -277,7 +277,7 @@ public class PgCopySinkTask extends SinkTask {
       Connection c = session.connection();
       for (TableBatch b : buffer.batches()) {
         current = b.target();
-        targetTables.ensure(c, b.target(), b.layout());
+        targetTables.ensure(c, b.target(), b.layout(), b.needsKey());
         EmbeddedOids.Shape[] shapes =
             b.text() ? null : targetTypes.shapes(c, b.target(), b.layout());
         if (shapes != null) {

@@ -107,6 +107,39 @@ final class Pipeline {
     return ShippedConfig.connector(file);
   }
 
+  /**
+   * pg_dump's schema of {@code db} (the objects {@code selection} picks, e.g. {@code
+   * --schema=shop}) without owners, privileges, publications and foreign keys (the sink leaves
+   * those to the cut-over), as one string to compare.
+   */
+  static String schemaDump(PostgresServer server, String db, String... selection)
+      throws IOException {
+    Path out = Files.createTempFile("schema", ".sql");
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--schema-only",
+                "--no-owner",
+                "--no-privileges",
+                "--no-publications",
+                "--file=" + out));
+    args.addAll(List.of(selection));
+    args.add(db);
+    server.runTool("pg_dump", args);
+    String dump = Files.readString(out, StandardCharsets.UTF_8);
+    Files.delete(out);
+    List<String> kept = new ArrayList<>();
+    for (String statement : dump.split("\n\n")) {
+      // the restrict and unrestrict meta-commands carry a key that is new at every dump
+      if (!statement.contains("FOREIGN KEY")
+          && !statement.contains("FK CONSTRAINT")
+          && !statement.startsWith("\\")) {
+        kept.add(statement.strip());
+      }
+    }
+    return String.join("\n\n", kept);
+  }
+
   Connection sourceConnection() throws SQLException {
     return source.connect(sourceDb);
   }

@@ -2,8 +2,8 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgcopy.connect.servers.PostgresServer;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -11,10 +11,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -35,7 +35,8 @@ class PostDataIT {
       List.of("shop.customers", "shop.orders", "shop.bookings", "shop.events", "shop.metrics");
 
   private static final List<String> SEQUENCES =
-      List.of("shop.customers_id_seq", "shop.orders_id_seq", "shop.bookings_id_seq");
+      List.of(
+          "shop.customers_id_seq", "shop.orders_id_seq", "shop.bookings_id_seq", "shop.invoice_no");
 
   private static Pipeline pipeline;
 
@@ -52,6 +53,8 @@ class PostDataIT {
         "CREATE TYPE shop.mood AS ENUM ('sad', 'ok', 'happy')",
         "CREATE DOMAIN shop.positive_int AS integer CHECK (VALUE > 0)",
         "CREATE TYPE shop.address AS (street text, zip text)",
+        "CREATE SEQUENCE shop.invoice_no START 1000",
+        "SELECT nextval('shop.invoice_no') FROM generate_series(1, 10)",
         "CREATE TABLE shop.customers (id serial PRIMARY KEY, email text NOT NULL,"
             + " name text DEFAULT 'anonymous', CONSTRAINT customers_email_key UNIQUE (email))",
         "CREATE TABLE shop.orders (id bigserial PRIMARY KEY,"
@@ -114,6 +117,7 @@ class PostDataIT {
     source.put("slot.name", "pd_slot");
     source.put("publication.name", "pd_pub");
     source.put("heartbeat.interval.ms", "1000");
+    source.put("sequence.include.list", "shop.invoice_no");
     pipeline.rest().putConnector("pd-source", source);
     pipeline.rest().putConnector("pd-sink", pipeline.sinkConfig("pd"));
 
@@ -138,7 +142,8 @@ class PostDataIT {
             + " FROM generate_series(1, 200) g",
         "INSERT INTO shop.events (kind) SELECT 'later' FROM generate_series(1, 100)",
         "UPDATE shop.metrics SET value = -value WHERE id % 5 = 0",
-        "SELECT nextval('shop.orders_id_seq') FROM generate_series(1, 50)");
+        "SELECT nextval('shop.orders_id_seq') FROM generate_series(1, 50)",
+        "SELECT nextval('shop.invoice_no') FROM generate_series(1, 50)");
     for (String t : TABLES) {
       pipeline.awaitSame(t, Duration.ofMinutes(2));
     }
@@ -170,7 +175,7 @@ class PostDataIT {
                 last[1] = schema(pipeline.target, pipeline.targetDb);
                 return last[0].equals(last[1]);
               });
-    } catch (org.awaitility.core.ConditionTimeoutException e) {
+    } catch (ConditionTimeoutException e) {
       assertThat(last[1]).as("the target's schema dump").isEqualTo(last[0]);
     }
   }
@@ -192,34 +197,7 @@ class PostDataIT {
     }
   }
 
-  /**
-   * pg_dump's schema of the {@code shop} schema without owners, privileges and foreign keys (the
-   * sink leaves those to the cut-over), one statement per entry.
-   */
-  private static String schema(io.pgcopy.connect.servers.PostgresServer server, String db)
-      throws IOException {
-    Path out = Files.createTempFile("schema", ".sql");
-    server.runTool(
-        "pg_dump",
-        List.of(
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--no-publications",
-            "--schema=shop",
-            "--file=" + out,
-            db));
-    String dump = Files.readString(out, StandardCharsets.UTF_8);
-    List<String> kept = new ArrayList<>();
-    for (String statement : dump.split("\n\n")) {
-      // the restrict and unrestrict meta-commands carry a key that is new at every dump
-      if (!statement.contains("FOREIGN KEY")
-          && !statement.contains("FK CONSTRAINT")
-          && !statement.startsWith("\\")) {
-        kept.add(statement.strip());
-      }
-    }
-    Files.delete(out);
-    return String.join("\n\n", kept);
+  private static String schema(PostgresServer server, String db) throws IOException {
+    return Pipeline.schemaDump(server, db, "--schema=shop");
   }
 }

@@ -2,6 +2,8 @@ package io.pgcopy.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgcopy.connect.servers.PostgresServer;
+import java.io.IOException;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -191,8 +193,67 @@ class RestartIT {
     rest.deleteConnector("rs3-sink");
   }
 
+  /**
+   * The worker is SIGKILLed while the sink builds a table's post-data after the load (an index
+   * whose expression takes a while per row): the restarted worker builds what is missing, and the
+   * target's table (made by the sink: columns, then the serial's sequence, defaults, check, primary
+   * key and indexes) dumps exactly as the source's.
+   */
+  @Test
+  @Order(4)
+  void workerKilledDuringThePostDataBuildsEndsWithEveryIndex() throws Exception {
+    String slow =
+        "CREATE FUNCTION public.slow_key(i integer) RETURNS integer LANGUAGE sql IMMUTABLE"
+            + " AS 'SELECT i FROM pg_sleep(0.0005)'";
+    pipeline.target.execute(pipeline.targetDb, slow);
+    pipeline.source.execute(
+        pipeline.sourceDb,
+        slow,
+        "CREATE TABLE public.catalog (id serial PRIMARY KEY, code text NOT NULL DEFAULT 'none',"
+            + " price integer CHECK (price >= 0), added date DEFAULT current_date)",
+        "INSERT INTO public.catalog (code, price) SELECT 'c' || g, g % 500"
+            + " FROM generate_series(1, 8000) g",
+        "CREATE UNIQUE INDEX catalog_code_key ON public.catalog (code)",
+        "CREATE INDEX catalog_slow_idx ON public.catalog (public.slow_key(price))",
+        "CREATE INDEX catalog_cheap_idx ON public.catalog (price) WHERE price > 400");
+    var rest = pipeline.rest();
+    rest.putConnector("rs4-source", pipeline.sourceConfig("rs4", "public.catalog"));
+    rest.putConnector("rs4-sink", pipeline.sinkConfig("rs4"));
+    Awaitility.await("the sink building the post-data of public.catalog")
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () ->
+                pipeline
+                    .workerLog()
+                    .contains("rs4-sink: building the post-data of \"public\".\"catalog\""));
+    Thread.sleep(300); // into the slow index's build
+    pipeline.worker.kill();
+    assertThat(pipeline.workerLog())
+        .as("the kill must land before the builds are done")
+        .doesNotContain("rs4-sink: built the post-data of \"public\".\"catalog\"");
+    pipeline.worker.start();
+
+    pipeline.awaitSame("public.catalog", Duration.ofMinutes(3));
+    Awaitility.await("the target's public.catalog to dump as the source's")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                catalogSchema(pipeline.target, pipeline.targetDb)
+                    .equals(catalogSchema(pipeline.source, pipeline.sourceDb)));
+    assertThat(pipeline.workerLog())
+        .contains("rs4-sink: built the post-data of \"public\".\"catalog\"");
+    // an insert through the serial takes a value the copied rows do not have
+    pipeline.target.execute(pipeline.targetDb, "INSERT INTO public.catalog (code) VALUES ('new')");
+  }
+
+  private static String catalogSchema(PostgresServer server, String db) throws IOException {
+    return Pipeline.schemaDump(server, db, "--table=public.catalog");
+  }
+
   /** Snapshot ranges the tasks of the current worker log as finished. */
-  private static long finishedRanges(String taskName) throws java.io.IOException {
+  private static long finishedRanges(String taskName) throws IOException {
     return pipeline.workerLog().lines().filter(l -> l.contains(taskName + ": finished ")).count();
   }
 }

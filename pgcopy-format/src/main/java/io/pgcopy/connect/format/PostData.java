@@ -40,7 +40,10 @@ public record PostData(long id, int entries, int bucket, List<Item> items) {
     IDENTITY('y'),
     /** A column default: column, definition the expression ({@code pg_get_expr}). */
     DEFAULT('d'),
-    /** The primary key: name, definition as {@code pg_get_constraintdef} prints it. */
+    /**
+     * The primary key: name, definition as {@code pg_get_constraintdef} prints it, value its
+     * columns (quoted, comma-separated).
+     */
     PRIMARY_KEY('p'),
     /** A unique, exclusion or check constraint: name, definition ({@code pg_get_constraintdef}). */
     CONSTRAINT('c'),

@@ -148,6 +148,20 @@ public final class TableBatch {
     return (c.key == null ? 0 : c.key.length) + (c.value == null ? 0 : c.value.length);
   }
 
+  /**
+   * Whether the batch holds changes that need the table's key (anything but snapshot rows and
+   * truncates): they are applied with {@code ON CONFLICT} on it, or told apart from a copy sent
+   * twice by it.
+   */
+  public boolean needsKey() {
+    for (Change c : changes()) {
+      if (c.op() != Operation.READ) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   public boolean truncate() {
     return truncate;
   }

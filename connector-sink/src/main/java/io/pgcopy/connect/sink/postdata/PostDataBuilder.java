@@ -3,6 +3,7 @@ package io.pgcopy.connect.sink.postdata;
 import io.pgcopy.connect.format.PostData.Item;
 import io.pgcopy.connect.format.PostData.Kind;
 import io.pgcopy.connect.format.TableId;
+import io.pgcopy.connect.sink.target.PrimaryKeys;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -201,7 +202,11 @@ final class PostDataBuilder {
         }
       }
     }
-    return constraint(i);
+    if (i.value() == null) {
+      return constraint(i);
+    }
+    PrimaryKeys.add(conn, target, i.name(), i.value());
+    return 1;
   }
 
   private int constraint(Item i) throws SQLException {

@@ -195,6 +195,11 @@ public final class PostDataStep {
       return;
     }
     long start = System.nanoTime();
+    log.info(
+        "{}: building the post-data of {} ({} items: what the target lacks of them)",
+        name,
+        d.target(),
+        d.postData().items().size());
     try (Statement st = conn.createStatement()) {
       if (!config.postDataMaintenanceWorkMem().isEmpty()) {
         st.execute(

@@ -21,23 +21,57 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes sure each target table exists with every column the records carry: creates it from the
- * column layout when allowed (exact types, NOT NULL, primary key), or says what is missing. DDL
- * runs in its own committed transaction, before the batch that needs it.
+ * column layout when allowed (exact types, NOT NULL; the primary key too unless the post-data step
+ * builds it after the load), or says what is missing; and that a keyed table has its key before the
+ * first change is applied to it. DDL runs in its own committed transaction, before the batch that
+ * needs it.
  */
 public final class TargetTables {
   private static final Logger log = LoggerFactory.getLogger(TargetTables.class);
 
   private final boolean autoCreate;
+
+  /** Whether a keyed table's primary key waits until changes arrive or its post-data is built. */
+  private final boolean deferKey;
+
   private final Map<TableId, Set<ColumnLayout>> verified = new HashMap<>();
 
-  public TargetTables(boolean autoCreate) {
+  /** Keyed tables whose key was found or added. */
+  private final Set<TableId> keyed = new HashSet<>();
+
+  /**
+   * @param deferKey create keyed tables without their primary key: snapshot rows go in without one
+   *     index insertion each, and the key is built, sorted, when the first change needs it or with
+   *     the table's post-data
+   */
+  public TargetTables(boolean autoCreate, boolean deferKey) {
     this.autoCreate = autoCreate;
+    this.deferKey = deferKey;
   }
 
-  public void ensure(Connection conn, TableId target, ColumnLayout layout) throws SQLException {
-    if (verified.getOrDefault(target, Set.of()).contains(layout)) {
-      return;
+  /**
+   * Makes sure {@code target} can take a batch of {@code layout}.
+   *
+   * @param needsKey the batch holds changes (applied with {@code ON CONFLICT} on the key), not only
+   *     snapshot rows
+   */
+  public void ensure(Connection conn, TableId target, ColumnLayout layout, boolean needsKey)
+      throws SQLException {
+    if (!verified.getOrDefault(target, Set.of()).contains(layout)) {
+      ensureColumns(conn, target, layout);
     }
+    if (autoCreate && layout.hasKey() && (needsKey || !deferKey) && keyed.add(target)) {
+      try {
+        addKeyIfMissing(conn, target, layout);
+      } catch (SQLException | RuntimeException e) {
+        keyed.remove(target);
+        throw e;
+      }
+    }
+  }
+
+  private void ensureColumns(Connection conn, TableId target, ColumnLayout layout)
+      throws SQLException {
     Set<String> existing = columns(conn, target);
     // a concurrent task may have won the race for the schema only: try again until the table is
     // there
@@ -72,9 +106,6 @@ public final class TargetTables {
     }
     if (autoCreate) {
       relaxUnsent(conn, target, layout);
-      if (layout.hasKey()) {
-        addKeyIfMissing(conn, target, layout);
-      }
     }
     verified.computeIfAbsent(target, t -> new HashSet<>()).add(layout);
   }
@@ -111,6 +142,13 @@ public final class TargetTables {
    * primary key.
    */
   public static String createTableSql(TableId target, ColumnLayout layout) {
+    return createTableSql(target, layout, true);
+  }
+
+  /**
+   * The CREATE TABLE of a layout, with its key as the primary key or ({@code withKey} false) not.
+   */
+  public static String createTableSql(TableId target, ColumnLayout layout, boolean withKey) {
     StringBuilder sql =
         new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(target.quoted()).append(" (");
     List<Column> columns = layout.columns();
@@ -141,7 +179,7 @@ public final class TargetTables {
         sql.append(" NOT NULL");
       }
     }
-    if (layout.hasKey()) {
+    if (withKey && layout.hasKey()) {
       sql.append(", PRIMARY KEY (");
       List<Column> keys = layout.keyColumns();
       for (int i = 0; i < keys.size(); i++) {
@@ -218,16 +256,15 @@ public final class TargetTables {
     if (hasKeyIndex(conn, target, keys)) {
       return;
     }
-    StringBuilder sql =
-        new StringBuilder("ALTER TABLE ").append(target.quoted()).append(" ADD PRIMARY KEY (");
-    for (int i = 0; i < keys.size(); i++) {
-      sql.append(i == 0 ? "" : ", ").append(TableId.quoteIdentifier(keys.get(i)));
+    StringBuilder columns = new StringBuilder();
+    for (String k : keys) {
+      columns.append(columns.length() == 0 ? "" : ", ").append(TableId.quoteIdentifier(k));
     }
-    try (Statement st = conn.createStatement()) {
-      st.execute(sql.append(')').toString());
+    try {
+      PrimaryKeys.add(conn, target, null, columns.toString());
       conn.commit();
       log.info(
-          "Target table {} had no primary key or unique index on the source's key {}: added the primary key",
+          "Target table {}: added the primary key on the source's key {} (the first changes need it)",
           target,
           keys);
     } catch (SQLException e) {
@@ -359,9 +396,8 @@ public final class TargetTables {
     return "'" + s.replace("'", "''") + "'";
   }
 
-  private static void create(Connection conn, TableId target, ColumnLayout layout)
-      throws SQLException {
-    String sql = createTableSql(target, layout);
+  private void create(Connection conn, TableId target, ColumnLayout layout) throws SQLException {
+    String sql = createTableSql(target, layout, !deferKey);
     try (Statement st = conn.createStatement()) {
       // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists
       try (ResultSet rs =

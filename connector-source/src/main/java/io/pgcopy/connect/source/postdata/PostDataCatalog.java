@@ -40,9 +40,13 @@ public final class PostDataCatalog {
           + " ORDER BY ic.relname";
 
   private static final String CONSTRAINTS =
-      "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
-          + " WHERE conrelid = ?::regclass AND contype IN ('p', 'u', 'x', 'c') AND conislocal"
-          + " ORDER BY contype, conname";
+      "SELECT k.conname, k.contype, pg_get_constraintdef(k.oid),"
+          + "   (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.n)"
+          + "    FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, n)"
+          + "    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum)"
+          + " FROM pg_constraint k"
+          + " WHERE k.conrelid = ?::regclass AND k.contype IN ('p', 'u', 'x', 'c') AND k.conislocal"
+          + " ORDER BY k.contype, k.conname";
 
   private static final String DEFAULTS =
       "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d"
@@ -198,8 +202,14 @@ public final class PostDataCatalog {
       ps.setString(1, table.quoted());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          Kind kind = "p".equals(rs.getString(2)) ? Kind.PRIMARY_KEY : Kind.CONSTRAINT;
-          items.add(new Item(kind, rs.getString(1), null, rs.getString(3), null));
+          boolean primary = "p".equals(rs.getString(2));
+          items.add(
+              new Item(
+                  primary ? Kind.PRIMARY_KEY : Kind.CONSTRAINT,
+                  rs.getString(1),
+                  null,
+                  rs.getString(3),
+                  primary ? rs.getString(4) : null));
         }
       }
     }
