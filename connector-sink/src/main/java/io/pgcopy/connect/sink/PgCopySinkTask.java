@@ -2,18 +2,12 @@ package io.pgcopy.connect.sink;
 
 import io.pgcopy.connect.common.Mbeans;
 import io.pgcopy.connect.common.Version;
-import io.pgcopy.connect.format.TableId;
-import io.pgcopy.connect.sink.apply.BatchApplier;
 import io.pgcopy.connect.sink.batch.RecordDecoder;
 import io.pgcopy.connect.sink.batch.SinkBuffer;
-import io.pgcopy.connect.sink.batch.TableBatch;
 import io.pgcopy.connect.sink.config.PgCopySinkConfig;
 import io.pgcopy.connect.sink.offsets.OffsetStore;
 import io.pgcopy.connect.sink.offsets.PartitionOffsets;
 import io.pgcopy.connect.sink.postdata.PostDataStep;
-import io.pgcopy.connect.sink.target.EmbeddedOids;
-import io.pgcopy.connect.sink.target.TargetTables;
-import io.pgcopy.connect.sink.target.TargetTypes;
 import io.pgcopy.connect.sink.truncate.TruncateBarrier;
 import io.pgcopy.connect.sink.truncate.TruncateWaits;
 import java.sql.Connection;
@@ -29,7 +23,6 @@ import javax.management.ObjectName;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
-import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.sink.SinkTask;
@@ -49,9 +42,7 @@ public class PgCopySinkTask extends SinkTask {
   private String name;
   private TargetSession session;
   private OffsetStore offsetStore;
-  private TargetTables targetTables;
-  private final TargetTypes targetTypes = new TargetTypes();
-  private final BatchApplier applier = new BatchApplier();
+  private BufferWrite writes;
   private RecordDecoder decoder;
   private final SinkTaskMetrics metrics = new SinkTaskMetrics();
   private ObjectName metricsName;
@@ -82,22 +73,16 @@ public class PgCopySinkTask extends SinkTask {
     config = new PgCopySinkConfig(props);
     name = props.getOrDefault("name", "pgcopy-sink");
     offsetStore = new OffsetStore(config.offsetsTable(), name);
-    targetTables = new TargetTables(config.autoCreate(), config.postData());
     decoder = new RecordDecoder(config.tableNameFormat());
     buffer = new SinkBuffer(decoder, () -> write(null), offsets::takeChange);
     badRecords = new BadRecords(name, context);
     barrier = new TruncateBarrier(config.offsetsTable());
     waits = new TruncateWaits(name, context);
     postData = new PostDataStep(name, config);
-    session =
-        new TargetSession(
-            config,
-            name,
-            context,
-            () -> {
-              applier.reset();
-              targetTypes.reset();
-            });
+    session = new TargetSession(config, name, context, () -> writes.reset());
+    writes =
+        new BufferWrite(
+            name, config, session, buffer, offsets, offsetStore, barrier, postData, metrics);
     metricsName = Mbeans.register("sink-task", name, Mbeans.taskNumber(), metrics);
     log.info("{}: task started, writing to {}", name, config.connectionUrl());
   }
@@ -215,7 +200,7 @@ public class PgCopySinkTask extends SinkTask {
    * the table was truncated (by whichever task completed the set).
    */
   private void arrive(TopicPartition tp, SinkBuffer.BarrierEntry entry) {
-    Boolean done = write(new Arrival(entry, tp));
+    Boolean done = write(new BufferWrite.Arrival(entry, tp));
     if (done == null) {
       return; // the offsets moved under this task: it consumes again from what the target holds
     }
@@ -258,112 +243,23 @@ public class PgCopySinkTask extends SinkTask {
     }
   }
 
-  /** One bucket's truncate entry to record with the next write, and the partition it came from. */
-  private record Arrival(SinkBuffer.BarrierEntry entry, TopicPartition from) {}
-
   /**
-   * Writes every buffered row and the pending offsets in one transaction, with a truncate entry's
-   * arrival when given. Returns whether that truncate is done, null when the write was dropped (the
-   * offsets moved under this task) or without an arrival.
+   * Writes every buffered row and the pending offsets in one transaction ({@link BufferWrite}),
+   * with a truncate entry's arrival when given. Returns whether that truncate is done, null without
+   * an arrival or when the write was dropped because the offsets moved under this task: it then
+   * consumes again from what the target holds.
    */
-  private Boolean write(Arrival arrival) {
+  private Boolean write(BufferWrite.Arrival arrival) {
     if (offsets.nonePending()) {
       return null;
     }
-    Boolean truncated = null;
-    long start = System.nanoTime();
-    TableId current = null;
-    try {
-      Connection c = session.connection();
-      for (TableBatch b : buffer.batches()) {
-        current = b.target();
-        targetTables.ensure(c, b.target(), b.layout(), b.needsKey());
-        EmbeddedOids.Shape[] shapes =
-            b.text() ? null : targetTypes.shapes(c, b.target(), b.layout());
-        if (shapes != null) {
-          try {
-            b.rewriteOids(shapes);
-          } catch (IllegalArgumentException e) {
-            throw new DataException(
-                name
-                    + ": a row for "
-                    + b.target()
-                    + " does not fit the target's types: "
-                    + e.getMessage());
-          }
-        }
-      }
-      for (TableBatch b : buffer.batches()) {
-        current = b.target();
-        applier.apply(c, b);
-      }
-      if (arrival != null) {
-        current = null;
-        truncated =
-            barrier.arrive(
-                c,
-                arrival.entry().truncate(),
-                arrival.entry().entries(),
-                arrival.entry().bucket(),
-                arrival.from());
-      }
-      postData.inWrite(c);
-      current = config.offsetsTable();
-      Set<TopicPartition> moved =
-          offsetStore.save(c, offsets.pending(), offsets.committed(), offsets.pendingPositions());
-      if (!moved.isEmpty()) {
-        c.rollback();
-        postData.dropped();
-        log.warn(
-            "{}: the offsets stored for {} moved since this task read them (another task took the partitions "
-                + "over, or a commit whose answer was lost went through): dropping {} buffered rows and resuming from the "
-                + "stored offsets",
-            name,
-            moved,
-            buffer.rows());
-        OffsetStore.Stored stored = offsetStore.load(c, offsets.held());
-        c.commit();
-        restartFrom(stored.offsets(), offsets.held());
-        offsets.appliedAt(stored.positions());
-        return null;
-      }
-      c.commit();
-    } catch (SQLException e) {
-      session.rollbackQuietly();
-      applier.reset();
-      postData.dropped();
-      throw session.failed(
-          e,
-          "writing "
-              + buffer.rows()
-              + " rows to "
-              + (current == null ? "the truncate barrier" : current));
+    BufferWrite.Outcome outcome = writes.write(arrival);
+    if (outcome.movedTo() != null) {
+      restartFrom(outcome.movedTo().offsets(), offsets.held());
+      offsets.appliedAt(outcome.movedTo().positions());
+      return null;
     }
-    if (log.isDebugEnabled()) {
-      log.debug(
-          "{}: wrote {} rows ({} bytes) to {} tables in {} ms",
-          name,
-          buffer.rows(),
-          buffer.bytes(),
-          buffer.batches().size(),
-          (System.nanoTime() - start) / 1_000_000);
-    }
-    metrics.batch(buffer.rows(), (System.nanoTime() - start) / 1_000_000);
-    buffer
-        .sentAgain()
-        .forEach(
-            (table, n) ->
-                log.info(
-                    "{}: skipped {} changes of {} applied already (the source sent them again: it"
-                        + " resumed from an older offset)",
-                    name,
-                    n,
-                    table));
-    session.succeeded();
-    offsets.written();
-    postData.written();
-    buffer.clear();
-    return truncated;
+    return outcome.truncated();
   }
 
   @Override
@@ -410,7 +306,7 @@ public class PgCopySinkTask extends SinkTask {
     Map<TopicPartition, Long> rewind = offsets.restartFrom(stored, partitions);
     buffer.clear();
     postData.dropped();
-    applier.reset();
+    writes.reset();
     if (!rewind.isEmpty()) {
       context.offset(rewind);
     }

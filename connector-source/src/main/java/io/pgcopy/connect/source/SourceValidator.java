@@ -2,6 +2,7 @@ package io.pgcopy.connect.source;
 
 import static io.pgcopy.connect.source.config.PgCopySourceConfig.CONNECTION_URL_CONFIG;
 import static io.pgcopy.connect.source.config.PgCopySourceConfig.CONNECTION_USER_CONFIG;
+import static io.pgcopy.connect.source.config.PgCopySourceConfig.SEQUENCE_INCLUDE_LIST_CONFIG;
 import static io.pgcopy.connect.source.config.PgCopySourceConfig.TABLE_INCLUDE_LIST_CONFIG;
 
 import io.pgcopy.connect.common.ConnectionSettings;
@@ -63,6 +64,7 @@ final class SourceValidator {
       if (mode != SnapshotMode.INITIAL_ONLY) {
         checkReplicaIdentity(conn, config.tables());
       }
+      checkSequences(conn, config.sequences());
     } catch (SQLException e) {
       result.connectionFailure(e, config.user(), "source");
     }
@@ -214,6 +216,33 @@ final class SourceValidator {
                     + table.quoted()
                     + " REPLICA IDENTITY FULL (or add a primary key), "
                     + "or use snapshot.mode=initial_only");
+          }
+        }
+      }
+    }
+  }
+
+  /** Each sequence of sequence.include.list must be a sequence the user may read. */
+  private void checkSequences(Connection conn, List<TableId> sequences) throws SQLException {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT c.relkind, has_sequence_privilege(c.oid, 'SELECT')"
+                + " FROM pg_class c WHERE c.oid = to_regclass(?)")) {
+      for (TableId s : sequences) {
+        ps.setString(1, s.quoted());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            error(SEQUENCE_INCLUDE_LIST_CONFIG, s + " does not exist on the source");
+          } else if (!"S".equals(rs.getString(1))) {
+            error(SEQUENCE_INCLUDE_LIST_CONFIG, s + " is not a sequence");
+          } else if (!rs.getBoolean(2)) {
+            error(
+                SEQUENCE_INCLUDE_LIST_CONFIG,
+                "no SELECT privilege on sequence "
+                    + s
+                    + ": GRANT SELECT ON SEQUENCE "
+                    + s.quoted()
+                    + " TO the connector's user");
           }
         }
       }

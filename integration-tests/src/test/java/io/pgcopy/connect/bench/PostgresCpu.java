@@ -61,6 +61,17 @@ final class PostgresCpu {
     return ProcessCpu.largestFirst(byKind, 0.05, Integer.MAX_VALUE);
   }
 
+  /** CPU seconds the processes of one kind used since {@code before}. */
+  double seconds(PostgresCpu before, String kind) {
+    double used = 0;
+    for (Map.Entry<Long, Double> e : seconds.entrySet()) {
+      if (kind.equals(kinds.get(e.getKey()))) {
+        used += e.getValue() - before.seconds.getOrDefault(e.getKey(), 0.0);
+      }
+    }
+    return used;
+  }
+
   private static String title(Path proc) {
     try {
       return new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)

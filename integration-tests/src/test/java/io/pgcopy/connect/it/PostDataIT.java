@@ -11,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
@@ -118,6 +119,15 @@ class PostDataIT {
     source.put("publication.name", "pd_pub");
     source.put("heartbeat.interval.ms", "1000");
     source.put("sequence.include.list", "shop.invoice_no");
+    // a listed name that is not a sequence is refused before anything starts
+    Map<String, String> bad = new HashMap<>(source);
+    bad.put("sequence.include.list", "shop.invoice_no,shop.orders,shop.nope");
+    assertThat(
+            Validation.errorsOf(
+                pipeline.rest().validate(Pipeline.SOURCE_CLASS, bad), "sequence.include.list"))
+        .containsExactly(
+            "\"shop\".\"orders\" is not a sequence",
+            "\"shop\".\"nope\" does not exist on the source");
     pipeline.rest().putConnector("pd-source", source);
     pipeline.rest().putConnector("pd-sink", pipeline.sinkConfig("pd"));
 

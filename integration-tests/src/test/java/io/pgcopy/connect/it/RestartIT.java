@@ -219,19 +219,18 @@ class RestartIT {
     var rest = pipeline.rest();
     rest.putConnector("rs4-source", pipeline.sourceConfig("rs4", "public.catalog"));
     rest.putConnector("rs4-sink", pipeline.sinkConfig("rs4"));
-    Awaitility.await("the sink building the post-data of public.catalog")
+    // any sink writing to this target database may build it (they share the offsets table)
+    Awaitility.await("a sink building the post-data of public.catalog")
         .atMost(Duration.ofMinutes(3))
         .pollInterval(Duration.ofMillis(50))
         .until(
             () ->
-                pipeline
-                    .workerLog()
-                    .contains("rs4-sink: building the post-data of \"public\".\"catalog\""));
+                pipeline.workerLog().contains("building the post-data of \"public\".\"catalog\""));
     Thread.sleep(300); // into the slow index's build
     pipeline.worker.kill();
     assertThat(pipeline.workerLog())
         .as("the kill must land before the builds are done")
-        .doesNotContain("rs4-sink: built the post-data of \"public\".\"catalog\"");
+        .doesNotContain("built the post-data of \"public\".\"catalog\"");
     pipeline.worker.start();
 
     pipeline.awaitSame("public.catalog", Duration.ofMinutes(3));
@@ -242,8 +241,7 @@ class RestartIT {
             () ->
                 catalogSchema(pipeline.target, pipeline.targetDb)
                     .equals(catalogSchema(pipeline.source, pipeline.sourceDb)));
-    assertThat(pipeline.workerLog())
-        .contains("rs4-sink: built the post-data of \"public\".\"catalog\"");
+    assertThat(pipeline.workerLog()).contains("built the post-data of \"public\".\"catalog\"");
     // an insert through the serial takes a value the copied rows do not have
     pipeline.target.execute(pipeline.targetDb, "INSERT INTO public.catalog (code) VALUES ('new')");
   }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -166,6 +167,9 @@ final class Migrate implements Callable<Integer> {
       out.println(
           "-> waiting for the target to hold every row, then comparing every table row by row");
       boolean same = verify(rest);
+      out.println(
+          "-> waiting for the sink to build each table's indexes, constraints and sequences");
+      awaitPostData(rest);
       out.printf(
           "%nSummary: %d tables, target %s the source.%n",
           tables.size(), same ? "EQUALS" : "DIFFERS FROM");
@@ -239,6 +243,37 @@ final class Migrate implements Callable<Integer> {
         same &= r.same();
       }
       return same;
+    }
+  }
+
+  /**
+   * Waits until the sink has built the post-data of every table (its arrivals table marks each
+   * built), so the worker is not stopped in the middle of an index build.
+   */
+  private void awaitPostData(ConnectRest rest) throws Exception {
+    try (Connection t = connect(targetUrl, targetUser, targetPassword);
+        PreparedStatement ps =
+            t.prepareStatement(
+                "SELECT count(*) FROM unnest(?::text[]) AS l(name)"
+                    + " WHERE EXISTS (SELECT 1 FROM public.pgcopy_sink_offsets_post_data p"
+                    + "   WHERE p.bucket = -1 AND p.target = (SELECT format('%I.%I', n.nspname, c.relname)"
+                    + "     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    + "     WHERE c.oid = to_regclass(l.name)))")) {
+      ps.setArray(1, t.createArrayOf("text", tables.toArray()));
+      long built = -1;
+      while (built < tables.size()) {
+        TaskFailed.check(rest, "migrate-source", "migrate-sink");
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          built = rs.getLong(1);
+        } catch (SQLException e) {
+          built = -1; // the arrivals table is not there yet
+        }
+        if (built < tables.size()) {
+          Thread.sleep(1000);
+        }
+      }
+      out.printf("   built for all %d tables%n", tables.size());
     }
   }
 

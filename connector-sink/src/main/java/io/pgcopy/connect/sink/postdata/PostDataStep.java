@@ -176,10 +176,12 @@ public final class PostDataStep {
         if (!barrier.isBuilt(conn, d)) {
           build(conn, d);
         }
-      } finally {
-        lock(conn, "pg_advisory_unlock", key);
-        conn.commit();
+      } catch (SQLException | BuildFailed | RuntimeException e) {
+        // the lock goes with the session when the connection is broken: what failed is the news
+        quietly(() -> lock(conn, "pg_advisory_unlock", key), e);
+        throw e;
       }
+      lock(conn, "pg_advisory_unlock", key);
     }
     mayBeDue = false;
   }
@@ -229,12 +231,8 @@ public final class PostDataStep {
               + "). Create what it needs in the target (an extension, a function, an operator class), or fix the "
               + "rows that break it, or set post.data=false and build it yourself; then restart the task",
           cause);
-    } finally {
-      try (Statement st = conn.createStatement()) {
-        st.execute("RESET maintenance_work_mem");
-        conn.commit();
-      }
     }
+    resetMemory(conn);
     barrier.built(conn, d);
     log.info(
         "{}: built the post-data of {} after its snapshot: {} of {} items were missing, {} ms",
@@ -243,6 +241,27 @@ public final class PostDataStep {
         ran,
         d.postData().items().size(),
         (System.nanoTime() - start) / 1_000_000);
+  }
+
+  private static boolean resetMemory(Connection conn) throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      st.execute("RESET maintenance_work_mem");
+      conn.commit();
+      return true;
+    }
+  }
+
+  private interface Cleanup {
+    Object run() throws SQLException;
+  }
+
+  /** Runs a cleanup after {@code failure}; its own failure is attached to it, not thrown. */
+  private static void quietly(Cleanup cleanup, Exception failure) {
+    try {
+      cleanup.run();
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
+    }
   }
 
   private static boolean lock(Connection conn, String function, String key) throws SQLException {

@@ -62,7 +62,7 @@ public final class TargetTables {
     }
     if (autoCreate && layout.hasKey() && (needsKey || !deferKey) && keyed.add(target)) {
       try {
-        addKeyIfMissing(conn, target, layout);
+        PrimaryKeys.ensure(conn, target, layout);
       } catch (SQLException | RuntimeException e) {
         keyed.remove(target);
         throw e;
@@ -240,58 +240,6 @@ public final class TargetTables {
             + "values, now nullable",
         target,
         relaxed);
-  }
-
-  /**
-   * A keyed table whose target has no primary key and no unique index on exactly the key columns (a
-   * table made by {@code pg_dump --section=pre-data}, which holds no keys) gets the key as its
-   * primary key before its first rows: changes are applied with {@code ON CONFLICT} on it, and
-   * snapshot rows sent twice are told apart by it. The post-data step renames it to the source's
-   * name.
-   */
-  private static void addKeyIfMissing(Connection conn, TableId target, ColumnLayout layout)
-      throws SQLException {
-    List<String> keys = new ArrayList<>();
-    layout.keyColumns().forEach(c -> keys.add(c.name()));
-    if (hasKeyIndex(conn, target, keys)) {
-      return;
-    }
-    StringBuilder columns = new StringBuilder();
-    for (String k : keys) {
-      columns.append(columns.length() == 0 ? "" : ", ").append(TableId.quoteIdentifier(k));
-    }
-    try {
-      PrimaryKeys.add(conn, target, null, columns.toString());
-      conn.commit();
-      log.info(
-          "Target table {}: added the primary key on the source's key {} (the first changes need it)",
-          target,
-          keys);
-    } catch (SQLException e) {
-      conn.rollback();
-      if (!hasKeyIndex(conn, target, keys)) { // another task may have added it meanwhile
-        throw e;
-      }
-    }
-  }
-
-  /** Whether a plain unique index covers exactly {@code keys}; commits. */
-  private static boolean hasKeyIndex(Connection conn, TableId target, List<String> keys)
-      throws SQLException {
-    try (PreparedStatement ps =
-        conn.prepareStatement(
-            "SELECT 1 FROM pg_index i WHERE i.indrelid = ?::regclass AND i.indisunique"
-                + " AND i.indpred IS NULL AND i.indexprs IS NULL AND (SELECT array_agg(a.attname::text ORDER BY a.attname)"
-                + "   FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey))"
-                + "   = (SELECT array_agg(k ORDER BY k) FROM unnest(?::text[]) k)")) {
-      ps.setString(1, target.quoted());
-      ps.setArray(2, conn.createArrayOf("text", keys.toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
-    } finally {
-      conn.commit();
-    }
   }
 
   /**

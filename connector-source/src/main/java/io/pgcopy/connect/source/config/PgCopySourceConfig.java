@@ -12,7 +12,6 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
-import org.apache.kafka.common.config.ConfigException;
 
 /**
  * Configuration of {@code PgCopySourceConnector}; the reference in docs/configuration.md is
@@ -140,7 +139,7 @@ public final class PgCopySourceConfig extends AbstractConfig {
             TABLE_INCLUDE_LIST_CONFIG,
             Type.LIST,
             ConfigDef.NO_DEFAULT_VALUE,
-            new TableListValidator(),
+            new TableListValidator("table", false),
             Importance.HIGH,
             TABLE_INCLUDE_LIST_DOC,
             GROUP_TABLES,
@@ -312,7 +311,7 @@ public final class PgCopySourceConfig extends AbstractConfig {
             SEQUENCE_INCLUDE_LIST_CONFIG,
             Type.LIST,
             "",
-            new SequenceListValidator(),
+            new TableListValidator("sequence", true),
             Importance.LOW,
             SEQUENCE_INCLUDE_LIST_DOC,
             GROUP_REPLICATION,
@@ -417,7 +416,7 @@ public final class PgCopySourceConfig extends AbstractConfig {
     return getLong(HEARTBEAT_INTERVAL_MS_CONFIG);
   }
 
-  /** The topic that receives the states of sequences that moved. */
+  /** The topic that receives the sequences' states (binary records, while streaming). */
   public String sequenceTopic() {
     return Topics.sanitize(topicPrefix() + "._pgcopy_sequences");
   }
@@ -425,48 +424,5 @@ public final class PgCopySourceConfig extends AbstractConfig {
   /** The topic that receives the rows of a (parent) table. */
   public String topicFor(TableId table) {
     return Topics.sanitize(topicPrefix() + "." + table.schema() + "." + table.table());
-  }
-
-  static final class SequenceListValidator implements ConfigDef.Validator {
-    @Override
-    public void ensureValid(String name, Object value) {
-      @SuppressWarnings("unchecked")
-      List<String> sequences = (List<String>) value;
-      for (String t : sequences == null ? List.<String>of() : sequences) {
-        try {
-          TableId.parse(t);
-        } catch (IllegalArgumentException e) {
-          throw new ConfigException(name, t, e.getMessage());
-        }
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "schema.sequence[,schema.sequence...]";
-    }
-  }
-
-  static final class TableListValidator implements ConfigDef.Validator {
-    @Override
-    public void ensureValid(String name, Object value) {
-      @SuppressWarnings("unchecked")
-      List<String> tables = (List<String>) value;
-      if (tables == null || tables.isEmpty()) {
-        throw new ConfigException(name, value, "name at least one table");
-      }
-      for (String t : tables) {
-        try {
-          TableId.parse(t);
-        } catch (IllegalArgumentException e) {
-          throw new ConfigException(name, t, e.getMessage());
-        }
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "schema.table[,schema.table...]";
-    }
   }
 }
