@@ -226,7 +226,7 @@ final class SourceValidator {
   private void checkSequences(Connection conn, List<TableId> sequences) throws SQLException {
     try (PreparedStatement ps =
         conn.prepareStatement(
-            "SELECT c.relkind, has_sequence_privilege(c.oid, 'SELECT')"
+            "SELECT c.relkind, CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'SELECT') END"
                 + " FROM pg_class c WHERE c.oid = to_regclass(?)")) {
       for (TableId s : sequences) {
         ps.setString(1, s.quoted());

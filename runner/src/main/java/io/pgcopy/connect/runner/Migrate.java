@@ -256,7 +256,8 @@ final class Migrate implements Callable<Integer> {
             t.prepareStatement(
                 "SELECT count(*) FROM unnest(?::text[]) AS l(name)"
                     + " WHERE EXISTS (SELECT 1 FROM public.pgcopy_sink_offsets_post_data p"
-                    + "   WHERE p.bucket = -1 AND p.target = (SELECT format('%I.%I', n.nspname, c.relname)"
+                    + "   WHERE p.bucket = -1 AND p.target = (SELECT '\"' || replace(n.nspname, '\"', '\"\"')"
+                    + "       || '\".\"' || replace(c.relname, '\"', '\"\"') || '\"'"
                     + "     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                     + "     WHERE c.oid = to_regclass(l.name)))")) {
       ps.setArray(1, t.createArrayOf("text", tables.toArray()));

@@ -9,6 +9,9 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -91,9 +94,14 @@ class MigrateIT {
       }
       assertThat(finished).as(out).isTrue();
       assertThat(second.exitValue()).as(out).isZero();
-      assertThat(out).contains("(resuming)").contains("target EQUALS the source");
+      assertThat(out)
+          .contains("(resuming)")
+          .contains("target EQUALS the source")
+          .contains("built for all 2 tables");
       try (Connection s = source.connect("app");
           Connection t = target.connect("app")) {
+        // the keyed table's primary key, built after its rows
+        assertThat(primaryKey(t, "public.orders")).isEqualTo("orders_pkey");
         for (String table : List.of("public.orders", "public.events")) {
           TableComparison.Result r = TableComparison.compare(s, table, t, table);
           assertThat(r.same()).as(table + ": " + r).isTrue();
@@ -283,9 +291,21 @@ class MigrateIT {
     return p;
   }
 
-  private static long rows(PostgresServer target) throws java.sql.SQLException {
+  private static long rows(PostgresServer target) throws SQLException {
     try (Connection t = target.connect("app")) {
       return countIfExists(t, "public.orders") + countIfExists(t, "public.events");
+    }
+  }
+
+  /** The name of a table's primary key constraint, or null. */
+  private static String primaryKey(Connection t, String table) throws SQLException {
+    try (PreparedStatement ps =
+        t.prepareStatement(
+            "SELECT conname FROM pg_constraint WHERE conrelid = ?::regclass AND contype = 'p'")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
     }
   }
 

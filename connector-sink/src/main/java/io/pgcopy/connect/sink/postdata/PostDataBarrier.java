@@ -85,9 +85,8 @@ final class PostDataBarrier {
       while (rs.next()) {
         due.add(new Due(rs.getString(1), PostData.decode(rs.getBytes(2))));
       }
-    } finally {
-      conn.commit();
     }
+    conn.commit(); // not in a finally: on a broken connection its failure would hide the cause
     return due;
   }
 
@@ -101,11 +100,12 @@ final class PostDataBarrier {
                 + BUILT)) {
       ps.setString(1, d.target());
       ps.setLong(2, d.postData().id());
+      boolean answer;
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
+        answer = rs.next();
       }
-    } finally {
-      conn.commit();
+      conn.commit(); // not in a finally: on a broken connection its failure would hide the cause
+      return answer;
     }
   }
 

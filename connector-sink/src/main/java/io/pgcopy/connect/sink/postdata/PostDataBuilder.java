@@ -129,9 +129,15 @@ final class PostDataBuilder {
             + " AS IDENTITY (SEQUENCE NAME "
             + sequenceName(i)
             + " "
-            + i.value()
+            + withoutType(i.value())
             + ")");
     return 1;
+  }
+
+  /** Sequence options without their leading {@code AS <type>}: an identity takes its column's. */
+  static String withoutType(String options) {
+    int at = options.indexOf(" INCREMENT BY ");
+    return options.startsWith("AS ") && at > 0 ? options.substring(at + 1) : options;
   }
 
   /** A serial's sequence the target lacks: created and owned by its column, as pg_dump does. */

@@ -268,24 +268,26 @@ public final class PostDataStep {
     try (PreparedStatement ps =
         conn.prepareStatement("SELECT " + function + "(hashtextextended(?, 0))")) {
       ps.setString(1, key);
+      boolean answer;
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return rs.getBoolean(1);
+        answer = rs.getBoolean(1);
       }
-    } finally {
-      conn.commit();
+      conn.commit(); // not in a finally: on a broken connection its failure would hide the cause
+      return answer;
     }
   }
 
   private static boolean exists(Connection conn, String quoted) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
       ps.setString(1, quoted);
+      boolean answer;
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return rs.getBoolean(1);
+        answer = rs.getBoolean(1);
       }
-    } finally {
-      conn.commit();
+      conn.commit(); // not in a finally: on a broken connection its failure would hide the cause
+      return answer;
     }
   }
 }
