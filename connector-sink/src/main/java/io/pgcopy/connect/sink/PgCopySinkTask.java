@@ -181,6 +181,9 @@ public class PgCopySinkTask extends SinkTask {
         || (!offsets.nonePending() && waited >= config.batchLingerMs())) {
       write(null);
     }
+    if (postData.mayBeDue()) {
+      buildPostData(); // a write just now may have completed an announcement
+    }
     // Connect calls put() again only after its next consumer poll, which without new records
     // waits until the next offset commit: ask for a shorter one, so rows waiting are written, and
     // partitions waiting at a truncate are released, in time
@@ -266,6 +269,9 @@ public class PgCopySinkTask extends SinkTask {
   public Map<TopicPartition, OffsetAndMetadata> preCommit(
       Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
     write(null);
+    if (postData.mayBeDue()) {
+      context.timeout(1); // the next put() builds it, without waiting for records or a commit
+    }
     Map<TopicPartition, OffsetAndMetadata> result = new HashMap<>();
     for (TopicPartition tp : currentOffsets.keySet()) {
       Long next = offsets.committed().get(tp);

@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
  * COPY pipe into a table that has its indexes (what pgcopy-connect did before it built post-data),
  * (2) through the pipe into a bare table, then the index builds (what pg_restore does), and (3)
  * through pgcopy-connect with the shipped configs (the sink creates the table bare and builds the
- * key and index once the snapshot is in). For each: seconds, and the CPU seconds of the target
- * database's sessions for the load and for the whole, read from /proc. Results:
+ * key and index once the snapshot is in). For each: seconds, and the target PostgreSQL server's CPU
+ * seconds (every process of it, {@link ServerCpu}) for the load and until complete. Results:
  * bench/results/post-data.md (and .tsv for the plot).
  */
 public final class PostDataBenchmark {
@@ -43,7 +43,7 @@ public final class PostDataBenchmark {
     StringBuilder report = new StringBuilder();
     StringBuilder plot = new StringBuilder();
     report.append(
-        "| rows | way | seconds until complete | of which the load | target sessions' CPU, load (s) | target sessions' CPU, whole (s) | seconds / pipe-then-index | load CPU / bare pipe's |\n");
+        "| rows | way | seconds until complete | of which the load | target PostgreSQL CPU, load (s) | target PostgreSQL CPU, until complete (s) | seconds / pipe-then-index | load CPU / bare pipe's |\n");
     report.append("|---|---|---|---|---|---|---|---|\n");
     for (String a : args) {
       run(Integer.parseInt(a), sourceTasks, sinkTasks, report, plot);
@@ -86,11 +86,11 @@ public final class PostDataBenchmark {
       // (2) the pipe into a bare table, then the builds
       target.execute("bare", TABLE);
       Load bare = pipe(source, target, "bare");
-      PostgresCpu before = PostgresCpu.read(Map.of());
+      double before = ServerCpu.seconds(target);
       long t0 = System.nanoTime();
       target.execute("bare", "SET maintenance_work_mem = '256MB'; " + KEY + "; " + INDEX);
       double builds = (System.nanoTime() - t0) / 1e9;
-      double buildCpu = PostgresCpu.read(Map.of()).seconds(before, "sessions of bare");
+      double buildCpu = ServerCpu.seconds(target) - before;
       Load pipeThenIndex =
           new Load(bare.seconds() + builds, bare.seconds(), bare.cpu(), bare.cpu() + buildCpu);
       // (3) pgcopy-connect
@@ -156,14 +156,14 @@ public final class PostDataBenchmark {
             + " -U postgres -d "
             + db
             + " -c \"COPY pgbench_accounts FROM STDIN (FORMAT binary)\"";
-    PostgresCpu before = PostgresCpu.read(Map.of());
+    double before = ServerCpu.seconds(target);
     long t0 = System.nanoTime();
     Process p = new ProcessBuilder("bash", "-o", "pipefail", "-c", pipe).inheritIO().start();
     if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
       throw new IllegalStateException("the COPY pipe into " + db + " failed");
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    double cpu = PostgresCpu.read(Map.of()).seconds(before, "sessions of " + db);
+    double cpu = ServerCpu.seconds(target) - before;
     return new Load(seconds, seconds, cpu, cpu);
   }
 
@@ -196,9 +196,13 @@ public final class PostDataBenchmark {
     double cpu;
     try (Connection t = target.connect("tgt")) {
       t.setAutoCommit(true);
+      try (Statement st = t.createStatement()) {
+        st.execute("SET lock_timeout = '100ms'");
+      }
       // this polling session's CPU is not the load's
       Map<Long, String> polling = Map.of(backendPid(t), "polling");
       PostgresCpu before = PostgresCpu.read(polling);
+      double serverBefore = ServerCpu.seconds(target);
       long t0 = System.nanoTime();
       rest.putConnector("bench-sink", sink);
       rest.putConnector("bench-source", src);
@@ -208,7 +212,7 @@ public final class PostDataBenchmark {
         }
         if (loadSeconds < 0 && count(t) >= rows) {
           loadSeconds = (System.nanoTime() - t0) / 1e9;
-          loadCpu = PostgresCpu.read(polling).seconds(before, "sessions of tgt");
+          loadCpu = targetCpu(target, serverBefore, before, polling);
         }
         if (loadSeconds >= 0 && built(t)) {
           break;
@@ -216,11 +220,19 @@ public final class PostDataBenchmark {
         Thread.sleep(loadSeconds < 0 ? 500 : 100);
       }
       seconds = (System.nanoTime() - t0) / 1e9;
-      cpu = PostgresCpu.read(polling).seconds(before, "sessions of tgt");
+      cpu = targetCpu(target, serverBefore, before, polling);
     }
     rest.deleteConnector("bench-source");
     rest.deleteConnector("bench-sink");
     return new Load(seconds, loadSeconds, loadCpu, cpu);
+  }
+
+  /** The target server's CPU seconds since the readings given, without the polling session's. */
+  private static double targetCpu(
+      PostgresServer target, double serverBefore, PostgresCpu before, Map<Long, String> polling)
+      throws Exception {
+    double polled = PostgresCpu.read(polling).seconds(before, "polling");
+    return ServerCpu.seconds(target) - serverBefore - polled;
   }
 
   private static long backendPid(Connection t) throws Exception {
@@ -231,14 +243,17 @@ public final class PostDataBenchmark {
     }
   }
 
+  /**
+   * Rows in the target's table; -1 while it does not exist; {@link Long#MAX_VALUE} when the count
+   * waits on a lock, which only the primary key's build after the load takes (the load is done).
+   */
   private static long count(Connection t) throws Exception {
     try (Statement st = t.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT CASE WHEN to_regclass('public.pgbench_accounts') IS NULL THEN -1"
-                    + " ELSE (SELECT count(*) FROM public.pgbench_accounts) END")) {
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM public.pgbench_accounts")) {
       rs.next();
       return rs.getLong(1);
+    } catch (SQLException e) {
+      return "55P03".equals(e.getSQLState()) ? Long.MAX_VALUE : -1;
     }
   }
 

@@ -52,11 +52,12 @@ public final class PgCopySinkConfig extends AbstractConfig {
   public static final String POST_DATA_CONFIG = "post.data";
   private static final String POST_DATA_DOC =
       "Build what each table has on the source besides its rows (primary key, unique, exclusion and check "
-          + "constraints, other indexes, column defaults, identity and owned sequences) once the table's "
-          + "snapshot is in the target, as pg_restore builds its post-data after the data; what the target "
-          + "already has (by name) is kept. Owned sequences are set to at least the source's value, never "
-          + "back. Foreign keys are not built (they wait for the cut-over). false: leave the target's indexes "
-          + "and constraints to you.";
+          + "constraints, other indexes, column defaults, identity and owned sequences, replica identity) once the "
+          + "table's snapshot is in the target, as pg_restore builds its post-data after the data; what the target "
+          + "already has (by name) is kept. A table the sink creates gets its primary key then, or before its first "
+          + "change. Sequences (the tables' own, and those of the source's sequence.include.list) are set to at "
+          + "least the source's value, never back. Foreign keys are not built (they wait for the cut-over). false: "
+          + "tables are created with their primary key, and indexes, constraints and sequences are left to you.";
   public static final String POST_DATA_MAINTENANCE_WORK_MEM_CONFIG =
       "post.data.maintenance.work.mem";
   private static final String POST_DATA_MAINTENANCE_WORK_MEM_DOC =
