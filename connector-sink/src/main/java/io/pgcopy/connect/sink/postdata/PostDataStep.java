@@ -265,22 +265,17 @@ public final class PostDataStep {
   }
 
   private static boolean lock(Connection conn, String function, String key) throws SQLException {
-    try (PreparedStatement ps =
-        conn.prepareStatement("SELECT " + function + "(hashtextextended(?, 0))")) {
-      ps.setString(1, key);
-      boolean answer;
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        answer = rs.getBoolean(1);
-      }
-      conn.commit(); // not in a finally: on a broken connection its failure would hide the cause
-      return answer;
-    }
+    return ask(conn, "SELECT " + function + "(hashtextextended(?, 0))", key);
   }
 
   private static boolean exists(Connection conn, String quoted) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-      ps.setString(1, quoted);
+    return ask(conn, "SELECT to_regclass(?) IS NOT NULL", quoted);
+  }
+
+  /** The boolean one query with one text parameter answers; commits. */
+  private static boolean ask(Connection conn, String sql, String parameter) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
+      ps.setString(1, parameter);
       boolean answer;
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
