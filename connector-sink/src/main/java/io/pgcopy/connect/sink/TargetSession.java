@@ -21,6 +21,20 @@ import org.slf4j.LoggerFactory;
 final class TargetSession {
   private static final Logger log = LoggerFactory.getLogger(TargetSession.class);
 
+  private static final String UNIQUE_VIOLATION = "23505";
+
+  /**
+   * Changes are applied with ON CONFLICT on the key, so a unique violation comes from another
+   * constraint: rows that swapped values through changes in different partitions, one applied
+   * before the other, which heals once the other partition's change is in; or a constraint the
+   * source does not have.
+   */
+  private static final String UNIQUE_VIOLATION_HINT =
+      ". A unique constraint other than the key was violated: rows that swapped values through"
+          + " changes in other partitions pass once those are applied (retried until then), a"
+          + " constraint the source does not have never does: drop it in the target until the"
+          + " cut-over";
+
   private final PgCopySinkConfig config;
   private final String name;
   private final Retries retries;
@@ -78,15 +92,19 @@ final class TargetSession {
   }
 
   /**
-   * A failure as Connect should see it: transient ones (by SQLState) drop the connection and are
-   * retried, Connect delivering the same records again after a backoff that grows with each failure
-   * in a row, until the failures have lasted {@code retry.timeout.ms}; permanent ones fail the task
-   * with the way out.
+   * A failure as Connect should see it: transient ones (by SQLState, and unique violations, see
+   * {@link #UNIQUE_VIOLATION_HINT}) drop the connection and are retried, Connect delivering the
+   * same records again after a backoff that grows with each failure in a row, until the failures
+   * have lasted {@code retry.timeout.ms}; permanent ones fail the task with the way out.
    */
   ConnectException failed(SQLException e, String doing) {
     String message =
         name + ": " + SqlStates.failed(doing, e) + ConnectionSettings.socketTimeoutHint(e, config);
-    if (!SqlStates.isTransient(e)) {
+    boolean uniqueViolation = UNIQUE_VIOLATION.equals(e.getSQLState());
+    if (uniqueViolation) {
+      message += UNIQUE_VIOLATION_HINT;
+    }
+    if (!SqlStates.isTransient(e) && !uniqueViolation) {
       log.error("{}", message);
       String state = String.valueOf(e.getSQLState());
       if (state.equals("22P03") || state.equals("42804")) {

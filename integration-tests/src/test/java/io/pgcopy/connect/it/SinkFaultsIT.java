@@ -266,6 +266,33 @@ class SinkFaultsIT {
   }
 
   /**
+   * A unique violation while changes are applied (here a unique index only the target has; in
+   * production, rows that swapped values through changes in different partitions) is retried with
+   * backoff, naming the constraint, not a failed task: once the cause is gone (here the index
+   * dropped) the sink goes on by itself and the target equals the source.
+   */
+  @Test
+  @Order(4)
+  void aUniqueViolationIsRetriedUntilItsCauseIsGone() throws Exception {
+    pipeline.target.execute(
+        pipeline.targetDb,
+        "CREATE UNIQUE INDEX dl_keyed_v_only_here ON " + KEYED + " (v) WHERE v = 'twice'");
+    pipeline.source.execute(
+        pipeline.sourceDb, "INSERT INTO " + KEYED + " VALUES (95001, 'twice'), (95002, 'twice')");
+    Awaitility.await("the sink retrying the unique violation")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                pipeline.workerLog().contains("dl_keyed_v_only_here")
+                    && pipeline.workerLog().contains("A unique constraint other than the key"));
+    assertThat(allTasksRunning("dl-sink")).as("retried, not failed").isTrue();
+    pipeline.target.execute(pipeline.targetDb, "DROP INDEX public.dl_keyed_v_only_here");
+    pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
+    pipeline.awaitSame(KEYLESS, Duration.ofMinutes(3));
+  }
+
+  /**
    * KIP-875 offsets through the REST API change what the sink really resumes from, the target's
    * offsets table: a keyed topic rewound to its start is applied again (its bad records reach the
    * dead-letter topic a second time, the target still equals the source), and a reset removes the
@@ -278,7 +305,7 @@ class SinkFaultsIT {
    * restores what the drift destroyed: the target equals the source row by row.
    */
   @Test
-  @Order(4)
+  @Order(5)
   void aTargetColumnDroppedOrRetypedFailsTheBatchWholeNamingIt() throws Exception {
     // every task writes to the table first, so each has checked its columns: a task that has not
     // since it started would find the column missing and add it back, as for a column the source
@@ -340,7 +367,7 @@ class SinkFaultsIT {
    * arrive once.
    */
   @Test
-  @Order(5)
+  @Order(6)
   void partitionsAssignedWhileTheTargetIsDownWaitForIt() throws Exception {
     pipeline.target.stopFast();
     try {
@@ -372,7 +399,7 @@ class SinkFaultsIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void offsetsAlteredThroughRestAreTheOnesTheSinkResumesFrom() throws Exception {
     String topic = "dl." + KEYED;
     var rest = pipeline.rest();
