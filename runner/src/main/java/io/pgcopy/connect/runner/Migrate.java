@@ -66,10 +66,30 @@ final class Migrate implements Callable<Integer> {
 
   @Option(
       names = "--tables",
-      required = true,
       split = ",",
-      description = "schema.table[,schema.table...]")
+      description =
+          "schema.table[,schema.table...]: these tables only (their target tables are made by the"
+              + " sink from their columns). Default: every table of --schemas, or of the database.")
   List<String> tables;
+
+  @Option(
+      names = "--schemas",
+      split = ",",
+      description = "With no --tables: every table of these schemas (default: of every schema).")
+  List<String> schemas = new ArrayList<>();
+
+  @Option(
+      names = "--no-pre-data",
+      description =
+          "With no --tables: do not make the target's schema with pg_dump --section=pre-data"
+              + " (it exists already).")
+  boolean noPreData;
+
+  @Option(
+      names = "--pg-bin",
+      description =
+          "The directory of pg_dump and psql (default: found on PATH or in /usr/lib/postgresql).")
+  Path pgBin;
 
   @Option(
       names = "--tasks",
@@ -114,6 +134,9 @@ final class Migrate implements Callable<Integer> {
     Files.createDirectories(state);
     Embedded.prepare(state, pluginPath, configDir);
     boolean resuming = Files.isDirectory(state.resolve("kafka").resolve("data"));
+    if (tables == null || tables.isEmpty()) {
+      wholeDatabase(state, resuming);
+    }
     out.printf(
         "pgcopy-connect migrate: %s -> %s, tables %s, state in %s%s%n",
         sourceUrl, targetUrl, tables, state, resuming ? " (resuming)" : "");
@@ -147,7 +170,7 @@ final class Migrate implements Callable<Integer> {
       long rows = 0;
       try (Connection s = connect(sourceUrl, sourceUser, sourcePassword)) {
         for (String t : tables) {
-          rows += estimate(s, t);
+          rows += RowEstimates.of(s, t);
         }
       }
       Embedded.snapshotProgress(rest, worker, "migrate-source", "migrate-sink", rows);
@@ -170,6 +193,7 @@ final class Migrate implements Callable<Integer> {
       out.println(
           "-> waiting for the sink to build each table's indexes, constraints and sequences");
       awaitPostData(rest);
+      same &= keysAndSequences();
       out.printf(
           "%nSummary: %d tables, target %s the source.%n",
           tables.size(), same ? "EQUALS" : "DIFFERS FROM");
@@ -183,6 +207,48 @@ final class Migrate implements Callable<Integer> {
         // interrupted (Ctrl-C): the shutdown hook stops the worker and the broker
       }
     }
+  }
+
+  /**
+   * Every table of {@code --schemas} (or of the database) becomes the list to copy; on a first run
+   * the target's schema is made from the source's pre-data, unless {@code --no-pre-data}.
+   */
+  private void wholeDatabase(Path state, boolean resuming) throws Exception {
+    try (Connection s = connect(sourceUrl, sourceUser, sourcePassword)) {
+      tables = SourceTables.of(s, schemas);
+    } catch (SQLException e) {
+      throw new BadInput("cannot list the source's tables: " + e.getMessage());
+    }
+    if (noPreData || resuming) {
+      return;
+    }
+    try (Connection t = connect(targetUrl, targetUser, targetPassword);
+        PreparedStatement ps = t.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      for (String table : tables) {
+        ps.setString(1, table);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getBoolean(1)) {
+            throw new BadInput(
+                "the target already has "
+                    + table
+                    + ": migrate into a target without these tables, or pass --no-pre-data to keep"
+                    + " the target's own");
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw new BadInput("cannot reach the target: " + e.getMessage());
+    }
+    out.printf(
+        "-> making the target's schema: pg_dump --schema-only --section=pre-data%s | psql%n",
+        schemas.isEmpty() ? "" : " of " + schemas);
+    PreData.copy(
+        pgBin,
+        new PreData.Server(sourceUrl, sourceUser, sourcePassword),
+        new PreData.Server(targetUrl, targetUser, targetPassword),
+        schemas,
+        state);
   }
 
   /** config/source.json as shipped (converters, compression, topic creation), for these tables. */
@@ -247,6 +313,26 @@ final class Migrate implements Callable<Integer> {
   }
 
   /**
+   * Adds the source's foreign keys to the target, now that every table is complete, and sets its
+   * sequences a last time.
+   */
+  private boolean keysAndSequences() throws SQLException {
+    try (Connection s = connect(sourceUrl, sourceUser, sourcePassword);
+        Connection t = connect(targetUrl, targetUser, targetPassword)) {
+      List<ForeignKeys.Key> keys = ForeignKeys.read(s, tables);
+      out.printf("-> foreign keys: %d on the source%n", keys.size());
+      int added = ForeignKeys.create(t, keys);
+      out.printf("   %d added to the target and validated%n", added);
+      out.printf(
+          "-> sequences: %d moved forward to the source's%n", Sequences.setLastTime(s, t, tables));
+      return true;
+    } catch (SQLException e) {
+      out.println("   " + e.getMessage());
+      return false;
+    }
+  }
+
+  /**
    * Waits until the sink has built the post-data of every table (its arrivals table marks each
    * built), so the worker is not stopped in the middle of an index build.
    */
@@ -289,60 +375,9 @@ final class Migrate implements Callable<Integer> {
 
   private static long count(Connection c, String table) throws SQLException {
     try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + quoted(table))) {
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + RowEstimates.quoted(table))) {
       rs.next();
       return rs.getLong(1);
     }
-  }
-
-  /**
-   * Rows of a table for the progress bar: the planner's estimate for its leaves; a leaf without one
-   * (never analyzed: reltuples -1, or 0 after an index was built on it empty) is counted when under
-   * 256 MB, else guessed at 100 bytes a row.
-   */
-  private static long estimate(Connection c, String table) throws SQLException {
-    long rows = 0;
-    List<String> unanalyzed = new ArrayList<>();
-    // a partitioned table's leaves, or the table itself (pg_partition_tree has no rows for it)
-    String regclass = "'" + quoted(table).replace("'", "''") + "'::regclass";
-    try (Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT c.oid::regclass::text, c.reltuples, pg_relation_size(c.oid) FROM pg_class c"
-                    + " WHERE c.oid IN (SELECT relid FROM pg_partition_tree("
-                    + regclass
-                    + ") WHERE isleaf) OR (c.oid = "
-                    + regclass
-                    + " AND c.relkind <> 'p')")) {
-      while (rs.next()) {
-        if (rs.getDouble(2) > 0) {
-          rows += (long) rs.getDouble(2);
-        } else if (rs.getLong(3) < (256L << 20)) {
-          unanalyzed.add(rs.getString(1));
-        } else {
-          rows += rs.getLong(3) / 100;
-        }
-      }
-    }
-    for (String leaf : unanalyzed) {
-      // the server's own quoting of the leaf's name (regclass output)
-      try (Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT count(*) FROM " + leaf)) {
-        rs.next();
-        rows += rs.getLong(1);
-      }
-    }
-    return rows;
-  }
-
-  /**
-   * schema.table as the user wrote it is already SQL (quote parts that need it); reject what is not
-   * a name.
-   */
-  private static String quoted(String table) {
-    if (table.contains(";") || table.contains("--")) {
-      throw new IllegalArgumentException("not a table name: " + table);
-    }
-    return table;
   }
 }

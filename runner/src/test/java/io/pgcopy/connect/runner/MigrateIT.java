@@ -231,6 +231,138 @@ class MigrateIT {
   }
 
   /** {@code java -Xmx512m -jar <jar> migrate <args>}. */
+  /**
+   * A whole database, with the runner's jar alone in an empty directory: migrate without --tables
+   * makes the target's schema with pg_dump's pre-data, copies every table of both schemas through
+   * the connectors (which build keys, indexes and constraints after each load), adds the foreign
+   * keys and sets every sequence; the schema dumps of both databases are then equal, every table
+   * equals its source, and inserts through serial and identity columns take free keys.
+   */
+  @Test
+  void aWholeDatabaseBecomesATargetYouCanSwitchTo() throws Exception {
+    Path work = Files.createDirectories(Path.of("target", "migrate-it").toAbsolutePath());
+    try (PostgresServer source = PostgresServer.start(work, "whole-source");
+        PostgresServer target = PostgresServer.start(work, "whole-target", "replica")) {
+      source.createDatabase("app");
+      target.createDatabase("app");
+      source.execute(
+          "app",
+          "CREATE SCHEMA shop",
+          "CREATE TYPE shop.status AS ENUM ('new', 'paid')",
+          "CREATE DOMAIN shop.qty AS integer CHECK (VALUE > 0)",
+          "CREATE TABLE shop.customers (id serial PRIMARY KEY, email text NOT NULL UNIQUE)",
+          "CREATE TABLE shop.orders (id bigserial PRIMARY KEY,"
+              + " customer_id integer NOT NULL REFERENCES shop.customers (id),"
+              + " status shop.status NOT NULL DEFAULT 'new', n shop.qty NOT NULL,"
+              + " amount numeric(10,2) CHECK (amount >= 0),"
+              + " total numeric GENERATED ALWAYS AS (amount * n) STORED)",
+          "CREATE INDEX orders_paid_idx ON shop.orders (customer_id) WHERE status = 'paid'",
+          "CREATE VIEW shop.paid AS SELECT * FROM shop.orders WHERE status = 'paid'",
+          "CREATE TABLE shop.log (at timestamptz NOT NULL DEFAULT now(), line text)",
+          "CREATE SCHEMA extra",
+          "CREATE TABLE extra.tickets (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+              + " day date NOT NULL)",
+          "CREATE TABLE extra.days (id bigint NOT NULL, day date NOT NULL, PRIMARY KEY (id, day))"
+              + " PARTITION BY RANGE (day)",
+          "CREATE TABLE extra.days_old PARTITION OF extra.days FOR VALUES FROM (MINVALUE) TO ('2025-01-01')",
+          "CREATE TABLE extra.days_new PARTITION OF extra.days FOR VALUES FROM ('2025-01-01') TO (MAXVALUE)",
+          "INSERT INTO extra.days SELECT g, '2024-06-01'::date + g % 400 FROM generate_series(1, 6000) g",
+          "CREATE SEQUENCE extra.invoice_no START 500",
+          "SELECT nextval('extra.invoice_no') FROM generate_series(1, 20)",
+          "INSERT INTO shop.customers (email) SELECT 'c' || g || '@example.com' FROM generate_series(1, 3000) g",
+          "INSERT INTO shop.orders (customer_id, status, n, amount) SELECT 1 + g % 3000,"
+              + " (ARRAY['new','paid'])[1 + g % 2]::shop.status, 1 + g % 5, g % 700"
+              + " FROM generate_series(1, 40000) g",
+          "INSERT INTO shop.log (line) SELECT 'line ' || g FROM generate_series(1, 5000) g",
+          "INSERT INTO extra.tickets (day) SELECT current_date FROM generate_series(1, 8000)",
+          "ANALYZE");
+      Path alone = Files.createTempDirectory(work, "whole-");
+      Files.copy(JAR, alone.resolve("pgcopy-runner.jar"));
+      Path log = alone.resolve("migrate.out");
+      Process p =
+          new ProcessBuilder(
+                  migrate(
+                      alone.resolve("pgcopy-runner.jar"),
+                      List.of(
+                          "--source",
+                          source.jdbcUrl("app"),
+                          "--source-user",
+                          "postgres",
+                          "--target",
+                          target.jdbcUrl("app"),
+                          "--target-user",
+                          "postgres",
+                          "--tasks",
+                          "2",
+                          "--state-dir",
+                          alone.resolve("state").toString())))
+              .directory(alone.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
+      boolean finished = p.waitFor(6, TimeUnit.MINUTES);
+      String out = Files.readString(log);
+      if (!finished) {
+        p.destroy();
+      }
+      assertThat(finished).as(out).isTrue();
+      assertThat(p.exitValue()).as(out).isZero();
+      assertThat(out)
+          .contains("pg_dump --schema-only --section=pre-data")
+          .contains("foreign keys: 1 on the source")
+          .contains("1 added to the target and validated")
+          .contains("target EQUALS the source");
+      assertThat(schema(target)).isEqualTo(schema(source));
+      try (Connection s = source.connect("app");
+          Connection t = target.connect("app")) {
+        for (String seq :
+            List.of(
+                "shop.customers_id_seq",
+                "shop.orders_id_seq",
+                "extra.tickets_id_seq",
+                "extra.invoice_no")) {
+          assertThat(lastValue(t, seq)).as(seq).isEqualTo(lastValue(s, seq));
+        }
+      }
+      target.execute(
+          "app",
+          "INSERT INTO shop.customers (email) VALUES ('new@example.com')",
+          "INSERT INTO shop.orders (customer_id, n) VALUES (1, 1)",
+          "INSERT INTO extra.tickets (day) VALUES (current_date)");
+    }
+  }
+
+  /** pg_dump's schema of database app, without the per-dump restrict key lines. */
+  private static String schema(PostgresServer server) throws Exception {
+    Path out = Files.createTempFile("schema", ".sql");
+    server.runTool(
+        "pg_dump",
+        List.of(
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--no-publications",
+            "--exclude-table=public.pgcopy_sink_offsets*",
+            "--file=" + out,
+            "app"));
+    List<String> kept = new ArrayList<>();
+    for (String line : Files.readAllLines(out)) {
+      if (!line.startsWith("\\")) {
+        kept.add(line);
+      }
+    }
+    Files.delete(out);
+    return String.join("\n", kept);
+  }
+
+  private static long lastValue(Connection c, String sequence) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT last_value FROM " + sequence);
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   private static List<String> migrate(Path jar, List<String> args) {
     List<String> command =
         new ArrayList<>(
