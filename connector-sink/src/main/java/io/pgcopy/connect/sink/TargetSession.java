@@ -22,15 +22,16 @@ final class TargetSession {
   private static final Logger log = LoggerFactory.getLogger(TargetSession.class);
 
   private static final String UNIQUE_VIOLATION = "23505";
+  private static final String EXCLUSION_VIOLATION = "23P01";
 
   /**
-   * Changes are applied with ON CONFLICT on the key, so a unique violation comes from another
-   * constraint: rows that swapped values through changes in different partitions, one applied
-   * before the other, which heals once the other partition's change is in; or a constraint the
-   * source does not have.
+   * Changes are applied with ON CONFLICT on the key, so a unique (or exclusion) violation comes
+   * from another constraint: rows that swapped values through changes in different partitions, one
+   * applied before the other, which heals once the other partition's change is in; or a constraint
+   * the source does not have.
    */
   private static final String UNIQUE_VIOLATION_HINT =
-      ". A unique constraint other than the key was violated: rows that swapped values through"
+      ". A unique or exclusion constraint other than the key was violated: rows that swapped values through"
           + " changes in other partitions pass once those are applied (retried until then), a"
           + " constraint the source does not have never does: drop it in the target until the"
           + " cut-over";
@@ -100,7 +101,8 @@ final class TargetSession {
   ConnectException failed(SQLException e, String doing) {
     String message =
         name + ": " + SqlStates.failed(doing, e) + ConnectionSettings.socketTimeoutHint(e, config);
-    boolean uniqueViolation = UNIQUE_VIOLATION.equals(e.getSQLState());
+    boolean uniqueViolation =
+        UNIQUE_VIOLATION.equals(e.getSQLState()) || EXCLUSION_VIOLATION.equals(e.getSQLState());
     if (uniqueViolation) {
       message += UNIQUE_VIOLATION_HINT;
     }

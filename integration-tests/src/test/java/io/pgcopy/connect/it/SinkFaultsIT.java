@@ -285,7 +285,9 @@ class SinkFaultsIT {
         .until(
             () ->
                 pipeline.workerLog().contains("dl_keyed_v_only_here")
-                    && pipeline.workerLog().contains("A unique constraint other than the key"));
+                    && pipeline
+                        .workerLog()
+                        .contains("A unique or exclusion constraint other than the key"));
     assertThat(allTasksRunning("dl-sink")).as("retried, not failed").isTrue();
     pipeline.target.execute(pipeline.targetDb, "DROP INDEX public.dl_keyed_v_only_here");
     pipeline.awaitSame(KEYED, Duration.ofMinutes(3));
