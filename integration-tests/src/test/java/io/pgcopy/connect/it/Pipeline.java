@@ -112,28 +112,10 @@ final class Pipeline {
    * --schema=shop}) without owners, privileges, publications and foreign keys (the sink leaves
    * those to the cut-over), as one string to compare.
    */
-  static String schemaDump(PostgresServer server, String db, String... selection)
-      throws IOException {
-    Path out = Files.createTempFile("schema", ".sql");
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--schema-only",
-                "--no-owner",
-                "--no-privileges",
-                "--no-publications",
-                "--file=" + out));
-    args.addAll(List.of(selection));
-    args.add(db);
-    server.runTool("pg_dump", args);
-    String dump = Files.readString(out, StandardCharsets.UTF_8);
-    Files.delete(out);
+  static String schemaDump(PostgresServer server, String db, String... selection) {
     List<String> kept = new ArrayList<>();
-    for (String statement : dump.split("\n\n")) {
-      // the restrict and unrestrict meta-commands carry a key that is new at every dump
-      if (!statement.contains("FOREIGN KEY")
-          && !statement.contains("FK CONSTRAINT")
-          && !statement.startsWith("\\")) {
+    for (String statement : server.schemaDump(db, selection).split("\n\n")) {
+      if (!statement.contains("FOREIGN KEY") && !statement.contains("FK CONSTRAINT")) {
         kept.add(statement.strip());
       }
     }

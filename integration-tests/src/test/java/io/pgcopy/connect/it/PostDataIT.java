@@ -3,7 +3,6 @@ package io.pgcopy.connect.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgcopy.connect.servers.PostgresServer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -228,7 +227,7 @@ class PostDataIT {
     }
   }
 
-  private static String schema(PostgresServer server, String db) throws IOException {
+  private static String schema(PostgresServer server, String db) {
     return Pipeline.schemaDump(server, db, "--schema=shop");
   }
 }

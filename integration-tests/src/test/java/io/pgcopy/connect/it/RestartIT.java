@@ -246,7 +246,7 @@ class RestartIT {
     pipeline.target.execute(pipeline.targetDb, "INSERT INTO public.catalog (code) VALUES ('new')");
   }
 
-  private static String catalogSchema(PostgresServer server, String db) throws IOException {
+  private static String catalogSchema(PostgresServer server, String db) {
     return Pipeline.schemaDump(server, db, "--table=public.catalog");
   }
 

@@ -274,6 +274,38 @@ public final class PostgresServer implements AutoCloseable {
   }
 
   /**
+   * {@code pg_dump --schema-only --no-owner --no-privileges --no-publications} of {@code database}
+   * with {@code options} (e.g. {@code --schema=shop}), as one string to compare, without the {@code
+   * \\restrict} and {@code \\unrestrict} lines, whose key is new at every dump.
+   */
+  public String schemaDump(String database, String... options) {
+    try {
+      Path out = Files.createTempFile(dir, "schema", ".sql");
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "--schema-only",
+                  "--no-owner",
+                  "--no-privileges",
+                  "--no-publications",
+                  "--file=" + out));
+      args.addAll(List.of(options));
+      args.add(database);
+      runTool("pg_dump", args);
+      List<String> kept = new ArrayList<>();
+      for (String line : Files.readAllLines(out)) {
+        if (!line.startsWith("\\")) {
+          kept.add(line);
+        }
+      }
+      Files.delete(out);
+      return String.join("\n", kept);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
    * Starts a server binary (pgbench, ...) in the background; its output goes to {@code <tool>.log}.
    */
   public Process startTool(String tool, List<String> args) {
@@ -283,8 +315,8 @@ public final class PostgresServer implements AutoCloseable {
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(tool + ".log").toFile()))
           .start();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -81,19 +81,7 @@ class MigrateIT {
       assertThat(crash.waitFor(1, TimeUnit.MINUTES)).isTrue();
       assertThat(Files.readString(crashLog)).contains("(resuming)");
 
-      Path secondLog = work.resolve("second.out");
-      Process second =
-          new ProcessBuilder(command)
-              .redirectErrorStream(true)
-              .redirectOutput(secondLog.toFile())
-              .start();
-      boolean finished = second.waitFor(8, TimeUnit.MINUTES);
-      String out = Files.readString(secondLog);
-      if (!finished) {
-        second.destroy();
-      }
-      assertThat(finished).as(out).isTrue();
-      assertThat(second.exitValue()).as(out).isZero();
+      String out = succeeding(command, null, work.resolve("second.out"), 8);
       assertThat(out)
           .contains("(resuming)")
           .contains("target EQUALS the source")
@@ -278,41 +266,34 @@ class MigrateIT {
           "ANALYZE");
       Path alone = Files.createTempDirectory(work, "whole-");
       Files.copy(JAR, alone.resolve("pgcopy-runner.jar"));
-      Path log = alone.resolve("migrate.out");
-      Process p =
-          new ProcessBuilder(
-                  migrate(
-                      alone.resolve("pgcopy-runner.jar"),
-                      List.of(
-                          "--source",
-                          source.jdbcUrl("app"),
-                          "--source-user",
-                          "postgres",
-                          "--target",
-                          target.jdbcUrl("app"),
-                          "--target-user",
-                          "postgres",
-                          "--tasks",
-                          "2",
-                          "--state-dir",
-                          alone.resolve("state").toString())))
-              .directory(alone.toFile())
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
-      boolean finished = p.waitFor(6, TimeUnit.MINUTES);
-      String out = Files.readString(log);
-      if (!finished) {
-        p.destroy();
-      }
-      assertThat(finished).as(out).isTrue();
-      assertThat(p.exitValue()).as(out).isZero();
+      String out =
+          succeeding(
+              migrate(
+                  alone.resolve("pgcopy-runner.jar"),
+                  List.of(
+                      "--source",
+                      source.jdbcUrl("app"),
+                      "--source-user",
+                      "postgres",
+                      "--target",
+                      target.jdbcUrl("app"),
+                      "--target-user",
+                      "postgres",
+                      "--tasks",
+                      "2",
+                      "--state-dir",
+                      alone.resolve("state").toString())),
+              alone,
+              alone.resolve("migrate.out"),
+              6);
       assertThat(out)
           .contains("pg_dump --schema-only --section=pre-data")
           .contains("foreign keys: 1 on the source")
           .contains("1 added to the target and validated")
           .contains("target EQUALS the source");
-      assertThat(schema(target)).isEqualTo(schema(source));
+      String offsetsTables = "--exclude-table=public.pgcopy_sink_offsets*";
+      assertThat(target.schemaDump("app", offsetsTables))
+          .isEqualTo(source.schemaDump("app", offsetsTables));
       try (Connection s = source.connect("app");
           Connection t = target.connect("app")) {
         for (String seq :
@@ -332,35 +313,33 @@ class MigrateIT {
     }
   }
 
-  /** pg_dump's schema of database app, without the per-dump restrict key lines. */
-  private static String schema(PostgresServer server) throws Exception {
-    Path out = Files.createTempFile("schema", ".sql");
-    server.runTool(
-        "pg_dump",
-        List.of(
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--no-publications",
-            "--exclude-table=public.pgcopy_sink_offsets*",
-            "--file=" + out,
-            "app"));
-    List<String> kept = new ArrayList<>();
-    for (String line : Files.readAllLines(out)) {
-      if (!line.startsWith("\\")) {
-        kept.add(line);
-      }
-    }
-    Files.delete(out);
-    return String.join("\n", kept);
-  }
-
   private static long lastValue(Connection c, String sequence) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT last_value FROM " + sequence);
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);
     }
+  }
+
+  /**
+   * Runs {@code command} in {@code dir} (null: this one), expects it to end within {@code minutes}
+   * with exit code 0; returns its output.
+   */
+  private static String succeeding(List<String> command, Path dir, Path log, int minutes)
+      throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    if (dir != null) {
+      pb.directory(dir.toFile());
+    }
+    Process p = pb.redirectOutput(log.toFile()).start();
+    boolean finished = p.waitFor(minutes, TimeUnit.MINUTES);
+    String out = Files.readString(log);
+    if (!finished) {
+      p.destroy();
+    }
+    assertThat(finished).as(out).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    return out;
   }
 
   private static List<String> migrate(Path jar, List<String> args) {

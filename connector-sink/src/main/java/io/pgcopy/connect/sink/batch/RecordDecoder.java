@@ -214,7 +214,8 @@ public final class RecordDecoder {
     return (byte[]) h.value();
   }
 
-  static String where(SinkRecord r) {
+  /** Where a record is, for messages: its topic, partition and offset. */
+  public static String where(SinkRecord r) {
     return "record of topic "
         + r.topic()
         + ", partition "

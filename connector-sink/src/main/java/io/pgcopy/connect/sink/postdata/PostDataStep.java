@@ -6,6 +6,7 @@ import io.pgcopy.connect.format.PostData.Item;
 import io.pgcopy.connect.format.RecordHeaders;
 import io.pgcopy.connect.format.RowBatch;
 import io.pgcopy.connect.format.TableId;
+import io.pgcopy.connect.sink.batch.RecordDecoder;
 import io.pgcopy.connect.sink.config.PgCopySinkConfig;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -63,11 +64,14 @@ public final class PostDataStep {
 
   /** Whether a record is a post-data announcement or a sequence's state rather than rows. */
   public static boolean takes(SinkRecord r) {
+    byte op = operation(r);
+    return op == RowBatch.POST_DATA || op == RowBatch.SEQUENCES;
+  }
+
+  /** The record's one-byte operation header, or 0. */
+  private static byte operation(SinkRecord r) {
     Header h = r.headers().lastWithName(RecordHeaders.OPERATION);
-    return h != null
-        && h.value() instanceof byte[] op
-        && op.length == 1
-        && (op[0] == RowBatch.POST_DATA || op[0] == RowBatch.SEQUENCES);
+    return h != null && h.value() instanceof byte[] op && op.length == 1 ? op[0] : 0;
   }
 
   /**
@@ -81,34 +85,17 @@ public final class PostDataStep {
       return;
     }
     if (!(r.value() instanceof byte[] value)) {
-      throw new DataException(
-          "post-data record of topic "
-              + r.topic()
-              + ", partition "
-              + r.kafkaPartition()
-              + ", offset "
-              + r.kafkaOffset()
-              + " has no bytes value");
+      throw new DataException("post-data " + RecordDecoder.where(r) + " has no bytes value");
     }
     try {
       PostData postData = PostData.decode(value);
-      byte op = ((byte[]) r.headers().lastWithName(RecordHeaders.OPERATION).value())[0];
-      if (op == RowBatch.SEQUENCES) {
+      if (operation(r) == RowBatch.SEQUENCES) {
         postData.items().forEach(i -> sequences.put(target.quoted(), i));
       } else {
         arrivals.add(new Arrival(target.quoted(), postData, value));
       }
     } catch (IllegalArgumentException e) {
-      throw new DataException(
-          "post-data record of topic "
-              + r.topic()
-              + ", partition "
-              + r.kafkaPartition()
-              + ", offset "
-              + r.kafkaOffset()
-              + ": "
-              + e.getMessage(),
-          e);
+      throw new DataException("post-data " + RecordDecoder.where(r) + ": " + e.getMessage(), e);
     }
   }
 
